@@ -1,0 +1,56 @@
+"""Users and their roles. A reporter belongs to exactly one unit; nobody else belongs to a unit."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+
+
+class IpcityUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        REPORTER = "reporter", "填报员"
+        REVIEWER = "reviewer", "办公室审核"
+        LEADER = "leader", "领导"
+        ADMIN = "admin", "系统管理员"
+
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.LEADER)
+    unit = models.ForeignKey(
+        "plans.Unit",
+        verbose_name="所属单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+
+    objects = IpcityUserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role="reporter") & Q(unit__isnull=False))
+                | (~Q(role="reporter") & Q(unit__isnull=True)),
+                name="user_unit_iff_reporter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return f"{full}（{self.username}）" if full else self.username
+
+    @property
+    def is_reporter(self) -> bool:
+        return self.role == self.Role.REPORTER
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role in (self.Role.REVIEWER, self.Role.ADMIN)

@@ -1,0 +1,14 @@
+"""The embedded default for `make run`: SQLite, eager Celery, console email, debug on."""
+
+from __future__ import annotations
+
+from .base import *
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# A development-only key; production.py refuses to start without DJANGO_SECRET_KEY.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="ipcity-local-development-key-not-for-production")
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Static files straight from the finders (plotly.js, Swagger UI, our CSS), no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,195 @@
+"""Writes to plans: loading a plan from its fixture, and reading a 责任单位 line into units."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.db import models, transaction
+
+from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
+
+FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
+PLAN_FIXTURES = ("quanzhou-2024-2026.yaml", "zhenjiang-edz-2024-2026.yaml")
+LOAD_REASON = "load_plans：按方案原文装载"
+
+# A 、-run shares the administrative prefix of its first name: 市知识产权局、科技局 → 市知识产权局 + 市科技局.
+_CARRIED_PREFIXES = ("省", "市", "区", "县")
+_RUN_SEPARATORS = re.compile(r"[,，;；]")
+
+
+def split_unit_list(text: str) -> list[str]:
+    """Split a 责任单位 line into unit names in document order.
+
+    ，/, starts a new name; within a 、-run the first name's prefix (市/区/县/省) carries over to the names
+    that lack it. Names that stand whole (中国人民银行泉州市分行, 晋江市人民政府) are left as written.
+    """
+    names: list[str] = []
+    for run in _RUN_SEPARATORS.split(text):
+        items = [item.strip() for item in run.split("、") if item.strip()]
+        if not items:
+            continue
+        prefix = items[0][0] if items[0].startswith(_CARRIED_PREFIXES) else ""
+        names.append(items[0])
+        names.extend(item if item.startswith(prefix) else prefix + item for item in items[1:])
+    return names
+
+
+@dataclass
+class LoadReport:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    kept_office: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        def fmt(counter: Counter[str]) -> str:
+            return "、".join(f"{name}{count}" for name, count in sorted(counter.items())) or "无"
+
+        text = f"新建：{fmt(self.created)}；更新：{fmt(self.updated)}；未变：{fmt(self.unchanged)}"
+        if self.kept_office:
+            text += f"；保留办公室设定目标{self.kept_office}条"
+        return text
+
+
+def upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], report: LoadReport):
+    """Create the row, or bring an existing one to `values`; history records the reason. Returns the row."""
+    label = model._meta.verbose_name
+    row = model.objects.filter(**lookup).first()
+    if row is None:
+        row = model(**lookup, **values)
+        row._change_reason = LOAD_REASON
+        row.save()
+        report.created[label] += 1
+        return row
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    if changed:
+        for name in changed:
+            setattr(row, name, values[name])
+        row._change_reason = LOAD_REASON
+        row.save()
+        report.updated[label] += 1
+    else:
+        report.unchanged[label] += 1
+    return row
+
+
+def read_fixture(name: str) -> dict[str, Any]:
+    with open(FIXTURES_DIR / name, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@transaction.atomic
+def plan_load(*, data: dict[str, Any], report: LoadReport | None = None) -> Plan:
+    """Load one plan fixture. Idempotent: a second run with the same data changes nothing.
+
+    Rows are matched on natural keys (region code, unit name, plan slug, section and task numbers, indicator
+    code, target year) and brought to the fixture's values. Targets the office set (origin `office`) and
+    task units of tasks whose document names none are never touched: those belong to the office.
+    """
+    from indicators.services import indicators_load  # indicators depend on plans, not the other way round
+
+    report = report if report is not None else LoadReport()
+    regions = _load_regions(data["regions"], report)
+    spec = data["plan"]
+    plan = upsert(
+        Plan,
+        {"slug": spec["slug"]},
+        {
+            "title": spec["title"],
+            "short_title": spec["short_title"],
+            "region": regions[spec["region"]],
+            "issuer": spec["issuer"],
+            "issued_on": spec.get("issued_on"),
+            "start_year": spec["start_year"],
+            "end_year": spec["end_year"],
+            "goals": spec.get("goals", ""),
+            "source_document": spec.get("source_document", ""),
+        },
+        report,
+    )
+    units = _load_units(data.get("units") or {}, plan.region, regions, report)
+    for section_spec in data["sections"]:
+        section = upsert(
+            Section,
+            {"plan": plan, "number": section_spec["number"]},
+            {"title": section_spec["title"]},
+            report,
+        )
+        for task_spec in section_spec["tasks"]:
+            responsible = task_spec.get("responsible", "")
+            task = upsert(
+                Task,
+                {"section": section, "number": task_spec["number"]},
+                {"title": task_spec["title"], "text": task_spec["text"], "responsible_text": responsible},
+                report,
+            )
+            if responsible:
+                _set_task_units(task, [units[name] for name in split_unit_list(responsible)], report)
+    indicators_load(plan=plan, specs=data.get("indicators", []), report=report)
+    return plan
+
+
+def _load_regions(specs: list[dict[str, Any]], report: LoadReport) -> dict[str, Region]:
+    regions: dict[str, Region] = {}
+    for spec in specs:
+        parent = regions.get(spec["parent"]) if spec.get("parent") else None
+        if spec.get("parent") and parent is None:
+            parent = Region.objects.get(code=spec["parent"])
+        regions[spec["code"]] = upsert(
+            Region,
+            {"code": spec["code"]},
+            {"name": spec["name"], "level": spec["level"], "parent": parent},
+            report,
+        )
+    return regions
+
+
+def _load_units(
+    specs: dict[str, Any], default_region: Region, regions: dict[str, Region], report: LoadReport
+) -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+    for name, spec in specs.items():
+        spec = spec if isinstance(spec, dict) else {"kind": spec}
+        region = regions[spec["region"]] if "region" in spec else default_region
+        units[name] = upsert(Unit, {"region": region, "name": name}, {"kind": spec["kind"]}, report)
+    return units
+
+
+def _set_task_units(task: Task, units: list[Unit], report: LoadReport) -> None:
+    label = TaskUnit._meta.verbose_name
+    current = list(task.task_units.order_by("position").values_list("unit_id", flat=True))
+    if current == [unit.pk for unit in units]:
+        report.unchanged[label] += len(units)
+        return
+    for row in task.task_units.all():
+        row._change_reason = LOAD_REASON
+        row.delete()
+    for position, unit in enumerate(units):
+        row = TaskUnit(
+            task=task,
+            unit=unit,
+            position=position,
+            role=TaskUnit.Role.LEAD if position == 0 else TaskUnit.Role.CO,
+        )
+        row._change_reason = LOAD_REASON
+        row.save()
+    (report.updated if current else report.created)[label] += len(units)
+
+
+def plans_load_all(names: tuple[str, ...] = PLAN_FIXTURES) -> LoadReport:
+    """Load every plan fixture in one transaction (all or nothing)."""
+    report = LoadReport()
+    with transaction.atomic():
+        for name in names:
+            plan_load(data=read_fixture(name), report=report)
+    return report

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from plans.models import Plan
+from plans.services import plans_load_all
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database holds both plans from the start, loaded once per session as `make run` loads them."""
+    with django_db_blocker.unblock():
+        plans_load_all()
+
+
+@pytest.fixture
+def plans(db):
+    """Both plans. A transactional test flushes the database when it ends; the next one reloads them."""
+    if not Plan.objects.exists():
+        plans_load_all()
+    return {plan.slug: plan for plan in Plan.objects.all()}
+
+
+@pytest.fixture
+def quanzhou(plans):
+    return plans["quanzhou-2024-2026"]
+
+
+@pytest.fixture
+def zhenjiang(plans):
+    return plans["zhenjiang-edz-2024-2026"]
+
+
+@pytest.fixture
+def leader(db):
+    return factories.UserFactory(role="leader", username="leader")
+
+
+@pytest.fixture
+def reviewer(db):
+    return factories.UserFactory(role="reviewer", username="reviewer")
+
+
+@pytest.fixture
+def leader_client(client, leader):
+    client.force_login(leader)
+    return client
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"

@@ -1,0 +1,198 @@
+"""factory_boy factories. Every factory builds a consistent row with the fewest required choices."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import User
+from indicators.models import Assignment, Baseline, Indicator, Period, Submission, Target, TaskReport
+from plans.models import Plan, Population, Region, Section, Task, TaskUnit, Unit
+
+
+class RegionFactory(DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"region-{n}")
+    name = factory.Sequence(lambda n: f"测试市{n}")
+    level = Region.Level.CITY
+
+
+class PopulationFactory(DjangoModelFactory):
+    class Meta:
+        model = Population
+
+    region = factory.SubFactory(RegionFactory)
+    year = 2024
+    value = Decimal("100")
+    is_demo = True
+
+
+class UnitFactory(DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    region = factory.SubFactory(RegionFactory)
+    name = factory.Sequence(lambda n: f"测试单位{n}")
+    kind = Unit.Kind.GOV_DEPT
+    email = factory.Sequence(lambda n: f"unit{n}@example.cn")
+
+
+class PlanFactory(DjangoModelFactory):
+    class Meta:
+        model = Plan
+
+    slug = factory.Sequence(lambda n: f"plan-{n}")
+    title = factory.Sequence(lambda n: f"测试工作方案{n}")
+    short_title = factory.Sequence(lambda n: f"测试方案{n}")
+    region = factory.SubFactory(RegionFactory)
+    issuer = "测试市人民政府"
+    issued_on = datetime.date(2024, 2, 28)
+    start_year = 2024
+    end_year = 2026
+
+
+class SectionFactory(DjangoModelFactory):
+    class Meta:
+        model = Section
+
+    plan = factory.SubFactory(PlanFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"板块{n}")
+
+
+class TaskFactory(DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    section = factory.SubFactory(SectionFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"任务{n}")
+    text = "任务内容。"
+
+
+class TaskUnitFactory(DjangoModelFactory):
+    class Meta:
+        model = TaskUnit
+
+    task = factory.SubFactory(TaskFactory)
+    unit = factory.SubFactory(UnitFactory)
+    position = 0
+    role = factory.LazyAttribute(lambda o: TaskUnit.Role.LEAD if o.position == 0 else TaskUnit.Role.CO)
+
+
+class IndicatorFactory(DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    plan = factory.SubFactory(PlanFactory)
+    code = factory.Sequence(lambda n: f"indicator-{n}")
+    name = factory.Sequence(lambda n: f"指标{n}")
+    unit = "件"
+    measure = Indicator.Measure.STOCK
+    category = Indicator.Category.CREATION
+    decimals = 0
+    numerator_label = factory.LazyAttribute(lambda o: "分子" if o.measure == Indicator.Measure.RATIO else "")
+    denominator_label = factory.LazyAttribute(
+        lambda o: "分母" if o.measure == Indicator.Measure.RATIO else ""
+    )
+
+
+class TargetFactory(DjangoModelFactory):
+    class Meta:
+        model = Target
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    year = 2026
+    comparator = Target.Comparator.GTE
+    min = Decimal("100")
+    max = None
+    origin = Target.Origin.DOCUMENT
+    source = "测试依据"
+
+
+class BaselineFactory(DjangoModelFactory):
+    class Meta:
+        model = Baseline
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    year = 2023
+    value = Decimal("50")
+    source = "测试基期"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = User.Role.LEADER
+    unit = None
+    password = factory.PostGenerationMethodCall("set_password", "test-pass-123")
+
+    @factory.post_generation
+    def _save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class ReporterFactory(UserFactory):
+    role = User.Role.REPORTER
+    unit = factory.SubFactory(UnitFactory)
+
+
+class AssignmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    unit = factory.SubFactory(UnitFactory)
+
+
+class PeriodFactory(DjangoModelFactory):
+    """A quarter with the default calendar: opens on its first day, due the 10th day after it ends."""
+
+    class Meta:
+        model = Period
+        django_get_or_create = ["year", "quarter"]
+
+    year = 2024
+    quarter = 1
+    opens_on = factory.LazyAttribute(lambda o: datetime.date(o.year, 3 * o.quarter - 2, 1))
+    due_on = factory.LazyAttribute(
+        lambda o: (
+            datetime.date(o.year + 1, 1, 10)
+            if o.quarter == 4
+            else datetime.date(o.year, 3 * o.quarter + 1, 10)
+        )
+    )
+    locks_on = factory.LazyAttribute(lambda o: o.due_on + datetime.timedelta(days=20))
+
+
+class SubmissionFactory(DjangoModelFactory):
+    class Meta:
+        model = Submission
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    unit = factory.SubFactory(UnitFactory)
+    period = factory.SubFactory(PeriodFactory)
+    value = Decimal("10")
+    state = Submission._meta.get_field("state").default
+
+
+class TaskReportFactory(DjangoModelFactory):
+    class Meta:
+        model = TaskReport
+
+    task = factory.SubFactory(TaskFactory)
+    unit = factory.SubFactory(UnitFactory)
+    period = factory.SubFactory(PeriodFactory)
+    status = TaskReport.Status.IN_PROGRESS
+    progress = "按计划推进。"

@@ -60,7 +60,7 @@ class BaselineAdmin(SimpleHistoryAdmin):
 
 @admin.register(Assignment)
 class AssignmentAdmin(SimpleHistoryAdmin):
-    list_display = ["indicator", "unit"]
+    list_display = ["indicator", "unit", "is_lead"]
     list_filter = ["indicator__plan", "unit"]
     search_fields = ["indicator__name", "unit__name"]
     autocomplete_fields = ["indicator", "unit"]

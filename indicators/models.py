@@ -453,6 +453,39 @@ class Progress(models.Model):
         return f"{self.indicator} {self.region} {self.year}Q{self.quarter}"
 
 
+class Timeliness(models.Model):
+    """The roll-up's view of one unit's reporting for one plan and quarter. The units heatmap, the bulletin
+    and the 报送情况 sheet read this, never raw submissions."""
+
+    class Status(models.TextChoices):
+        ON_TIME = "on_time", "按时报送"
+        LATE = "late", "逾期报送"
+        MISSING = "missing", "未报送"
+        RETURNED = "returned", "退回待修改"
+        NOT_DUE = "not_due", "未到截止日"
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("plans.Unit", on_delete=models.CASCADE, related_name="timeliness")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="timeliness")
+    # Items the unit owes for the quarter: assigned indicators plus tasks it is named on.
+    expected = models.PositiveIntegerField("应报项数", default=0)
+    submitted = models.PositiveIntegerField("已报项数", default=0)
+    on_time = models.PositiveIntegerField("按时项数", default=0)
+    late = models.PositiveIntegerField("逾期项数", default=0)
+    returned = models.PositiveIntegerField("退回项数", default=0)
+    approved = models.PositiveIntegerField("已审核项数", default=0)
+    status = models.CharField("报送情况", max_length=16, choices=Status.choices)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "报送及时性"
+        verbose_name_plural = "报送及时性"
+        constraints = [models.UniqueConstraint(fields=["plan", "unit", "period"], name="timeliness_once")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.period} {self.get_status_display()}"
+
+
 class RollupRun(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", "全量"

@@ -4,14 +4,20 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from ipcity.views import healthz
+
 admin.site.site_header = "知识产权强市建设示范城市工作平台"
 admin.site.site_title = "工作平台管理"
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
     path("", include("plans.urls")),
     path("", include("accounts.urls")),
+    path("", include("indicators.urls")),
+    path("", include("reports.urls")),
     path("api/", include("plans.api_urls")),
+    path("api/", include("indicators.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -52,3 +52,58 @@ def leader_client(client, leader):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+# The standing cast: reporters of two Quanzhou units, the office (reviewer), a leader, an admin.
+@pytest.fixture
+def unit_a(plans):
+    from plans.models import Unit
+
+    return Unit.objects.get(name="市知识产权局")
+
+
+@pytest.fixture
+def unit_b(plans):
+    from plans.models import Unit
+
+    return Unit.objects.get(name="市科技局")
+
+
+@pytest.fixture
+def reporter_a(unit_a):
+    return factories.UserFactory(role="reporter", unit=unit_a, username="reporter_a")
+
+
+@pytest.fixture
+def reporter_b(unit_b):
+    return factories.UserFactory(role="reporter", unit=unit_b, username="reporter_b")
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(role="admin", username="admin", is_staff=True, is_superuser=True)
+
+
+def _logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def reporter_a_client(client, reporter_a):
+    return _logged_in(client, reporter_a)
+
+
+@pytest.fixture
+def reporter_b_client(client, reporter_b):
+    return _logged_in(client, reporter_b)
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    return _logged_in(client, reviewer)
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    return _logged_in(client, admin_user)

@@ -186,6 +186,8 @@ class Assignment(models.Model):
     unit = models.ForeignKey(
         "plans.Unit", verbose_name="填报单位", on_delete=models.PROTECT, related_name="assignments"
     )
+    # Whose figure counts when the indicator combines units as `lead` (仅取牵头单位数值).
+    is_lead = models.BooleanField("牵头单位", default=False)
 
     history = HistoricalRecords(verbose_name="填报分工变更记录")
 
@@ -193,7 +195,12 @@ class Assignment(models.Model):
         verbose_name = "填报分工"
         verbose_name_plural = "填报分工"
         ordering = ["indicator", "unit"]
-        constraints = [models.UniqueConstraint(fields=["indicator", "unit"], name="assignment_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "unit"], name="assignment_once"),
+            models.UniqueConstraint(
+                fields=["indicator"], condition=Q(is_lead=True), name="assignment_one_lead"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit} → {self.indicator}"

@@ -1,0 +1,78 @@
+"""manage.py demo_data: accounts for every role, assignments, populations, synthetic quarters, all demo."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from indicators.demo import demo_load
+from indicators.models import Assignment, Submission, TaskReport
+from plans.models import Population, TaskUnit
+
+
+@pytest.fixture
+def demo(plans):
+    return demo_load()
+
+
+def test_it_creates_an_account_for_every_role(demo):
+    roles = set(User.objects.values_list("role", flat=True))
+    assert roles == {"reporter", "reviewer", "leader", "admin"}
+    reporters = User.objects.filter(role="reporter")
+    assert reporters.filter(unit__region__code="quanzhou").count() >= 5
+    assert reporters.filter(unit__region__code="zhenjiang-edz").count() >= 3
+    assert User.objects.get(username="office").check_password("ipcity2026")
+
+
+def test_every_demo_value_is_marked_as_demo(demo):
+    assert demo.submissions > 300 and demo.task_reports > 900
+    assert not Submission.objects.filter(is_demo=False).exists()
+    assert not TaskReport.objects.filter(is_demo=False).exists()
+    assert Population.objects.exists() and not Population.objects.filter(is_demo=False).exists()
+    assert set(Submission.history.values_list("history_change_reason", flat=True)) == {"演示数据"}
+
+
+def test_it_covers_2024_q1_to_2026_q3_with_late_returned_and_missing_reports(demo):
+    quarters = set(Submission.objects.values_list("period__year", "period__quarter"))
+    assert min(quarters) == (2024, 1) and max(quarters) == (2026, 3) and len(quarters) == 11
+    assert Submission.objects.filter(is_late=True).exists()
+    returned = Submission.objects.get(state="returned")
+    assert returned.return_reason and (returned.period.year, returned.period.quarter) == (2026, 3)
+    assert Submission.objects.filter(state="submitted", period__year=2026, period__quarter=3).exists()
+    missing = Submission.objects.filter(unit__name="中国人民银行泉州市分行")
+    assert missing.filter(period__year=2026, period__quarter=2).exists()
+    assert not missing.filter(period__year=2026, period__quarter=3).exists()
+
+
+def test_every_reported_figure_obeys_the_rules(demo):
+    from indicators.rules import figure_errors
+    from indicators.services import _figure_of
+
+    for row in Submission.objects.select_related("indicator"):
+        assert figure_errors(row.indicator, _figure_of(row)) == [], row
+
+
+def test_it_assigns_units_to_zhenjiang_tasks_and_indicators_as_the_office_would(demo, zhenjiang):
+    assert TaskUnit.objects.filter(task__section__plan=zhenjiang, role="lead").count() == 17
+    assert Assignment.objects.filter(indicator__plan=zhenjiang).exists()
+    assert not Assignment.objects.filter(indicator__computed_from__isnull=False).exists()
+
+
+def test_it_is_idempotent(plans, capsys):
+    call_command("demo_data")
+    counts = (
+        Submission.objects.count(),
+        TaskReport.objects.count(),
+        User.objects.count(),
+        Assignment.objects.count(),
+    )
+    call_command("demo_data")
+    assert (
+        Submission.objects.count(),
+        TaskReport.objects.count(),
+        User.objects.count(),
+        Assignment.objects.count(),
+    ) == counts
+    out = capsys.readouterr().out
+    assert "演示填报已存在" in out and "qz-zscqj" in out and "ipcity2026" in out

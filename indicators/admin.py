@@ -9,10 +9,12 @@ from indicators.models import (
     Period,
     PeriodException,
     Progress,
+    RollupPending,
     RollupRun,
     Submission,
     Target,
     TaskReport,
+    Timeliness,
 )
 
 
@@ -136,13 +138,52 @@ class ProgressAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(RollupRun)
-class RollupRunAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "plan", "started_at", "finished_at", "rows", "error"]
-    list_filter = ["kind", "plan"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the roll-up writes: looked at, never edited by hand."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RollupRun)
+class RollupRunAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "plan", "started_at", "finished_at", "seconds", "rows", "failed"]
+    list_filter = ["kind", "plan"]
+    fields = ["kind", "plan", "scope", "started_at", "finished_at", "rows", "error"]
+
+    @admin.display(description="用时（秒）")
+    def seconds(self, run):
+        return (
+            None if run.finished_at is None else round((run.finished_at - run.started_at).total_seconds(), 2)
+        )
+
+    @admin.display(description="错误")
+    def failed(self, run):
+        return run.error[:120] or "—"
+
+
+@admin.register(RollupPending)
+class RollupPendingAdmin(ReadOnlyAdmin):
+    list_display = ["indicator", "year", "queued_at"]
+    list_select_related = ["indicator"]
+
+
+@admin.register(Timeliness)
+class TimelinessAdmin(ReadOnlyAdmin):
+    list_display = [
+        "unit",
+        "period",
+        "plan",
+        "status",
+        "expected",
+        "submitted",
+        "late",
+        "returned",
+        "approved",
+    ]
+    list_filter = ["plan", "period", "status"]
+    search_fields = ["unit__name"]
+    list_select_related = ["unit", "period", "plan"]

@@ -1,1 +1,7 @@
-urlpatterns = []
+from django.urls import path
+
+from indicators.api import PlanProgressApi
+
+urlpatterns = [
+    path("plans/<slug:slug>/progress/", PlanProgressApi.as_view(), name="api-plan-progress"),
+]

@@ -515,3 +515,24 @@ class RollupRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RollupPending(models.Model):
+    """An indicator × year whose approved figures changed and whose roll-up has not run yet.
+
+    Written in the transaction that approves, reopens or changes the figure, deleted by the run that
+    recomputed it: if the broker is down when the change commits, the key waits here for the next run. Not
+    unique on purpose: a run deletes exactly the rows it read, so a change committed meanwhile keeps its row.
+    """
+
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    queued_at = models.DateTimeField("加入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "待汇总"
+        verbose_name_plural = "待汇总"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.year}年"

@@ -107,3 +107,16 @@ def reviewer_client(client, reviewer):
 @pytest.fixture
 def admin_client_(client, admin_user):
     return _logged_in(client, admin_user)
+
+
+@pytest.fixture
+def progress_rows():
+    """progress_rows(indicator, region=None) → {(year, quarter): Progress} of the plan's region or another."""
+    from indicators.models import Progress
+
+    def read(indicator, region=None):
+        region_id = region.pk if region is not None else indicator.plan.region_id
+        rows = Progress.objects.filter(indicator=indicator, region_id=region_id)
+        return {(row.year, row.quarter): row for row in rows}
+
+    return read

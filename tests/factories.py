@@ -196,3 +196,14 @@ class TaskReportFactory(DjangoModelFactory):
     period = factory.SubFactory(PeriodFactory)
     status = TaskReport.Status.IN_PROGRESS
     progress = "按计划推进。"
+
+
+class ApprovedSubmissionFactory(SubmissionFactory):
+    """An approved figure, as the roll-up reads it: `ApprovedSubmissionFactory(indicator=…, unit=…,
+    period__year=2025, period__quarter=2, value=…)`."""
+
+    state = "approved"
+    submitted_at = factory.LazyAttribute(
+        lambda o: datetime.datetime.combine(o.period.due_on, datetime.time(9), tzinfo=datetime.UTC)
+    )
+    reviewed_at = factory.LazyAttribute(lambda o: o.submitted_at + datetime.timedelta(days=1))

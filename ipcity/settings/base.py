@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -164,6 +165,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXTENDED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The roll-up: every night in full (after midnight, so quarters that fell due yesterday show as missing), and
+# every few minutes whatever approvals queued while the broker could not take their task. DatabaseScheduler
+# copies these entries into the admin's periodic tasks on start.
+CELERY_BEAT_SCHEDULE = {
+    "rollup-nightly-full": {"task": "indicators.rollup_full", "schedule": crontab(hour=1, minute=30)},
+    "rollup-pending": {"task": "indicators.rollup_pending", "schedule": 5 * 60},
+}
+# A broker that is down must not hold an approval for long: a few quick tries, then the queued key waits.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 
 CACHES = {
     "default": (

@@ -1,0 +1,308 @@
+"""The arithmetic of progress, free of the database: what a year aims at, the expected pace (序时进度),
+status, completion, forecast and the pace still needed. The roll-up hands it one series (indicator × region)
+at a time: the actual of every quarter of the plan, the targets and baselines that apply.
+
+PRODUCT.md states the rules; where it is silent the rule chosen is written at the function that applies it.
+Every result is rounded half-up to 4 decimal places, the precision of the Progress table, so SQLite and
+PostgreSQL store the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+STOCK, FLOW, CUMULATIVE, RATIO, PER_CAPITA, MILESTONE = (
+    "stock", "flow", "cumulative", "ratio", "per_capita", "milestone",
+)  # fmt: skip
+GTE, GT, BETWEEN, LTE, GROWTH, DONE = "gte", "gt", "between", "lte", "growth", "done"
+ACHIEVED, ON_TRACK, AT_RISK, BEHIND, NO_DATA = "achieved", "on_track", "at_risk", "behind", "no_data"
+
+# Levels carry from one year into the next, so a year without a target of its own lies on the path towards
+# the next target; flows restart every year and a rate is a level of its own year only.
+LEVELS = frozenset({STOCK, PER_CAPITA, CUMULATIVE})
+QUARTERS = (1, 2, 3, 4)
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+QUANTUM = Decimal("0.0001")
+
+Quarter = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A year's target as the Target row states it."""
+
+    comparator: str
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """What one progress series is judged against. `goals` is empty for a region whose figures are shown but
+    not judged (a county's share of a city-wide count); `baselines` maps a year to the value at its end."""
+
+    measure: str
+    start_year: int
+    end_year: int
+    goals: Mapping[int, Goal] = field(default_factory=dict)
+    baselines: Mapping[int, Decimal] = field(default_factory=dict)
+    at_risk_from: Decimal = Decimal(10)
+    behind_from: Decimal = Decimal(30)
+
+    @property
+    def years(self) -> range:
+        return range(self.start_year, self.end_year + 1)
+
+    def index(self, year: int, quarter: int) -> int:
+        """Quarters since the end of the year before the plan: 2024 Q1 of a 2024 plan is 1, its end 12."""
+        return 4 * (year - self.start_year) + quarter
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One Progress row's figures (field names as on the model)."""
+
+    actual: Decimal | None
+    target_min: Decimal | None
+    target_max: Decimal | None
+    completion: Decimal | None
+    expected: Decimal | None
+    status: str
+    forecast: Decimal | None
+    needed_per_quarter: Decimal | None
+
+
+@dataclass(frozen=True)
+class Path:
+    """The straight line the expected pace follows in a year: from `start` (end of the year before) to
+    `value`, reached at Q4 of `year_reached` (the same year unless the year has no target of its own)."""
+
+    goal: Goal
+    start: Decimal
+    value: Decimal
+    quarters: int  # from the end of the previous year to the quarter the value is reached
+
+    def at(self, quarter: int) -> Decimal:
+        return self.start + (self.value - self.start) * quarter / self.quarters
+
+
+def rounded(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def aim(goal: Goal, previous: Decimal | None) -> Decimal | None:
+    """The figure a target asks for: the lower bound of gte/gt and of a range (the upper bound of 1—2家 is
+    the plan's expectation, not a ceiling: 3 meetings still achieve it), the ceiling of lte, last year's
+    actual for growth; none for a qualitative target."""
+    if goal.comparator in (GTE, GT, BETWEEN):
+        return goal.min
+    if goal.comparator == LTE:
+        return goal.max
+    if goal.comparator == GROWTH:
+        return previous
+    return None
+
+
+def met(goal: Goal, actual: Decimal, previous: Decimal | None) -> bool:
+    """Whether the year's target is achieved. growth needs last year's actual (or a baseline for that year)
+    and strictly more; done needs an approved report that says done (actual 1)."""
+    if goal.comparator == GTE or goal.comparator == BETWEEN:
+        return actual >= goal.min
+    if goal.comparator == GT:
+        return actual > goal.min
+    if goal.comparator == LTE:
+        return actual <= goal.max
+    if goal.comparator == GROWTH:
+        return previous is not None and actual > previous
+    return actual >= 1
+
+
+def completion(goal: Goal | None, actual: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """Actual as a percentage of the year's target: of the lower bound for gte/gt/between (100 = the bound is
+    reached), of last year's actual for growth (above 100 = growth); for lte 100 while within the ceiling and
+    ceiling/actual×100 above it; 100 or 0 for done. None without a target for the year."""
+    if goal is None or actual is None:
+        return None
+    if goal.comparator == LTE:
+        return HUNDRED if actual <= goal.max else goal.max / actual * HUNDRED
+    if goal.comparator == DONE:
+        return HUNDRED if actual >= 1 else ZERO
+    reference = aim(goal, previous)
+    if not reference:
+        return None
+    return actual / reference * HUNDRED
+
+
+def _previous(series: Series, actuals: Mapping[Quarter, Decimal | None], year: int) -> Decimal | None:
+    """Last year's actual (its Q4), else a baseline stated for last year: the bar growth must clear."""
+    last = actuals.get((year - 1, 4))
+    return last if last is not None else series.baselines.get(year - 1)
+
+
+def _start(series: Series, actuals: Mapping[Quarter, Decimal | None], year: int) -> Decimal | None:
+    """The value at the end of the previous year, where the expected pace starts: 0 for flows (they restart
+    every year) and for a cumulative indicator in the plan's first year (it counts from the plan's start);
+    otherwise last year's actual, else last year's milestone, else the latest earlier baseline."""
+    if series.measure == FLOW:
+        return ZERO
+    if series.measure == MILESTONE:
+        return None
+    if series.measure == CUMULATIVE and year == series.start_year:
+        return ZERO
+    last = actuals.get((year - 1, 4))
+    if last is not None:
+        return last
+    goal = series.goals.get(year - 1)
+    milestone = aim(goal, None) if goal else None
+    if milestone is not None:
+        return milestone
+    if series.measure == CUMULATIVE:
+        return None
+    earlier = [baseline_year for baseline_year in series.baselines if baseline_year < year]
+    return series.baselines[max(earlier)] if earlier else None
+
+
+def _path(series: Series, year: int, start: Decimal | None, previous: Decimal | None) -> Path | None:
+    """The year's line: towards the year's own target; for a level without a target this year, towards the
+    next year that has one (reached at its Q4), so 2024 of a plan stating only 2026 still has a pace."""
+    if start is None:
+        return None
+    goal = series.goals.get(year)
+    value = aim(goal, previous) if goal else None
+    if value is not None:
+        return Path(goal, start, value, 4)
+    if goal is not None or series.measure not in LEVELS:
+        return None
+    for later in range(year + 1, series.end_year + 1):
+        goal = series.goals.get(later)
+        value = aim(goal, None) if goal and goal.comparator != GROWTH else None
+        if value is not None:
+            return Path(goal, start, value, 4 * (later - year + 1))
+    return None
+
+
+def status(
+    series: Series,
+    goal: Goal | None,
+    path: Path | None,
+    actual: Decimal | None,
+    previous: Decimal | None,
+    quarter: int,
+) -> str:
+    """achieved when the year's target is met; otherwise how far behind the expected pace the actual is, in
+    percentage points of the year's planned increment: under `at_risk_from` on track, from it up to and
+    including `behind_from` at risk, above behind. Ahead of the pace is on track.
+
+    Without a line to compare with (a milestone, no start value, no target ahead) nothing is flagged before
+    Q4, and at Q4 a target the year did not meet is behind. A flat line (start already at the target) is
+    missed by any shortfall: behind."""
+    if actual is None:
+        return NO_DATA
+    if goal is not None and met(goal, actual, previous):
+        return ACHIEVED
+    if path is None:
+        judgeable = goal is not None and (goal.comparator != GROWTH or previous is not None)
+        return BEHIND if quarter == 4 and judgeable else ON_TRACK
+    expected = path.at(quarter)
+    shortfall = actual - expected if path.goal.comparator == LTE else expected - actual
+    if shortfall <= 0:
+        return ON_TRACK
+    increment = abs(path.at(4) - path.start)
+    if not increment:
+        return BEHIND
+    points = shortfall * HUNDRED / increment
+    if points < series.at_risk_from:
+        return ON_TRACK
+    if points <= series.behind_from:
+        return AT_RISK
+    return BEHIND
+
+
+def forecast(
+    series: Series, actuals: Mapping[Quarter, Decimal | None], year: int, quarter: int
+) -> Decimal | None:
+    """The value expected at the plan's end from the recent trend.
+
+    Levels: the actual plus the average change per quarter over the last four quarters (from the actual four
+    quarters back, or the earliest one within them; a cumulative indicator is 0 when the plan starts; with
+    nothing in that window, from the latest earlier point, a baseline included) times the quarters left, never
+    below 0 (figures are counts and amounts).
+    Flows: the year to date at its present rate over a whole year (flows are targeted per year). Rates: the
+    rate to date. Milestones: none."""
+    actual = actuals.get((year, quarter))
+    if actual is None or series.measure == MILESTONE:
+        return None
+    if series.measure == FLOW:
+        return actual * 4 / quarter
+    if series.measure == RATIO:
+        return actual
+    now = series.index(year, quarter)
+    points = {
+        series.index(y, 4): value for y, value in series.baselines.items() if series.measure != CUMULATIVE
+    }
+    if series.measure == CUMULATIVE:
+        points[0] = ZERO
+    points.update({series.index(*key): value for key, value in actuals.items() if value is not None})
+    window = [index for index in points if now - 4 <= index < now]
+    before = [index for index in points if index < now - 4]
+    if window:
+        reference = min(window)
+    elif before:
+        reference = max(before)
+    else:
+        return None
+    slope = (actual - points[reference]) / (now - reference)
+    return max(actual + slope * (series.index(series.end_year, 4) - now), ZERO)
+
+
+def needed_per_quarter(
+    series: Series, actual: Decimal | None, year: int, quarter: int, previous: Decimal | None
+) -> Decimal | None:
+    """What each remaining quarter must still add to reach the target: for a level the last target the plan
+    states (by the end of its year), for a flow the year's own target (flows restart each year). 0 once the
+    target is reached; negative for a ceiling (lte) that is exceeded (the reduction needed). None for rates,
+    milestones, without a target ahead or with no quarter left."""
+    if actual is None or series.measure in (RATIO, MILESTONE):
+        return None
+    if series.measure == FLOW:
+        goal = series.goals.get(year)
+        value, remaining = (aim(goal, previous) if goal else None), 4 - quarter
+    else:
+        goal, value, remaining = None, None, 0
+        for later in reversed(series.years):
+            goal = series.goals.get(later)
+            value = aim(goal, None) if goal and goal.comparator != GROWTH else None
+            if value is not None:
+                remaining = series.index(later, 4) - series.index(year, quarter)
+                break
+    if value is None or remaining <= 0:
+        return None
+    gap = value - actual
+    gap = min(gap, ZERO) if goal.comparator == LTE else max(gap, ZERO)
+    return gap / remaining
+
+
+def judge(series: Series, actuals: Mapping[Quarter, Decimal | None]) -> dict[Quarter, Judgement]:
+    """Every quarter of the plan for one series. `actuals` holds the actual of each quarter (None or absent
+    where nothing approved counts)."""
+    result: dict[Quarter, Judgement] = {}
+    for year in series.years:
+        goal = series.goals.get(year)
+        previous = _previous(series, actuals, year)
+        path = _path(series, year, _start(series, actuals, year), previous)
+        for quarter in QUARTERS:
+            actual = actuals.get((year, quarter))
+            result[(year, quarter)] = Judgement(
+                actual=rounded(actual),
+                target_min=goal.min if goal else None,
+                target_max=goal.max if goal else None,
+                completion=rounded(completion(goal, actual, previous)),
+                expected=rounded(path.at(quarter)) if path else None,
+                status=status(series, goal, path, actual, previous, quarter),
+                forecast=rounded(forecast(series, actuals, year, quarter)),
+                needed_per_quarter=rounded(needed_per_quarter(series, actual, year, quarter, previous)),
+            )
+    return result

@@ -168,7 +168,7 @@ def rollup_pending() -> RollupRun | None:
 
     def work() -> tuple[int, dict]:
         rows = sum(_locked(plan, drain) for plan in plans)
-        return rows, {"keys": sorted(set(map(tuple, drained)))}
+        return rows, {"keys": [list(key) for key in sorted(set(map(tuple, drained)))]}
 
     return _logged(RollupRun.Kind.INCREMENTAL, plans[0] if len(plans) == 1 else None, work)
 

@@ -1,0 +1,117 @@
+"""indicators.pace on its own: status boundaries, comparators, completion — worked out by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from indicators import pace
+from indicators.rollup import rollup_full
+from tests import factories
+
+# A flow aiming at 100 in 2024: the pace is 25, 50, 75, 100 and the year's planned increment is 100, so at Q2
+# every unit below 50 is one percentage point behind.
+HUNDRED_A_YEAR = pace.Series(
+    measure="flow", start_year=2024, end_year=2026, goals={2024: pace.Goal("gte", min=D(100))}
+)
+
+
+@pytest.mark.parametrize(
+    ("actual", "status"),
+    [
+        ("50", "on_track"),  # on the pace
+        ("41", "on_track"),  # 9 points behind
+        ("40.0001", "on_track"),  # 9.9999 points
+        ("40", "at_risk"),  # exactly 10 points: at risk from 10
+        ("20", "at_risk"),  # exactly 30 points: still at risk, 30 included
+        ("19.9999", "behind"),  # 30.0001 points: over 30
+        ("0", "behind"),
+        ("100", "achieved"),  # the year's target met in Q2
+    ],
+)
+def test_it_places_the_status_boundaries_at_exactly_10_and_30_points(actual, status):
+    judged = pace.judge(HUNDRED_A_YEAR, {(2024, 1): D(0), (2024, 2): D(actual)})
+    assert judged[(2024, 2)].expected == D(50)
+    assert judged[(2024, 2)].status == status
+
+
+def test_it_takes_thresholds_from_the_plan():
+    strict = pace.Series(**{**vars(HUNDRED_A_YEAR), "at_risk_from": D(5), "behind_from": D(8)})
+    statuses = [
+        pace.judge(strict, {(2024, 2): D(value)})[(2024, 2)].status for value in ("46", "45", "42", "41")
+    ]
+    assert statuses == ["on_track", "at_risk", "at_risk", "behind"]
+
+
+@pytest.mark.parametrize(
+    ("goal", "actual", "previous", "met", "completion"),
+    [
+        (pace.Goal("gte", min=D(88)), "88", None, True, "100"),
+        (pace.Goal("gte", min=D(88)), "87.99", None, False, "99.9886"),
+        (pace.Goal("gt", min=D(6)), "6", None, False, "100"),  # 突破6: 6 itself is not enough
+        (pace.Goal("gt", min=D(6)), "6.01", None, True, "100.1667"),
+        (pace.Goal("between", min=D(1), max=D(2)), "1", None, True, "100"),
+        (pace.Goal("between", min=D(1), max=D(2)), "3", None, True, "300"),  # no ceiling
+        (pace.Goal("between", min=D(1), max=D(2)), "0", None, False, "0"),
+        (pace.Goal("lte", max=D(5)), "5", None, True, "100"),
+        (pace.Goal("lte", max=D(5)), "4", None, True, "100"),
+        (pace.Goal("lte", max=D(5)), "8", None, False, "62.5"),
+        (pace.Goal("growth"), "8.5", "8", True, "106.25"),
+        (pace.Goal("growth"), "8", "8", False, "100"),  # level is not growth
+        (pace.Goal("growth"), "9", None, False, None),  # nothing to grow from
+        (pace.Goal("done"), "1", None, True, "100"),
+        (pace.Goal("done"), "0", None, False, "0"),
+    ],
+)
+def test_it_knows_when_each_comparator_is_met_and_how_complete_it_is(goal, actual, previous, met, completion):
+    previous = None if previous is None else D(previous)
+    assert pace.met(goal, D(actual), previous) is met
+    expected = None if completion is None else D(completion)
+    assert pace.rounded(pace.completion(goal, D(actual), previous)) == expected
+
+
+def test_a_flat_pace_is_missed_by_any_shortfall():
+    # Already at 30 at the end of 2023 and asked for ≥30: the line is flat; 29 is behind, 30 achieved.
+    series = pace.Series(
+        measure="stock", start_year=2024, end_year=2024, goals={2024: pace.Goal("gte", min=D(30))},
+        baselines={2023: D(30)},
+    )  # fmt: skip
+    assert pace.judge(series, {(2024, 2): D(29)})[(2024, 2)].status == "behind"
+    assert pace.judge(series, {(2024, 2): D(30)})[(2024, 2)].status == "achieved"
+
+
+def test_a_growth_bar_can_come_from_a_baseline_of_the_year_before():
+    series = pace.Series(
+        measure="flow",
+        start_year=2024,
+        end_year=2024,
+        goals={2024: pace.Goal("growth")},
+        baselines={2023: D(8)},
+    )
+    judged = pace.judge(series, {(2024, 2): D(4), (2024, 4): D(9)})
+    # Pace 0 → 8: 4 at Q2 (on the line); 9 > 8 at Q4 achieved; 9/8 = 112.5%.
+    assert (judged[(2024, 2)].expected, judged[(2024, 2)].status) == (D(4), "on_track")
+    assert (judged[(2024, 4)].status, judged[(2024, 4)].completion) == ("achieved", D("112.5"))
+
+
+def test_it_places_the_boundaries_the_same_way_through_the_whole_roll_up(db, progress_rows):
+    plan = factories.PlanFactory(region=factories.RegionFactory())
+    units = [factories.UnitFactory(region=plan.region) for _ in range(4)]
+    flows = []
+    for unit, value in zip(units, ["41", "40", "20", "19"], strict=True):
+        flow = factories.IndicatorFactory(plan=plan, measure="flow")
+        factories.TargetFactory(indicator=flow, year=2024, min=D(100))
+        factories.ApprovedSubmissionFactory(
+            indicator=flow, unit=unit, period__year=2024, period__quarter=2, value=D(value)
+        )
+        flows.append(flow)
+    assert (plan.at_risk_from, plan.behind_from) == (10, 30)
+    rollup_full(plan=plan)
+    # 9, 10, 30 and 31 points behind the Q2 pace of 50.
+    assert [progress_rows(flow)[(2024, 2)].status for flow in flows] == [
+        "on_track",
+        "at_risk",
+        "at_risk",
+        "behind",
+    ]

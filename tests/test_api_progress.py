@@ -1,0 +1,101 @@
+"""GET /api/plans/{slug}/progress/?year=Y&quarter=Q — the fields of PRODUCT.md, read through progress_for."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from indicators.rollup import rollup_full
+from tests import factories
+
+ZJ = "/api/plans/zhenjiang-edz-2024-2026/progress/"
+FIELDS = {
+    "indicator", "name", "year", "quarter", "actual", "target_min", "target_max", "completion", "expected",
+    "status", "forecast", "needed_per_quarter",
+}  # fmt: skip
+
+
+@pytest.fixture
+def rolled_up(zhenjiang):
+    unit = factories.UnitFactory(region=zhenjiang.region)
+    trademarks = zhenjiang.indicators.get(code="new-trademarks")
+    for quarter, value in {1: 30, 2: 40}.items():
+        factories.ApprovedSubmissionFactory(
+            indicator=trademarks, unit=unit, period__year=2024, period__quarter=quarter, value=D(value)
+        )
+    rollup_full(plan=zhenjiang)
+    return zhenjiang
+
+
+def test_it_lists_every_indicator_s_progress_in_document_order(leader_client, rolled_up):
+    body = leader_client.get(ZJ, {"year": 2024, "quarter": 2}).json()
+    assert len(body) == 23 and all(set(row) == FIELDS for row in body)
+    assert [row["indicator"] for row in body[:3]] == [
+        "hv-invention-patents",
+        "new-trademarks",
+        "enforcement-actions",
+    ]
+    # 30 + 40 new trademarks by Q2 of a year aiming at 150: pace 75, 46.6667% of the target.
+    assert body[1] == {
+        "indicator": "new-trademarks",
+        "name": "新增注册商标",
+        "year": 2024,
+        "quarter": 2,
+        "actual": "70.0000",
+        "target_min": "150.0000",
+        "target_max": None,
+        "completion": "46.6667",
+        "expected": "75.0000",
+        "status": "on_track",
+        "forecast": "420.0000",
+        "needed_per_quarter": "43.0000",
+    }
+    assert body[0]["status"] == "no_data" and body[0]["actual"] is None
+
+
+def test_any_signed_in_user_may_read_it(reporter_a_client, rolled_up):
+    assert reporter_a_client.get(ZJ, {"year": 2024, "quarter": 2}).status_code == 200
+
+
+def test_it_refuses_anonymous_callers(client, rolled_up):
+    assert client.get(ZJ, {"year": 2024, "quarter": 2}).status_code in (401, 403)
+
+
+def test_it_answers_404_for_an_unknown_plan(leader_client, plans):
+    assert leader_client.get("/api/plans/nowhere/progress/", {"year": 2024, "quarter": 1}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"quarter": 1}, "year", "请提供年度（year），例如 year=2025。"),
+        ({"year": "二〇二四", "quarter": 1}, "year", "年度（year）须为整数，例如 2025。"),
+        ({"year": 2030, "quarter": 1}, "year", "年度（year）须在方案实施期 2024—2026 年之内。"),
+        ({"year": 2024}, "quarter", "请提供季度（quarter），取值 1—4。"),
+        ({"year": 2024, "quarter": 5}, "quarter", "季度（quarter）须为 1—4 的整数。"),
+        ({"year": 2024, "quarter": 0}, "quarter", "季度（quarter）须为 1—4 的整数。"),
+        ({"year": 2024, "quarter": "Q1"}, "quarter", "季度（quarter）须为 1—4 的整数。"),
+    ],
+)
+def test_it_explains_a_bad_year_or_quarter_in_chinese(leader_client, plans, query, field, message):
+    response = leader_client.get(ZJ, query)
+    assert response.status_code == 400
+    assert response.json()[field] == [message]
+
+
+def test_a_quarter_not_rolled_up_yet_is_an_empty_list(leader_client, plans):
+    assert leader_client.get(ZJ, {"year": 2026, "quarter": 4}).json() == []
+
+
+def test_it_pins_its_query_count(leader_client, rolled_up, django_assert_max_num_queries):
+    # session, user, plan, progress rows with their indicators
+    with django_assert_max_num_queries(4):
+        assert leader_client.get(ZJ, {"year": 2024, "quarter": 2}).status_code == 200
+
+
+def test_the_schema_describes_it(leader_client, plans):
+    schema = leader_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/plans/{slug}/progress/"]["get"]
+    assert {parameter["name"] for parameter in operation["parameters"]} >= {"slug", "year", "quarter"}
+    assert set(schema["components"]["schemas"]["ProgressOutput"]["properties"]) == FIELDS

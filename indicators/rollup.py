@@ -194,7 +194,7 @@ def _locked(plan: Plan, work: Callable[[Plan], int]) -> int:
     """Run `work` for one plan in one transaction, holding the plan row's lock: roll-ups of a plan queue up
     behind each other, and each reads the figures committed before it started writing."""
     with transaction.atomic():
-        locked = Plan.objects.select_for_update().select_related("region").get(pk=plan.pk)
+        locked = Plan.objects.select_for_update(of=("self",)).select_related("region").get(pk=plan.pk)
         return work(locked)
 
 
@@ -234,6 +234,7 @@ def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
         .order_by("position", "pk")
     )
     if since is not None:
+        since = _by_source(indicators, since)
         indicators = [each for each in indicators if _source(each) in since]
     regions = _Regions(plan)
     figures = _figures(plan, indicators, regions)
@@ -250,11 +251,11 @@ def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
                 if year >= first_year:
                     rows.append(
                         Progress(
-                            indicator=indicator,
+                            indicator_id=indicator.pk,
                             region_id=region_id,
                             year=year,
                             quarter=quarter,
-                            plan=plan,
+                            plan_id=plan.pk,
                             computed_at=now,
                             **vars(judgement),
                         )
@@ -275,6 +276,17 @@ def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
     if queued:
         RollupPending.objects.filter(pk__in=queued).delete()
     return len(rows)
+
+
+def _by_source(indicators: list[Indicator], since: dict[int, int]) -> dict[int, int]:
+    """Keys name the indicator whose figure changed, normally a source; a key naming an indicator computed
+    from another stands for that source."""
+    by_source: dict[int, int] = {}
+    for indicator in indicators:
+        source = _source(indicator)
+        for key in {indicator.pk, source} & set(since):
+            by_source[source] = min(by_source.get(source, since[key]), since[key])
+    return by_source
 
 
 def _source(indicator: Indicator) -> int:
@@ -526,7 +538,7 @@ def _timeliness(plan: Plan, *, years: list[int] | None, now, complete: bool) -> 
         TaskReport.objects.filter(task__section__plan=plan),
     ):
         for row in (
-            rows.filter(period__in=periods, unit_id__in=owed)
+            rows.filter(period__in=periods, unit_id__in=list(owed))
             .values("unit_id", "period_id")
             .annotate(**counts)
         ):
@@ -556,7 +568,7 @@ def _timeliness(plan: Plan, *, years: list[int] | None, now, complete: bool) -> 
         update_fields=TIMELINESS_FIELDS,
     )
     if complete:
-        Timeliness.objects.filter(plan=plan).exclude(unit_id__in=owed).delete()
+        Timeliness.objects.filter(plan=plan).exclude(unit_id__in=list(owed)).delete()
     return len(rows)
 
 

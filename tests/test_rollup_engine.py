@@ -165,6 +165,8 @@ def test_an_incremental_run_of_a_source_recomputes_the_indicators_computed_from_
     assert run.rows == 2 * 12
     total = Progress.objects.get(indicator__code="enforcement-actions-total", year=2024, quarter=4)
     assert total.actual == D(2)
+    # A key naming the computed indicator stands for its source: both are recomputed.
+    assert rollup_keys(keys=[(total.indicator_id, 2026)]).rows == 2 * 4
 
 
 def test_pending_keys_are_drained_exactly_once(zhenjiang):

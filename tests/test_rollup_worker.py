@@ -58,7 +58,7 @@ def broker(redis_url):
 
 
 @pytest.fixture
-def worker(redis_url, transactional_db):
+def worker(redis_url, transactional_db, tmp_path):
     db = connection.settings_dict
     database_url = (
         f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -69,6 +69,7 @@ def worker(redis_url, transactional_db):
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
     }
+    log = (tmp_path / "worker.log").open("w")  # a file, not a pipe: a full pipe would stall the worker
     process = subprocess.Popen(
         [
             sys.executable,
@@ -87,10 +88,10 @@ def worker(redis_url, transactional_db):
         ],
         cwd=settings.BASE_DIR,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
     )
+    process.log = tmp_path / "worker.log"
     yield process
     process.terminate()
     try:
@@ -98,6 +99,7 @@ def worker(redis_url, transactional_db):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    log.close()
 
 
 def _sent(plans):
@@ -119,10 +121,9 @@ def _rolled_up(submission, worker, seconds: float = 60) -> Progress:
         if row is not None:
             return row
         if worker.poll() is not None:
-            pytest.fail(f"the worker exited:\n{worker.stdout.read()}")
+            pytest.fail(f"the worker exited:\n{worker.log.read_text()}")
         time.sleep(0.2)
-    worker.terminate()
-    pytest.fail(f"no progress row after {seconds} s; worker output:\n{worker.communicate(timeout=20)[0]}")
+    pytest.fail(f"no progress row after {seconds} s; worker output:\n{worker.log.read_text()}")
 
 
 def test_a_real_worker_rolls_up_an_approval(plans, broker, worker):

@@ -45,9 +45,10 @@ def test_the_compose_file_validates(tmp_path):
         pytest.skip("docker-compose is not installed (.ci/run installs it)")
     env = tmp_path / ".env"
     env.write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    # env_file (.env) resolves against the project directory: a copy of .env.example stands in for it.
     compose = [
         "--project-directory",
-        str(ROOT),
+        str(tmp_path),
         "--env-file",
         str(env),
         "-f",

@@ -415,7 +415,7 @@ def export_jobs_visible(user) -> QuerySet[ExportJob]:
 def export_job_progress(job: ExportJob) -> dict:
     """The job's state for the polling page. A finished job answers from its row; a running one from the
     PROGRESS meta its Celery task reports (`update_state`), read from the result backend."""
-    done, total = (1, 1) if job.state == ExportJob.State.DONE else (0, 0)
+    done = total = job.rows if job.state == ExportJob.State.DONE else 0
     state = job.state
     if state in (ExportJob.State.PENDING, ExportJob.State.RUNNING) and not current_app.conf.task_always_eager:
         # Without a broker the task ran inside the request that started it: there is nothing to ask.

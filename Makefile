@@ -10,8 +10,8 @@ HOST ?= 127.0.0.1:8000
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install -qq --upgrade pip
+	$(BIN)/pip install -qq -e ".[dev]"
 	touch $(STAMP)
 
 # The embedded default: SQLite under var/, Celery eager, console email. Set DATABASE_URL / REDIS_URL for real services.

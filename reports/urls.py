@@ -1,1 +1,14 @@
-urlpatterns = []
+from django.urls import path
+
+from reports import report_views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("reports/", report_views.exports, name="exports"),
+    path("reports/jobs/", report_views.export_start, name="export-start"),
+    path("reports/jobs/<uuid:pk>/", report_views.export_job, name="export-job"),
+    path("reports/jobs/<uuid:pk>/status/", report_views.export_status, name="export-status"),
+    path("reports/jobs/<uuid:pk>/download/", report_views.export_download, name="export-download"),
+    path("reports/bulletin/<slug:slug>/", report_views.bulletin, name="bulletin"),
+]

@@ -107,3 +107,11 @@ def reviewer_client(client, reviewer):
 @pytest.fixture
 def admin_client_(client, admin_user):
     return _logged_in(client, admin_user)
+
+
+# Reports branch: one rolled-up quarter of Quanzhou (see tests/report_scenario.py).
+@pytest.fixture
+def report_scenario(quanzhou):
+    from tests import report_scenario
+
+    return report_scenario.build(quanzhou)

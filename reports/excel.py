@@ -152,6 +152,7 @@ class Column:
     header: str = ""
     width: float | None = None
     style: str | None = None
+    hidden: bool = False  # e.g. a key column a program reads back; protect the sheet to keep it hidden
 
 
 class Cell:
@@ -362,8 +363,10 @@ class _SheetWriter:
 
     def _setup(self) -> None:
         spec, ws = self.spec, self.ws
-        for idx, width in enumerate(self._widths, start=1):
+        for idx, (width, column) in enumerate(zip(self._widths, spec.columns, strict=True), start=1):
             ws.column_dimensions[get_column_letter(idx)].width = width
+            if column.hidden:
+                ws.column_dimensions[get_column_letter(idx)].hidden = True
         header_row = spec.header_row
         if header_row:
             ws.freeze_panes = f"{get_column_letter(spec.freeze_cols + 1)}{header_row + 1}"

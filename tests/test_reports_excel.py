@@ -156,6 +156,17 @@ def test_it_protects_sheets_hides_metadata_and_keeps_input_cells_editable():
     assert meta.sheet_state == "veryHidden" and meta["B2"].value == "x"
 
 
+def test_it_hides_columns_marked_hidden():
+    book = WorkbookSpec(
+        sheets=[
+            SheetSpec(title="填报", columns=[Column("代码", hidden=True), Column("指标")], rows=[["k", "v"]])
+        ]
+    )
+    wb, _ = _written(book)
+    assert wb["填报"].column_dimensions["A"].hidden and not wb["填报"].column_dimensions["B"].hidden
+    assert wb["填报"]["A2"].value == "k"
+
+
 def test_it_adds_native_charts():
     def chart(ws):
         bar = BarChart()

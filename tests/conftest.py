@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.db import connection
 
 from plans.models import Plan
@@ -115,3 +119,42 @@ def report_scenario(quanzhou):
     from tests import report_scenario
 
     return report_scenario.build(quanzhou)
+
+
+# The Excel import (tests/test_excel_template.py, tests/test_excel_hostile.py): unit_a reports five indicators
+# of two plans covering every input kind; unit_b reports one. Time stands inside 2025 Q3's reporting window.
+XL_ASSIGNED = {
+    "quanzhou-2024-2026": [
+        "trademarks",
+        "geographical-indications",
+        "copyright-registrations",
+        "strong-counties",
+    ],
+    "zhenjiang-edz-2024-2026": ["case-closure-rate"],
+}
+XL_NOW = datetime.datetime(2025, 8, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def xl_now():
+    with time_machine.travel(XL_NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def xl_period(xl_now, db):
+    return factories.PeriodFactory(year=2025, quarter=3)
+
+
+@pytest.fixture
+def xl_indicators(plans, unit_a, unit_b):
+    """unit_a's assigned indicators by name, in template order."""
+    from indicators.models import Indicator
+
+    indicators = {}
+    for slug, codes in XL_ASSIGNED.items():
+        for indicator in Indicator.objects.filter(plan__slug=slug, code__in=codes).order_by("position"):
+            factories.AssignmentFactory(indicator=indicator, unit=unit_a)
+            indicators[indicator.name] = indicator
+    factories.AssignmentFactory(indicator=indicators["商标有效注册量"], unit=unit_b)
+    return indicators

@@ -1,0 +1,326 @@
+"""The Excel template round trip: download, fill offline, upload, preview with row errors, confirm."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import openpyxl.xml
+import pytest
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from indicators import imports
+from indicators.imports import template_confirm, template_parse, template_write
+from indicators.models import Indicator, ReviewState, Submission
+from indicators.rules import Figure
+from indicators.services import FigureInput, figures_save
+from tests import factories
+from tests.excel_files import fill
+
+D = Decimal
+ARTIFACTS = Path(__file__).parent / "artifacts"
+GI = "地理标志商标和地理标志保护产品总量"
+COUNTIES = "培育建设国家知识产权强县建设示范试点县"
+RATIO = "知识产权案件按期结案率"
+FILLED = {
+    "商标有效注册量": {"本季度数值": 85.2, "说明": "含马德里注册"},
+    GI: {"本季度数值": 63},
+    "版权登记量": {"本季度数值": "12.3456"},
+    COUNTIES: {"本季度数值": "是"},
+    RATIO: {"分子": 45, "分母": 50},
+}
+
+
+def download(client, period) -> bytes:
+    response = client.get(reverse("import-template", args=[period.year, period.quarter]))
+    assert response.status_code == 200, response.content[:500]
+    return response.content
+
+
+def upload(client, data: bytes, period, name: str = "填报.xlsx"):
+    file = io.BytesIO(data)
+    file.name = name
+    return client.post(reverse("import-upload"), {"period": period.pk, "file": file})
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def as_file(data: bytes, name: str = "填报.xlsx") -> io.BytesIO:
+    file = io.BytesIO(data)
+    file.name = name
+    return file
+
+
+def template_of(unit, period) -> bytes:
+    out = io.BytesIO()
+    template_write(unit=unit, period=period, out=out)
+    return out.getvalue()
+
+
+def rows_of(data: bytes) -> list[tuple]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [row for row in book[imports.SHEET].iter_rows(min_row=imports.HEADER_ROW + 1, values_only=True)]
+
+
+def test_it_uses_defusedxml_underneath_openpyxl():
+    from defusedxml import ElementTree as defused
+    from openpyxl.xml import functions
+
+    assert openpyxl.xml.DEFUSEDXML is True
+    assert functions.iterparse is defused.iterparse
+
+
+def test_it_offers_a_template_with_one_row_per_assigned_indicator(
+    reporter_a_client, xl_period, xl_indicators
+):
+    data = download(reporter_a_client, xl_period)
+
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book[imports.SHEET]
+    assert [row[imports.NAME] for row in rows_of(data)] == list(xl_indicators)
+    assert [cell.value for cell in sheet[imports.HEADER_ROW]] == imports.template_headers(xl_period)
+    assert sheet["A1"].value == "市知识产权局 2025年第3季度 指标数据填报模板"
+    assert sheet.column_dimensions["A"].hidden
+    assert sheet.protection.sheet
+    assert book[imports.META_SHEET].sheet_state == "veryHidden"
+    assert [row[0].value for row in book[imports.META_SHEET].iter_rows(max_col=1)][:2] == ["模板", "版本"]
+
+
+def test_it_unlocks_only_the_inputs_that_apply(reporter_a_client, xl_period, xl_indicators):
+    sheet = openpyxl.load_workbook(io.BytesIO(download(reporter_a_client, xl_period)))[imports.SHEET]
+    unlocked = {
+        (row[imports.NAME].value, header)
+        for row in sheet.iter_rows(min_row=imports.HEADER_ROW + 1)
+        for column, header in imports.INPUTS.items()
+        if not row[column].protection.locked
+    }
+    expected = {
+        (indicator.name, header)
+        for indicator in xl_indicators.values()
+        for header in (
+            ["分子", "分母", "说明"]
+            if indicator.measure == Indicator.Measure.RATIO
+            else ["本季度数值", "说明"]
+        )
+    }
+    assert unlocked == expected
+    locked_elsewhere = [cell for row in sheet.iter_rows(max_col=imports.STATE + 1) for cell in row]
+    assert all(cell.protection.locked for cell in locked_elsewhere)
+    (choice,) = sheet.data_validations.dataValidation
+    assert choice.formula1 == '"是,否"'
+    assert str(choice.sqref) == "K7"
+
+
+def test_it_prefills_previous_quarters_and_the_stored_figure(
+    reporter_a_client, reporter_a, unit_a, xl_period, xl_indicators
+):
+    trademarks = xl_indicators["商标有效注册量"]
+    ratio = xl_indicators[RATIO]
+    sent = {
+        "state": ReviewState.SUBMITTED,
+        "submitted_at": datetime.datetime(2025, 7, 5, tzinfo=datetime.UTC),
+    }
+    for (year, quarter), value in {(2024, 4): "80.1", (2025, 1): "81.5", (2025, 2): "83.25"}.items():
+        period = factories.PeriodFactory(year=year, quarter=quarter)
+        factories.SubmissionFactory(indicator=trademarks, unit=unit_a, period=period, value=D(value), **sent)
+    q2 = factories.PeriodFactory(year=2025, quarter=2)
+    factories.SubmissionFactory(
+        indicator=ratio, unit=unit_a, period=q2, value=None, numerator=D(9), denominator=D(10), **sent
+    )
+    factories.SubmissionFactory(
+        indicator=trademarks, unit=unit_a, period=xl_period, value=D("84.4"), note="初报"
+    )
+
+    rows = {row[imports.NAME]: row for row in rows_of(download(reporter_a_client, xl_period))}
+
+    previous = slice(imports.FIRST_PREVIOUS, imports.STATE)
+    assert rows["商标有效注册量"][previous] == (None, 80.1, 81.5, 83.25)
+    assert rows[ratio.name][previous] == (None, None, None, "9/10（90%）")
+    assert rows["商标有效注册量"][imports.STATE] == "草稿"
+    assert rows["商标有效注册量"][imports.VALUE] == 84.4
+    assert rows["商标有效注册量"][imports.NOTE] == "初报"
+    assert rows["地理标志商标和地理标志保护产品总量"][imports.STATE] == "未填写"
+
+
+def test_it_locks_every_input_of_a_submitted_figure(reporter_a_client, unit_a, xl_period, xl_indicators):
+    factories.SubmissionFactory(
+        indicator=xl_indicators["商标有效注册量"],
+        unit=unit_a,
+        period=xl_period,
+        state=ReviewState.SUBMITTED,
+        submitted_at=datetime.datetime(2025, 8, 1, tzinfo=datetime.UTC),
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(download(reporter_a_client, xl_period)))[imports.SHEET]
+    row = next(r for r in sheet.iter_rows(min_row=4) if r[imports.NAME].value == "商标有效注册量")
+    assert row[imports.STATE].value == "已报送"
+    assert all(row[column].protection.locked for column in imports.INPUTS)
+
+
+def test_it_round_trips_a_filled_template(reporter_a_client, unit_a, xl_period, xl_indicators):
+    data = fill(download(reporter_a_client, xl_period), FILLED)
+
+    response = upload(reporter_a_client, data, xl_period, name="第三季度.xlsx")
+    assert response.status_code == 302
+    preview = reporter_a_client.get(response["Location"])
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "新增 5 项" in page and "有错误 0 行" in page and "确认导入5项" in page
+    assert not Submission.objects.exists()
+
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    confirmed = reporter_a_client.post(reverse("import-confirm", args=[token]))
+
+    assert confirmed.status_code == 302
+    assert messages_of(confirmed) == ["已导入5项，保存为草稿，请在本季度填报页面核对后报送"]
+    stored = {row.indicator.name: row for row in Submission.objects.select_related("indicator")}
+    ratio = xl_indicators[RATIO]
+    assert stored["商标有效注册量"].value == D("85.2")
+    assert stored["商标有效注册量"].note == "含马德里注册"
+    assert stored["地理标志商标和地理标志保护产品总量"].value == D(63)
+    assert stored["版权登记量"].value == D("12.3456")
+    assert stored["培育建设国家知识产权强县建设示范试点县"].done is True
+    assert (stored[ratio.name].numerator, stored[ratio.name].denominator) == (D(45), D(50))
+    assert {row.state for row in stored.values()} == {ReviewState.DRAFT}
+    assert {row.unit_id for row in stored.values()} == {unit_a.pk}
+    reasons = {row.history.get().history_change_reason for row in stored.values()}
+    assert reasons == {"Excel导入（第三季度.xlsx）"}
+    assert not list((Path(settings.MEDIA_ROOT) / "imports").glob(f"{token}*"))
+
+
+def test_it_imports_changes_to_stored_drafts_and_leaves_the_rest(
+    reporter_a, unit_a, xl_period, xl_indicators
+):
+    figures_save(
+        unit=unit_a,
+        period=xl_period,
+        by=reporter_a,
+        inputs=[FigureInput(xl_indicators["商标有效注册量"].pk, Figure(value=D("84")))],
+    )
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 86}})
+
+    preview = template_parse(as_file(data), unit=unit_a, period=xl_period)
+    assert [(row.name, row.status) for row in preview.rows if row.status != "empty"] == [
+        ("商标有效注册量", "changed")
+    ]
+    assert template_confirm(as_file(data), unit=unit_a, period=xl_period, by=reporter_a) == 1
+
+    row = Submission.objects.get()
+    assert (row.value, row.version) == (D(86), 2)
+    assert row.history.first().history_change_reason == "Excel导入（填报.xlsx）"
+
+
+def test_it_never_clears_a_stored_figure_left_empty(reporter_a, unit_a, xl_period, xl_indicators):
+    figures_save(
+        unit=unit_a,
+        period=xl_period,
+        by=reporter_a,
+        inputs=[FigureInput(xl_indicators["商标有效注册量"].pk, Figure(value=D("84")))],
+    )
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": None}})
+
+    preview = template_parse(as_file(data), unit=unit_a, period=xl_period)
+
+    assert {row.status for row in preview.rows} == {"empty"}
+    with pytest.raises(ValidationError, match="没有需要导入的数值"):
+        template_confirm(as_file(data), unit=unit_a, period=xl_period, by=reporter_a)
+    assert Submission.objects.get().value == D(84)
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "message"),
+    [
+        ("商标有效注册量", {"本季度数值": -3}, "第4行 商标有效注册量：数值不能为负数。"),
+        ("商标有效注册量", {"本季度数值": "八十五"}, "第4行 商标有效注册量：数值：“八十五”不是数字"),
+        (GI, {"本季度数值": 63.5}, f"第5行 {GI}：数值应为整数。"),
+        (COUNTIES, {"本季度数值": "完成了"}, f"第7行 {COUNTIES}：是否完成请填写“是”或“否”"),
+        ("商标有效注册量", {"说明": "只有说明"}, "第4行 商标有效注册量：只填写了说明，请同时填写数值。"),
+        ("商标有效注册量", {"本季度数值": "=1+1"}, "第4行 商标有效注册量：本季度数值（K4）是公式“=1+1”"),
+    ],
+)  # fmt: skip
+def test_it_reports_each_bad_row_by_number_and_indicator(
+    reporter_a, unit_a, xl_period, xl_indicators, name, values, message
+):
+    data = fill(template_of(unit_a, xl_period), {name: values})
+
+    preview = template_parse(as_file(data), unit=unit_a, period=xl_period)
+
+    assert len(preview.errors) == 1 and preview.errors[0].startswith(message), preview.errors
+    with pytest.raises(ValidationError):
+        template_confirm(as_file(data), unit=unit_a, period=xl_period, by=reporter_a)
+    assert not Submission.objects.exists()
+
+
+def test_it_judges_a_ratio_as_the_form_does(reporter_a, unit_a, xl_period, xl_indicators):
+    ratio = xl_indicators[RATIO]
+    data = fill(template_of(unit_a, xl_period), {ratio.name: {"分子": 51, "分母": 50}})
+
+    (error,) = template_parse(as_file(data), unit=unit_a, period=xl_period).errors
+
+    assert error == f"第8行 {ratio.name}：{ratio.numerator_label}不能大于{ratio.denominator_label}。"
+
+
+def test_it_shows_the_preview_with_errors_highlighted(reporter_a_client, unit_a, xl_period, xl_indicators):
+    data = fill(
+        template_of(unit_a, xl_period),
+        {"商标有效注册量": {"本季度数值": "约85"}, "地理标志商标和地理标志保护产品总量": {"本季度数值": 63}},
+    )
+    response = reporter_a_client.get(upload(reporter_a_client, data, xl_period)["Location"])
+
+    page = response.content.decode()
+    assert "表格中有1处错误，本次不能导入" in page
+    assert page.count('class="import-row-error"') == 1
+    assert "第4行 商标有效注册量：数值：“约85”不是数字" in page
+    assert "确认导入" not in page
+
+
+def test_it_refuses_a_figure_changed_in_the_system_after_download(
+    reporter_a, unit_a, xl_period, xl_indicators
+):
+    trademarks = xl_indicators["商标有效注册量"]
+    figures_save(
+        unit=unit_a, period=xl_period, by=reporter_a, inputs=[FigureInput(trademarks.pk, Figure(value=D(84)))]
+    )
+    template = template_of(unit_a, xl_period)
+    row = Submission.objects.get()
+    figures_save(
+        unit=unit_a,
+        period=xl_period,
+        by=reporter_a,
+        inputs=[FigureInput(trademarks.pk, Figure(value=D(90)), row.version)],
+    )
+
+    stale = (
+        "第4行 商标有效注册量：下载模板后，该指标已在系统中被修改。"
+        "为避免覆盖他人的修改，请重新下载模板后填写。"
+    )
+    for data in (template, fill(template, {"商标有效注册量": {"本季度数值": 86}})):
+        # Untouched, the template still holds 84: importing it would silently undo the change to 90.
+        assert template_parse(as_file(data), unit=unit_a, period=xl_period).errors == [stale]
+        with pytest.raises(ValidationError):
+            template_confirm(as_file(data), unit=unit_a, period=xl_period, by=reporter_a)
+    assert Submission.objects.get().value == D(90)
+
+
+def test_it_refuses_to_change_a_submitted_figure(reporter_a, unit_a, xl_period, xl_indicators):
+    template = template_of(unit_a, xl_period)
+    factories.SubmissionFactory(
+        indicator=xl_indicators["商标有效注册量"],
+        unit=unit_a,
+        period=xl_period,
+        value=D(80),
+        state=ReviewState.SUBMITTED,
+        submitted_at=datetime.datetime(2025, 8, 1, tzinfo=datetime.UTC),
+    )
+    data = fill(template, {"商标有效注册量": {"本季度数值": 86}})
+
+    errors = template_parse(as_file(data), unit=unit_a, period=xl_period).errors
+
+    assert errors == ["第4行 商标有效注册量：已报送，不能修改。如需更正请联系办公室。"]

@@ -432,11 +432,20 @@ def _reading() -> Iterator[None]:
         yield
     except ImportRefused:
         raise
-    except DefusedXmlException:
-        raise ImportRefused("unsafe_xml") from None
-    except Exception:  # the file is untrusted input: any failure to read it is the file's fault
+    except Exception as error:  # the file is untrusted input: any failure to read it is the file's fault
+        if _caused_by(error, DefusedXmlException):  # openpyxl wraps it in a ValueError when opening
+            raise ImportRefused("unsafe_xml") from None
         logger.info("Excel导入：文件无法读取", exc_info=True)
         raise ImportRefused("unreadable") from None
+
+
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, kind):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def _bounded_rows(sheet, limit: int) -> Iterator[tuple]:
@@ -619,9 +628,10 @@ def _judge(number: int, values: tuple, indicator: Indicator) -> PreviewRow:
     for column, label in INPUTS.items():
         value = values[column]
         if _is_formula(value):
-            shown = value if isinstance(value, str) else getattr(value, "text", "") or "数组公式"
+            shown = str(value if isinstance(value, str) else getattr(value, "text", "") or "数组公式")
+            shown = shown if len(shown) <= 30 else shown[:30] + "…"
             problems.append(
-                f"{label}（{get_column_letter(column + 1)}{number}）是公式“{str(shown)[:30]}”，"
+                f"{label}（{get_column_letter(column + 1)}{number}）是公式“{shown}”，"
                 "本系统不计算公式，请直接填写数值。"
             )
     if problems:

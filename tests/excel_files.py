@@ -179,10 +179,20 @@ def entity_bomb_in_sheet(template: bytes) -> bytes:
     return rezip(template, replace={SHEET_PART: billion_laughs(sheet)})
 
 
-def entity_bomb_in_shared_strings(filled: bytes) -> bytes:
-    """A template saved by a spreadsheet program (which writes shared strings), its string table a bomb."""
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def entity_bomb_in_shared_strings(template: bytes) -> bytes:
+    """A string table (as Excel writes one with every workbook) that is a bomb, declared in the manifest so
+    that openpyxl reads it when it opens the workbook."""
     strings = f'<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>BOMB</t></si></sst>'
-    return rezip(filled, replace={"xl/sharedStrings.xml": billion_laughs(strings)})
+    override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SHARED_STRINGS_TYPE}"/></Types>'
+    manifest = part(template, "[Content_Types].xml").replace(b"</Types>", override.encode())
+    return rezip(
+        template,
+        replace={"[Content_Types].xml": manifest},
+        add={"xl/sharedStrings.xml": billion_laughs(strings)},
+    )
 
 
 def external_entity(template: bytes) -> bytes:

@@ -324,3 +324,142 @@ def test_it_refuses_to_change_a_submitted_figure(reporter_a, unit_a, xl_period, 
     errors = template_parse(as_file(data), unit=unit_a, period=xl_period).errors
 
     assert errors == ["第4行 商标有效注册量：已报送，不能修改。如需更正请联系办公室。"]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Pages: who may use them, tokens, expiry, query counts
+# ------------------------------------------------------------------------------------------------------------
+
+
+def token_of(response) -> str:
+    return response["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_it_shows_the_start_page_with_the_open_quarters(reporter_a_client, xl_period, xl_indicators):
+    factories.PeriodFactory(year=2025, quarter=2)  # locked since 2025-07-30
+
+    page = reporter_a_client.get(reverse("import-start")).content.decode()
+
+    assert "下载2025年第3季度模板" in page and "2025年第2季度" not in page
+    assert 'href="/imports/"' in page and "Excel导入" in page  # the reporter's navigation link
+
+
+@pytest.mark.parametrize("role", ["reviewer_client", "leader_client", "admin_client_"])
+def test_it_is_for_reporters_only(request, role, xl_period):
+    client = request.getfixturevalue(role)
+    assert client.get(reverse("import-start")).status_code == 403
+    assert client.get(reverse("import-template", args=[2025, 3])).status_code == 403
+    assert "Excel导入" not in client.get(reverse("home")).content.decode()
+
+
+def test_it_sends_anonymous_users_to_log_in(client, xl_period):
+    response = client.get(reverse("import-start"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_it_offers_no_template_for_a_locked_or_unknown_quarter(reporter_a_client, xl_period):
+    factories.PeriodFactory(year=2025, quarter=2)
+
+    locked = reporter_a_client.get(reverse("import-template", args=[2025, 2]))
+
+    assert locked.status_code == 302 and messages_of(locked) == ["2025年第2季度不在填报期内，不能下载模板。"]
+    assert reporter_a_client.get(reverse("import-template", args=[2031, 1])).status_code == 404
+
+
+def test_it_hides_an_upload_from_everyone_but_its_uploader(
+    reporter_a_client, reporter_b, unit_a, xl_period, xl_indicators
+):
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
+    token = token_of(upload(reporter_a_client, data, xl_period))
+    reporter_a_client.force_login(reporter_b)  # another unit's reporter, same browser or not
+
+    assert reporter_a_client.get(reverse("import-preview", args=[token])).status_code == 404
+    assert reporter_a_client.post(reverse("import-confirm", args=[token])).status_code == 404
+    assert reporter_a_client.get(reverse("import-preview", args=["x" * 24])).status_code == 404
+    assert not Submission.objects.exists()
+
+
+def test_it_discards_an_upload_left_unconfirmed(reporter_a_client, unit_a, xl_period, xl_indicators, xl_now):
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
+    token = token_of(upload(reporter_a_client, data, xl_period))
+    stored = Path(settings.MEDIA_ROOT) / "imports" / f"{token}.xlsx"
+    assert stored.exists()
+
+    xl_now.shift(datetime.timedelta(seconds=settings.IPCITY_IMPORT_TTL_SECONDS + 1))
+    response = reporter_a_client.post(reverse("import-confirm", args=[token]))
+
+    assert messages_of(response) == ["上传的文件已过期（超过1小时未确认），请重新上传。"]
+    assert not stored.exists() and not Submission.objects.exists()
+
+
+def test_it_cancels_an_upload(reporter_a_client, unit_a, xl_period, xl_indicators):
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
+    token = token_of(upload(reporter_a_client, data, xl_period))
+
+    response = reporter_a_client.post(reverse("import-cancel", args=[token]))
+
+    assert messages_of(response) == ["已取消本次导入，没有保存任何数据。"]
+    assert not (Path(settings.MEDIA_ROOT) / "imports" / f"{token}.xlsx").exists()
+    assert reporter_a_client.get(reverse("import-preview", args=[token])).status_code == 404
+
+
+def test_it_writes_nothing_when_the_quarter_locks_before_confirmation(
+    reporter_a_client, unit_a, xl_period, xl_indicators, xl_now, settings
+):
+    settings.IPCITY_IMPORT_TTL_SECONDS = settings.SESSION_COOKIE_AGE = 180 * 24 * 3600  # a long lunch
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
+    token = token_of(upload(reporter_a_client, data, xl_period))
+
+    xl_now.move_to(datetime.datetime(2025, 11, 5, 9, tzinfo=datetime.UTC))
+    response = reporter_a_client.post(reverse("import-confirm", args=[token]))
+
+    assert messages_of(response) == [
+        "2025年第3季度已于2025年10月30日锁定，不能再填报。如确需补报，请联系办公室开放例外。"
+    ]
+    assert not Submission.objects.exists()
+
+
+def test_it_reports_a_conflict_at_confirmation(
+    reporter_a_client, unit_a, xl_period, xl_indicators, monkeypatch
+):
+    from indicators.services import Conflict
+
+    def conflicting(**kwargs):
+        raise Conflict("市知识产权局 商标有效注册量 2025年第3季度已被他人修改。")
+
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
+    token = token_of(upload(reporter_a_client, data, xl_period))
+    monkeypatch.setattr(imports, "figures_save", conflicting)
+
+    response = reporter_a_client.post(reverse("import-confirm", args=[token]))
+
+    assert messages_of(response) == [
+        "市知识产权局 商标有效注册量 2025年第3季度已被他人修改。 请重新下载模板，填写后再导入。"
+    ]
+    assert response["Location"] == reverse("import-preview", args=[token])
+
+
+def test_it_reads_the_database_a_fixed_number_of_times(
+    reporter_a_client, unit_a, xl_period, xl_indicators, django_assert_max_num_queries
+):
+    data = fill(download(reporter_a_client, xl_period), FILLED)
+
+    with django_assert_max_num_queries(2):
+        template_parse(as_file(data), unit=unit_a, period=xl_period)
+    with django_assert_max_num_queries(QUERIES["download"]):
+        download(reporter_a_client, xl_period)
+    with django_assert_max_num_queries(QUERIES["upload"]):
+        response = upload(reporter_a_client, data, xl_period)
+    with django_assert_max_num_queries(QUERIES["preview"]):
+        reporter_a_client.get(response["Location"])
+    with django_assert_max_num_queries(QUERIES["confirm"]):
+        reporter_a_client.post(reverse("import-confirm", args=[token_of(response)]))
+    assert Submission.objects.count() == 5
+
+
+# Per request, whatever the number of rows: session, user, unit, period, then the page's own reads (template:
+# indicators, the quarter's figures, four earlier quarters' figures; parse: indicators, the quarter's rows).
+# Confirming parses again, then figures_save reads its own two and writes each new figure (insert, history
+# row); the session is saved inside a savepoint.
+WRITTEN = len(FILLED)
+QUERIES = {"download": 7, "upload": 10, "preview": 6, "confirm": 8 + 2 * WRITTEN + 5}

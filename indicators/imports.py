@@ -65,6 +65,7 @@ PREVIOUS_QUARTERS = 4
 TITLE_ROWS = 2
 HEADER_ROW = TITLE_ROWS + 1
 MAX_COLUMNS = 100  # a sheet declaring more columns than this is refused
+META_LINES = 7  # the metadata sheet's lines before one line per indicator (see _meta_rows)
 RATIO_FLOOR = 1024 * 1024  # parts smaller than this may compress as well as they like
 
 # Column positions of the fill-in sheet (0-based), shared by the writer and the reader.
@@ -473,7 +474,6 @@ def _text(value: Any) -> str:
 
 
 def _read(file: IO[bytes]) -> _Upload:
-    limit = HEADER_ROW + settings.IPCITY_IMPORT_MAX_ROWS
     with _reading():
         book = openpyxl.load_workbook(file, read_only=True, data_only=False, keep_links=False, keep_vba=False)
         try:
@@ -481,7 +481,7 @@ def _read(file: IO[bytes]) -> _Upload:
                 raise ImportRefused("not_template")
             meta: dict[str, list[str]] = {}
             indicators = []
-            for values in _bounded_rows(book[META_SHEET], limit):
+            for values in _bounded_rows(book[META_SHEET], META_LINES + settings.IPCITY_IMPORT_MAX_ROWS):
                 label, *rest = (_text(value) for value in values[:3])
                 if label == "指标":
                     indicators.append((rest[0], rest[1]))
@@ -489,7 +489,8 @@ def _read(file: IO[bytes]) -> _Upload:
                     meta.setdefault(label, rest)
             header: tuple = ()
             rows = []
-            for number, values in enumerate(_bounded_rows(book[SHEET], limit), start=1):
+            rows_limit = HEADER_ROW + settings.IPCITY_IMPORT_MAX_ROWS
+            for number, values in enumerate(_bounded_rows(book[SHEET], rows_limit), start=1):
                 if number == HEADER_ROW:
                     header = values
                 elif number > HEADER_ROW and any(value is not None and value != "" for value in values):

@@ -546,6 +546,8 @@ class PreviewRow:
     errors: list[str] = field(default_factory=list)
     stored: Submission | None = None
     seen_version: int | None = None
+    typed: str = ""  # what the row's input cells held, as text (the preview shows it next to an error)
+    typed_note: str = ""
 
     @property
     def status(self) -> str:
@@ -623,8 +625,19 @@ def _is_formula(value: Any) -> bool:
     )
 
 
+def _typed(value: Any) -> str:
+    return _text(value.text if isinstance(value, ArrayFormula) else value)[:40]
+
+
 def _judge(number: int, values: tuple, indicator: Indicator) -> PreviewRow:
-    row = PreviewRow(number=number, indicator=indicator)
+    ratio = indicator.measure == Indicator.Measure.RATIO
+    typed = [values[NUMERATOR], values[DENOMINATOR]] if ratio else [values[VALUE]]
+    row = PreviewRow(
+        number=number,
+        indicator=indicator,
+        typed="/".join(_typed(value) for value in typed) if any(v is not None for v in typed) else "",
+        typed_note=_typed(values[NOTE]),
+    )
     problems = []
     for column, label in INPUTS.items():
         value = values[column]

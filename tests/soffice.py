@@ -6,7 +6,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-FILTERS = {"csv": "csv:Text - txt - csv (StarCalc):44,34,76,1", "pdf": "pdf"}
+FILTERS = {
+    "csv": "csv:Text - txt - csv (StarCalc):44,34,76,1",
+    "pdf": "pdf",
+    "xlsx": "xlsx:Calc MS Excel 2007 XML",  # a workbook re-saved as another spreadsheet program saves it
+}
 
 
 def soffice_missing() -> bool:

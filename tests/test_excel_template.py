@@ -24,6 +24,7 @@ from indicators.rules import Figure
 from indicators.services import FigureInput, figures_save
 from tests import factories
 from tests.excel_files import fill
+from tests.soffice import convert, soffice_missing
 
 D = Decimal
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -328,6 +329,24 @@ def test_it_refuses_to_change_a_submitted_figure(reporter_a, unit_a, xl_period, 
     errors = template_parse(as_file(data), unit=unit_a, period=xl_period).errors
 
     assert errors == ["第4行 商标有效注册量：已报送，不能修改。如需更正请联系办公室。"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(soffice_missing(), reason="LibreOffice 未安装")
+def test_it_imports_a_template_saved_by_another_spreadsheet_program(
+    reporter_a, unit_a, xl_period, xl_indicators, tmp_path
+):
+    source = tmp_path / "in" / "填报.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(fill(template_of(unit_a, xl_period), FILLED))
+    resaved = convert(source, "xlsx", tmp_path)
+
+    with open(resaved, "rb") as file:
+        assert template_confirm(file, unit=unit_a, period=xl_period, by=reporter_a) == 5
+
+    stored = {row.indicator.name: row for row in Submission.objects.select_related("indicator")}
+    assert stored["商标有效注册量"].value == D("85.2") and stored["版权登记量"].value == D("12.3456")
+    assert (stored[RATIO].numerator, stored[RATIO].denominator, stored[COUNTIES].done) == (D(45), D(50), True)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ before the next one runs, and nothing is written unless the user confirms a prev
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import zipfile
@@ -42,7 +43,7 @@ from indicators.figures import plain
 from indicators.models import Indicator, Period, ReviewState, Submission
 from indicators.rules import Figure, figure_errors, parse_number
 from indicators.services import EDITABLE, TEXT_LIMIT, FigureInput, figures_save, unit_indicators
-from reports.excel import Cell, Column, SheetSpec, Style, WorkbookSpec, solid, write_workbook
+from reports.excel import Cell, Column, SheetSpec, Style, WorkbookSpec, fit_width, solid, write_workbook
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -85,12 +86,12 @@ _ALLOWED_PARTS = re.compile(
     r"|xl/printerSettings/printerSettings\d+\.bin|xl/comments\d+\.xml|xl/comments/comment\d+\.xml"
     r"|xl/threadedComments/threadedComment\d+\.xml|xl/persons/person\d*\.xml"
     r"|xl/drawings/(vmlDrawing\d+\.vml|drawing\d+\.xml|_rels/(vmlDrawing|drawing)\d+\.(vml|xml)\.rels)"
-    r"|customXml/(item\d+\.xml|itemProps\d+\.xml|_rels/item\d+\.xml\.rels)"
+    r"|customXml/(item\d+\.xml|itemProps\d+\.xml|_rels/item\d+\.xml\.rels)|docMetadata/LabelInfo\.xml"
 )
 # Parts refused with their own message (matched as substrings, case-insensitively).
 _FORBIDDEN_PARTS = (
     (("vbaproject", "vbadata", "macrosheets/", "xl/dialogsheets/"), "macro"),
-    (("externallinks/",), "link"),
+    (("externallinks/", "connections.xml", "querytables/"), "link"),
     (("embeddings/", "activex/", "oleobject", "ctrlprops/"), "embedded"),
 )
 
@@ -316,7 +317,15 @@ def template_book(*, unit: Unit, period: Period) -> WorkbookSpec:
             choice.add(cell)
         validations.append(choice)
     headers = template_headers(period)
-    widths = {KEY: 4, NUMBER: 6, NAME: 30, UNIT: 9, HOW: 28, STATE: 11, NOTE: 30}
+    widths = {
+        KEY: 4,
+        NUMBER: 6,
+        NAME: fit_width((indicator.name for indicator in data.indicators), minimum=20, maximum=44),
+        UNIT: 9,
+        HOW: fit_width((_how(indicator) for indicator in data.indicators), minimum=16, maximum=44),
+        STATE: 11,
+        NOTE: 30,
+    }
     columns = [
         Column(header, width=widths.get(index, 14), hidden=index == KEY)
         for index, header in enumerate(headers)
@@ -515,7 +524,7 @@ def _check_template(upload: _Upload, *, unit: Unit, period: Period) -> None:
     )
     if not constant_time_compare(signature, meta.get("签名", [""])[0]):
         raise ImportRefused("tampered")
-    if meta["版本"][0] != VERSION:
+    if meta.get("版本", [""])[0] != VERSION:
         raise ImportRefused("old_version")
     if unit_id != str(unit.pk):
         raise ImportRefused("other_unit", unit=unit.name)
@@ -626,44 +635,37 @@ def _is_formula(value: Any) -> bool:
 
 
 def _typed(value: Any) -> str:
-    return _text(value.text if isinstance(value, ArrayFormula) else value)[:40]
+    """A cell as the preview and the messages quote it (at most 30 characters)."""
+    text = _text(value.text if isinstance(value, ArrayFormula) else value)
+    return text if len(text) <= 30 else text[:30] + "…"
 
 
-def _judge(number: int, values: tuple, indicator: Indicator) -> PreviewRow:
-    ratio = indicator.measure == Indicator.Measure.RATIO
-    typed = [values[NUMERATOR], values[DENOMINATOR]] if ratio else [values[VALUE]]
-    row = PreviewRow(
-        number=number,
-        indicator=indicator,
-        typed="/".join(_typed(value) for value in typed) if any(v is not None for v in typed) else "",
-        typed_note=_typed(values[NOTE]),
-    )
+def _formula_problems(number: int, values: tuple) -> list[str]:
     problems = []
     for column, label in INPUTS.items():
         value = values[column]
         if _is_formula(value):
-            shown = str(value if isinstance(value, str) else getattr(value, "text", "") or "数组公式")
-            shown = shown if len(shown) <= 30 else shown[:30] + "…"
+            shown = _typed(value) or "数组公式"
             problems.append(
                 f"{label}（{get_column_letter(column + 1)}{number}）是公式“{shown}”，"
                 "本系统不计算公式，请直接填写数值。"
             )
-    if problems:
-        row.errors = [f"第{number}行 {indicator.name}：{problem}" for problem in problems]
-        return row
-    note = _text(values[NOTE])
-    measure = indicator.measure
+    return problems
+
+
+def _read_figure(values: tuple, indicator: Indicator) -> tuple[Figure, list[str]]:
+    """The figure a row's input cells hold for its indicator, and what keeps them from being read."""
     numbers: dict[str, Decimal | None] = {"value": None, "numerator": None, "denominator": None}
-    done = None
-    if measure == Indicator.Measure.MILESTONE:
+    done, problems = None, []
+    if indicator.measure == Indicator.Measure.MILESTONE:
         raw = values[VALUE]
         if raw is True or _text(raw) == YES:
             done = True
         elif raw is False or _text(raw) == NO:
             done = False
         elif _text(raw):
-            problems.append(f"是否完成请填写“{YES}”或“{NO}”，不能填写“{_text(raw)[:20]}”。")
-    elif measure == Indicator.Measure.RATIO:
+            problems.append(f"是否完成请填写“{YES}”或“{NO}”，不能填写“{_typed(raw)}”。")
+    elif indicator.measure == Indicator.Measure.RATIO:
         for name, column, label in (
             ("numerator", NUMERATOR, indicator.numerator_label),
             ("denominator", DENOMINATOR, indicator.denominator_label),
@@ -673,19 +675,34 @@ def _judge(number: int, values: tuple, indicator: Indicator) -> PreviewRow:
     else:
         numbers["value"], problem = parse_number(values[VALUE], "数值")
         problems += [problem] if problem else []
-    figure = Figure(**numbers, done=done, note=note)
+    return Figure(**numbers, done=done, note=_text(values[NOTE])), problems
+
+
+def _judge(number: int, values: tuple, indicator: Indicator) -> PreviewRow:
+    """One row read as the reporting form reads a figure: parsed, then checked by `figure_errors`."""
+    typed = (
+        [values[NUMERATOR], values[DENOMINATOR]]
+        if indicator.measure == Indicator.Measure.RATIO
+        else [values[VALUE]]
+    )
+    row = PreviewRow(
+        number=number,
+        indicator=indicator,
+        typed="/".join(map(_typed, typed)) if any(value is not None for value in typed) else "",
+        typed_note=_typed(values[NOTE]),
+    )
+    problems = _formula_problems(number, values)
     if not problems:
-        if figure.is_empty:
-            if note:
-                problems.append("只填写了说明，请同时填写数值。")
-        else:
-            problems += figure_errors(indicator, figure)
-    if len(note) > TEXT_LIMIT:
-        problems.append(f"说明不能超过{TEXT_LIMIT}字。")
-    if problems:
-        row.errors = [f"第{number}行 {indicator.name}：{problem}" for problem in problems]
-    elif not figure.is_empty:
-        row.figure = figure
+        figure, problems = _read_figure(values, indicator)
+        if not problems and figure.is_empty and figure.note:
+            problems.append("只填写了说明，请同时填写数值。")
+        elif not problems and not figure.is_empty:
+            problems = figure_errors(indicator, figure)
+        if len(figure.note) > TEXT_LIMIT:
+            problems.append(f"说明不能超过{TEXT_LIMIT}字。")
+        if not problems and not figure.is_empty:
+            row.figure = figure
+    row.errors = [f"第{number}行 {indicator.name}：{problem}" for problem in problems]
     return row
 
 
@@ -746,7 +763,7 @@ def template_confirm(
     period: Period,
     by: User,
     name: str | None = None,
-    today=None,
+    today: datetime.date | None = None,
 ) -> int:
     """Import an upload: judge it again exactly as the preview did and, when no row has an error, store every
     new or changed figure as a draft through `figures_save`, in one transaction, audited as an Excel import.

@@ -59,9 +59,11 @@ class UploadForm(forms.Form):
         empty_label=None,
         error_messages={"required": "请选择季度。"},
     )
+    # An empty file reaches template_parse, which refuses it with the same message as every other refusal.
     file = forms.FileField(
         label="填写好的模板（.xlsx）",
-        error_messages={"required": "请选择要上传的文件。", "empty": "上传的文件是空的。"},
+        allow_empty_file=True,
+        error_messages={"required": "请选择要上传的文件。"},
     )
 
     def __init__(self, *args, periods: list[Period], **kwargs):
@@ -135,11 +137,8 @@ def _upload(request, limit: _UploadLimit):
     periods = _open_periods(unit, today)
     form = UploadForm(request.POST, request.FILES, periods=periods)
     if limit.exceeded:
-        size = int(request.META.get("CONTENT_LENGTH") or 0)
-        form.errors.clear()
-        form.add_error(
-            None, ImportRefused("too_big", size=megabytes(size), limit=megabytes(settings.UPLOAD_MAX_BYTES))
-        )
+        form.errors.clear()  # the file field is empty because reading stopped, not because none was sent
+        form.add_error(None, ImportRefused("too_big", limit=megabytes(settings.UPLOAD_MAX_BYTES)))
         return _start_page(request, form, status=400)
     if not form.is_valid():
         return _start_page(request, form, status=400)
@@ -164,10 +163,8 @@ def _store(request, upload, period: Period) -> str:
         for chunk in upload.chunks():
             out.write(chunk)
     stored = request.session.get(SESSION_KEY, {})
-    for old in sorted(stored, key=lambda key: stored[key]["at"])[
-        : max(0, len(stored) - KEPT_PER_SESSION + 1)
-    ]:
-        _forget(request, old, stored)
+    while len(stored) >= KEPT_PER_SESSION:
+        _forget(request, min(stored, key=lambda key: stored[key]["at"]), stored)
     stored[token] = {
         "unit": request.user.unit_id,
         "period": period.pk,

@@ -103,7 +103,7 @@ _FORBIDDEN_PARTS = (
 REDOWNLOAD = "请在“Excel导入”页面重新下载本单位本季度的模板填写后上传。"
 MESSAGES = {
     "empty": "上传的文件是空的，请选择填写好的Excel模板（.xlsx文件）。",
-    "too_big": "文件过大（{size}），上限为{limit}。模板中只需填写数值，请不要插入图片或其他内容。",
+    "too_big": "文件过大，超过上限{limit}。模板中只需填写数值，请不要插入图片或其他内容。",
     "wrong_type": "只能导入本系统下载的Excel模板（.xlsx文件），“{name}”不是.xlsx文件。"
     "如用WPS或Excel另存过，请选择“Excel工作簿（*.xlsx）”格式。",
     "legacy": "“{name}”是旧版Excel（.xls）格式或设置了打开密码的文件，无法导入。"
@@ -387,7 +387,7 @@ def check_upload(file: IO[bytes], name: str) -> None:
     if size == 0:
         raise ImportRefused("empty")
     if size > settings.UPLOAD_MAX_BYTES:
-        raise ImportRefused("too_big", size=megabytes(size), limit=megabytes(settings.UPLOAD_MAX_BYTES))
+        raise ImportRefused("too_big", limit=megabytes(settings.UPLOAD_MAX_BYTES))
     if not name.lower().endswith(".xlsx"):
         raise ImportRefused("wrong_type", name=name[:60])
     head = file.read(8)

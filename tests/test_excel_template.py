@@ -380,6 +380,17 @@ def test_it_sends_anonymous_users_to_log_in(client, xl_period):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def test_it_stops_reading_an_oversized_upload_before_parsing(reporter_a_client, xl_period, monkeypatch):
+    from indicators import import_views
+
+    monkeypatch.setattr(import_views, "template_parse", lambda *args, **kwargs: pytest.fail("parsed"))
+
+    response = upload(reporter_a_client, b"PK" + b"\0" * settings.UPLOAD_MAX_BYTES, xl_period)
+
+    assert response.status_code == 400
+    assert "文件过大，超过上限5 MB" in response.content.decode()
+
+
 def test_it_offers_no_template_for_a_locked_or_unknown_quarter(reporter_a_client, xl_period):
     factories.PeriodFactory(year=2025, quarter=2)
 
@@ -413,6 +424,19 @@ def test_it_discards_an_upload_left_unconfirmed(reporter_a_client, unit_a, xl_pe
 
     assert messages_of(response) == ["上传的文件已过期（超过1小时未确认），请重新上传。"]
     assert not stored.exists() and not Submission.objects.exists()
+
+
+def test_it_keeps_only_the_latest_uploads_of_a_session(reporter_a_client, unit_a, xl_period, xl_indicators):
+    from indicators.import_views import KEPT_PER_SESSION
+
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
+    tokens = [token_of(upload(reporter_a_client, data, xl_period)) for _ in range(KEPT_PER_SESSION + 1)]
+
+    assert reporter_a_client.get(reverse("import-preview", args=[tokens[0]])).status_code == 404
+    assert not (Path(settings.MEDIA_ROOT) / "imports" / f"{tokens[0]}.xlsx").exists()
+    assert all(
+        reporter_a_client.get(reverse("import-preview", args=[t])).status_code == 200 for t in tokens[1:]
+    )
 
 
 def test_it_cancels_an_upload(reporter_a_client, unit_a, xl_period, xl_indicators):

@@ -21,6 +21,12 @@ from tests import factories
 from tests.test_excel_template import as_file, messages_of, template_of, upload
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploads waiting for confirmation land in a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @dataclass
 class Bases:
     """The genuine files the hostile ones are made from."""

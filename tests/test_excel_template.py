@@ -40,6 +40,12 @@ FILLED = {
 }
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploads waiting for confirmation land in a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def download(client, period) -> bytes:
     response = client.get(reverse("import-template", args=[period.year, period.quarter]))
     assert response.status_code == 200, response.content[:500]

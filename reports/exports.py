@@ -215,7 +215,7 @@ def _notes(notes: list[tuple[str, str]]) -> str | None:
         return None
     if len(notes) == 1:
         return notes[0][1]
-    return "\n".join(f"{unit}：{note}" for unit, note in notes)
+    return "\n".join(f"【{unit}】{note}" for unit, note in notes)
 
 
 def _unit_names(line: IndicatorEntry) -> str:

@@ -417,7 +417,7 @@ class _SheetWriter:
             height = row.height
             if row.merge and self.width > 1:
                 self.ws.merged_cells.add(f"A{self.row_idx}:{self.last_column}{self.row_idx}")
-                if height is None and self.spec.fit_rows and self.styles.wraps(row.style):
+                if height is None and row.values and self.spec.fit_rows and self.styles.wraps(row.style):
                     text = row.values[0].value if type(row.values[0]) is Cell else row.values[0]
                     if type(text) is str:
                         height = wrapped_height(wrapped_lines(text, sum(self._widths)))
@@ -517,7 +517,8 @@ def write_workbook(
     """Write `book` to `out` (a path or a binary file) and return the number of body rows written.
 
     Sheets are written one after another, each row as its generator yields it. `progress(done, total)` is
-    called every few dozen rows and after each sheet; total sums the sheets' `size` hints (at least done)."""
+    called every few dozen rows and after each sheet; total sums the sheets' `size` hints (at least done).
+    Datetimes must be naive (Excel has no time zones)."""
     workbook = Workbook(write_only=True)
     workbook.properties.creator = book.creator
     if book.title:
@@ -535,6 +536,6 @@ def write_workbook(
     for sheet in book.sheets:
         _SheetWriter(workbook, sheet, styles).write(advance)
     if progress is not None:
-        progress(done, max(total, done))
+        progress(done, done)  # the size hints were estimates; now every row is written
     workbook.save(out)
     return done

@@ -70,6 +70,7 @@ TASK_TONES = {
     "not_started": "warn",
     "lagging": "bad",
     "unapproved": "none",
+    "returned": "warn",
     "missing": "bad",
 }
 TIMELINESS_TONES = {
@@ -214,7 +215,7 @@ def _notes(notes: list[tuple[str, str]]) -> str | None:
         return None
     if len(notes) == 1:
         return notes[0][1]
-    return "\n".join(f"{unit}：{note}" for unit, note in notes)
+    return "\n".join(f"【{unit}】{note}" for unit, note in notes)
 
 
 def _unit_names(line: IndicatorEntry) -> str:
@@ -290,8 +291,8 @@ def _texts(line: TaskEntry, attribute: str) -> str | None:
     texts = [(unit, text) for unit, text in texts if text]
     if not texts:
         return None
-    if len(line.reports) == 1:
-        return texts[0][1]
+    if len(line.reports) == 1 and line.lead is not None and line.reports[0].unit_id == line.lead.pk:
+        return texts[0][1]  # the lead alone speaks for the task; anyone else is named
     return "\n".join(f"【{unit}】{text}" for unit, text in texts)
 
 

@@ -41,6 +41,7 @@ class TaskStatus:
     CHOICES = [
         *TaskReport.Status.choices,
         ("unapproved", "进展待审核"),
+        ("returned", "进展退回修改"),
         ("missing", "未报送进展"),
     ]
     LABELS = dict(CHOICES)
@@ -116,8 +117,8 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
     the number of indicators, tasks, units or submissions.
 
     Every indicator of the plan has a line; one the roll-up has not reached shows as 无数据. A task's status
-    is its lead unit's approved report for the quarter; without one it is 进展待审核 (a report is with the
-    office) or 未报送进展."""
+    is its lead unit's approved report for the quarter; without one it is 进展待审核 (the report is with the
+    office), 进展退回修改 (the office returned it) or 未报送进展."""
     progress = {row.indicator_id: row for row in progress_for(plan, year, quarter)}
     indicators = list(indicators_with_targets(plan))
     units_of: dict[int, list[Unit]] = defaultdict(list)
@@ -130,7 +131,7 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
     period, next_period = _period_and_next(year, quarter)
     notes: dict[int, list[tuple[str, str]]] = defaultdict(list)
     reports: dict[int, list[TaskReport]] = defaultdict(list)
-    sent: set[tuple[int, int]] = set()
+    sent: dict[tuple[int, int], str] = {}  # (task, unit) → review state of a report that left the unit
     units: list[Timeliness] = []
     if period is not None:
         for indicator_id, unit_name, note in (
@@ -145,7 +146,7 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
             .exclude(state=ReviewState.DRAFT)
             .select_related("unit")
         ):
-            sent.add((report.task_id, report.unit_id))
+            sent[report.task_id, report.unit_id] = report.state
             if report.state == ReviewState.APPROVED:
                 reports[report.task_id].append(report)
         units = list(
@@ -199,16 +200,19 @@ def _tasks(plan: Plan) -> list[tuple[Section, Task]]:
 
 
 def _task_line(
-    section: Section, task: Task, approved: list[TaskReport], sent: set[tuple[int, int]]
+    section: Section, task: Task, approved: list[TaskReport], sent: dict[tuple[int, int], str]
 ) -> TaskEntry:
     named = [task_unit.unit for task_unit in task.task_units.all()]
     lead = named[0] if named else None
     order = {unit.pk: position for position, unit in enumerate(named)}
     approved = sorted(approved, key=lambda report: (order.get(report.unit_id, len(order)), report.unit.name))
     lead_report = next((r for r in approved if lead is not None and r.unit_id == lead.pk), None)
+    state = sent.get((task.pk, lead.pk)) if lead is not None else None
     if lead_report is not None:
         status = lead_report.status
-    elif lead is not None and (task.pk, lead.pk) in sent:
+    elif state == ReviewState.RETURNED:
+        status = "returned"
+    elif state == ReviewState.SUBMITTED:
         status = "unapproved"
     else:
         status = "missing"
@@ -307,6 +311,7 @@ _TASK_PHRASES = {
     "not_started": "尚未启动{n}项",
     "lagging": "进展滞后{n}项",
     "unapproved": "进展待审核{n}项",
+    "returned": "进展退回修改{n}项",
     "missing": "未报送进展{n}项",
 }
 _UNIT_PHRASES = {

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from indicators.figures import target_text
 from indicators.models import Progress
 from indicators.selectors import progress_for
+from plans.models import Task
 from reports.exports import export_report
 from tests import factories
 from tests.report_scenario import FORMULA_NOTE, PLUS_PROGRESS
@@ -127,6 +128,20 @@ def test_it_gives_each_task_its_lead_units_status(report_scenario):
     assert second[4].value == "进展待审核"  # the lead's report waits for the office
     assert ws["A5"].value.startswith("（一）")  # section heading row, merged
     assert sum(1 for row in tasks.values() if row[4].value == "未报送进展") == 18 - 2
+
+
+def test_it_names_the_unit_when_only_a_co_unit_has_an_approved_report(report_scenario):
+    third = Task.objects.filter(section__plan=report_scenario.plan).order_by("section__number", "number")[2]
+    lead, co = (task_unit.unit for task_unit in third.task_units.order_by("position")[:2])
+    period = factories.PeriodFactory(year=2025, quarter=3)
+    now = timezone.now()
+    factories.TaskReportFactory(task=third, unit=lead, period=period, state="returned", submitted_at=now)
+    factories.TaskReportFactory(
+        task=third, unit=co, period=period, state="approved", submitted_at=now, progress="已起草"
+    )
+    row = {row[1].value: row for row in _rows(_report(report_scenario)["任务进展"])}[third.title]
+    assert (row[4].value, _fill(row[4])) == ("进展退回修改", YELLOW)
+    assert row[5].value == f"【{co.name}】已起草"
 
 
 def test_it_lists_each_units_timeliness_with_on_time_rate(report_scenario):

@@ -230,6 +230,7 @@ class Overview:
     units: list[Unit]
     status: str
     unit_id: int | None
+    scoped: bool  # a reporter: task counts are of its own unit's tasks
 
     @property
     def task_total(self) -> int:
@@ -304,6 +305,7 @@ def plan_overview(
         units=sorted(all_units.values(), key=lambda unit: unit.name),
         status=status,
         unit_id=unit_id,
+        scoped=is_reporter(user),
     )
 
 
@@ -603,6 +605,7 @@ class TaskBoard:
     lagging: list[TaskLine]
     sections: list[tuple[Section, list[TaskLine]]]
     counts: list[StatusCount]
+    scoped: bool  # a reporter: only its own unit's tasks and reports
 
 
 def task_board(plan: Plan, period: PeriodChoice, user) -> TaskBoard:
@@ -614,7 +617,8 @@ def task_board(plan: Plan, period: PeriodChoice, user) -> TaskBoard:
     for line in lines:
         if line.status != TASK_STATUSES.LAGGING:
             sections.setdefault(line.section.pk, (line.section, []))[1].append(line)
-    return TaskBoard(plan, period, lagging, list(sections.values()), task_status_counts(lines))
+    counts = task_status_counts(lines)
+    return TaskBoard(plan, period, lagging, list(sections.values()), counts, scoped=is_reporter(user))
 
 
 # ---------------------------------------------------------------------------------------------- comparison

@@ -54,7 +54,7 @@ class World:
                 period=period,
                 value=Decimal("65.5") + period.quarter,
                 state=ReviewState.APPROVED,
-                submitted_at=_stamp(period),
+                submitted_at=sent_at(period),
             )
         for unit in (unit_a, unit_b):
             for period in periods:
@@ -68,7 +68,7 @@ class World:
             progress="市知识产权局第四季度进展",
             problems="审批进度滞后",
             state=ReviewState.SUBMITTED,
-            submitted_at=_stamp(periods[-1]),
+            submitted_at=sent_at(periods[-1]),
         )
         factories.TaskReportFactory(
             task=task,
@@ -77,7 +77,7 @@ class World:
             status=TaskReport.Status.IN_PROGRESS,
             progress="市科技局第一季度进展",
             state=ReviewState.APPROVED,
-            submitted_at=_stamp(periods[0]),
+            submitted_at=sent_at(periods[0]),
         )
         return world
 
@@ -101,7 +101,7 @@ class World:
                     period=period,
                     value=Decimal("1.25"),
                     state=ReviewState.SUBMITTED,
-                    submitted_at=_stamp(period),
+                    submitted_at=sent_at(period),
                 )
                 factories.TaskReportFactory(
                     task=self.task,
@@ -109,14 +109,14 @@ class World:
                     period=period,
                     status=TaskReport.Status.IN_PROGRESS,
                     state=ReviewState.APPROVED,
-                    submitted_at=_stamp(period),
+                    submitted_at=sent_at(period),
                 )
                 factories.TimelinessFactory(
                     plan=self.plan, unit=unit, period=period, status=Timeliness.Status.LATE
                 )
 
 
-def _stamp(period):
+def sent_at(period):
     return timezone.make_aware(datetime.datetime.combine(period.due_on, datetime.time(9)))
 
 

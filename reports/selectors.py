@@ -66,14 +66,6 @@ class Quarter:
     def query(self) -> str:
         return urlencode({"year": self.year, "quarter": self.quarter})
 
-    @property
-    def previous(self) -> Quarter:
-        return Quarter(self.year - 1, 4) if self.quarter == 1 else Quarter(self.year, self.quarter - 1)
-
-    @property
-    def next(self) -> Quarter:
-        return Quarter(self.year + 1, 1) if self.quarter == 4 else Quarter(self.year, self.quarter + 1)
-
 
 def plan_quarters(plan: Plan) -> list[Quarter]:
     """Every quarter of the plan's implementation period, in order."""

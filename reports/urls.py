@@ -1,10 +1,18 @@
 from django.urls import path
 
-from reports import report_views
+from reports import report_views, views
 
 app_name = "reports"
 
 urlpatterns = [
+    # Dashboards
+    path("plans/", views.index, name="index"),
+    path("plans/<slug:slug>/", views.overview, name="overview"),
+    path("plans/<slug:slug>/indicators/<slug:code>/", views.indicator, name="indicator"),
+    path("plans/<slug:slug>/units/", views.units, name="units"),
+    path("plans/<slug:slug>/tasks/", views.tasks, name="tasks"),
+    path("compare/", views.compare, name="compare"),
+    # Excel reports and bulletins
     path("reports/", report_views.exports, name="exports"),
     path("reports/jobs/", report_views.export_start, name="export-start"),
     path("reports/jobs/<uuid:pk>/", report_views.export_job, name="export-job"),

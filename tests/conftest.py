@@ -158,3 +158,26 @@ def xl_indicators(plans, unit_a, unit_b):
             indicators[indicator.name] = indicator
     factories.AssignmentFactory(indicator=indicators["商标有效注册量"], unit=unit_b)
     return indicators
+
+
+# ---- Dashboards (reports app) ----
+
+
+@pytest.fixture
+def dashboard_sample(plans):
+    """Both plans with the demo data of 2024 Q1–2026 Q3 and roll-up rows derived from it (see
+    tests/dashboard_sample.py), for the browser tests and for looking at the pages."""
+    from tests.dashboard_sample import sample_build
+
+    sample_build()
+    return plans
+
+
+@pytest.fixture
+def dashboard_world(quanzhou, unit_a, unit_b):
+    """A small Quanzhou world built with factories: roll-up rows for 2024 Q1–Q4 of every indicator,
+    市知识产权局 (unit_a) reporting 商标有效注册量 with a second unit, 市科技局 (unit_b) reporting 版权登记量,
+    task reports and timeliness of both units. `grow(n)` adds n more units with their rows."""
+    from tests.dashboard_world import World
+
+    return World.build(quanzhou, unit_a, unit_b)

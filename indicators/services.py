@@ -360,9 +360,16 @@ class _Draft:
 
 
 def _write_drafts(
-    drafts: list[_Draft], *, unit: Unit, period: Period, by: User, today: datetime.date
+    drafts: list[_Draft],
+    *,
+    unit: Unit,
+    period: Period,
+    by: User,
+    today: datetime.date,
+    reason: str | None = None,
 ) -> list:
-    """Write the drafts that change something, in one transaction, each under the optimistic lock."""
+    """Write the drafts that change something, in one transaction, each under the optimistic lock. The audit
+    reason is `reason` when given, else what happened to the row (新建草稿, 修改草稿, 按退回意见修改)."""
     changing = [draft for draft in drafts if draft.changes()]
     if any(draft.row is None or draft.row.state == ReviewState.DRAFT for draft in changing):
         _ensure_accepts(period, unit, today)
@@ -370,26 +377,33 @@ def _write_drafts(
         for draft in changing:
             row = draft.row
             if row is None:
-                row, reason = draft.new(), "新建草稿"
+                row, happened = draft.new(), "新建草稿"
             else:
                 _claim(row, draft.version)
-                reason = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
+                happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
             for name, value in draft.values.items():
                 setattr(row, name, value)
-            _stamp(row, by, reason)
+            _stamp(row, by, reason or happened)
             row.save()
             draft.row = row
     return [draft.row for draft in drafts if draft.row is not None]
 
 
 def figures_save(
-    *, unit: Unit, period: Period, inputs: list[FigureInput], by: User, today: datetime.date | None = None
+    *,
+    unit: Unit,
+    period: Period,
+    inputs: list[FigureInput],
+    by: User,
+    today: datetime.date | None = None,
+    reason: str | None = None,
 ) -> list[Submission]:
     """Store the unit's figures for the period as drafts (a returned figure stays returned until submitted).
 
     All or nothing: every input is checked first; on any error a ValidationError keyed `indicator-<id>` is
     raised and nothing is written. A figure already submitted or approved cannot be changed here. A row whose
-    version moved since the user loaded it raises Conflict. Unchanged figures are not rewritten.
+    version moved since the user loaded it raises Conflict. Unchanged figures are not rewritten. `reason`,
+    when given, is the audit reason of every row written (e.g. the Excel import names its file).
     """
     _ensure_reporter_of(by, unit)
     indicators = {indicator.pk: indicator for indicator in unit_indicators(unit, period.year)}
@@ -429,7 +443,7 @@ def figures_save(
             drafts.append(draft)
     if errors:
         raise ValidationError(errors)
-    return _write_drafts(drafts, unit=unit, period=period, by=by, today=_today(today))
+    return _write_drafts(drafts, unit=unit, period=period, by=by, today=_today(today), reason=reason)
 
 
 def task_reports_save(

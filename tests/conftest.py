@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.db import connection
 
 from plans.models import Plan
@@ -107,6 +111,76 @@ def reviewer_client(client, reviewer):
 @pytest.fixture
 def admin_client_(client, admin_user):
     return _logged_in(client, admin_user)
+
+
+# Reports branch: one rolled-up quarter of Quanzhou (see tests/report_scenario.py).
+@pytest.fixture
+def report_scenario(quanzhou):
+    from tests import report_scenario
+
+    return report_scenario.build(quanzhou)
+
+
+# The Excel import (tests/test_excel_template.py, tests/test_excel_hostile.py): unit_a reports five indicators
+# of two plans covering every input kind; unit_b reports one. Time stands inside 2025 Q3's reporting window.
+XL_ASSIGNED = {
+    "quanzhou-2024-2026": [
+        "trademarks",
+        "geographical-indications",
+        "copyright-registrations",
+        "strong-counties",
+    ],
+    "zhenjiang-edz-2024-2026": ["case-closure-rate"],
+}
+XL_NOW = datetime.datetime(2025, 8, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def xl_now():
+    with time_machine.travel(XL_NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def xl_period(xl_now, db):
+    return factories.PeriodFactory(year=2025, quarter=3)
+
+
+@pytest.fixture
+def xl_indicators(plans, unit_a, unit_b):
+    """unit_a's assigned indicators by name, in template order."""
+    from indicators.models import Indicator
+
+    indicators = {}
+    for slug, codes in XL_ASSIGNED.items():
+        for indicator in Indicator.objects.filter(plan__slug=slug, code__in=codes).order_by("position"):
+            factories.AssignmentFactory(indicator=indicator, unit=unit_a)
+            indicators[indicator.name] = indicator
+    factories.AssignmentFactory(indicator=indicators["商标有效注册量"], unit=unit_b)
+    return indicators
+
+
+# ---- Dashboards (reports app) ----
+
+
+@pytest.fixture
+def dashboard_sample(plans):
+    """Both plans with the demo data of 2024 Q1–2026 Q3 and roll-up rows derived from it (see
+    tests/dashboard_sample.py), for the browser tests and for looking at the pages."""
+    from tests.dashboard_sample import sample_build
+
+    sample_build()
+    return plans
+
+
+@pytest.fixture
+def dashboard_world(quanzhou, unit_a, unit_b):
+    """A small Quanzhou world built with factories: roll-up rows for 2024 Q1–Q4 of every indicator,
+    市知识产权局 (unit_a) reporting 商标有效注册量 with a second unit, 市科技局 (unit_b) reporting 版权登记量,
+    task reports and timeliness of both units. `grow(n)` adds n more units with their rows."""
+    from tests.dashboard_world import World
+
+    return World.build(quanzhou, unit_a, unit_b)
 
 
 @pytest.fixture

@@ -6,10 +6,21 @@ import datetime
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
-from indicators.models import Assignment, Baseline, Indicator, Period, Submission, Target, TaskReport
+from indicators.models import (
+    Assignment,
+    Baseline,
+    Indicator,
+    Period,
+    Progress,
+    Submission,
+    Target,
+    TaskReport,
+    Timeliness,
+)
 from plans.models import Plan, Population, Region, Section, Task, TaskUnit, Unit
 
 
@@ -196,6 +207,58 @@ class TaskReportFactory(DjangoModelFactory):
     period = factory.SubFactory(PeriodFactory)
     status = TaskReport.Status.IN_PROGRESS
     progress = "按计划推进。"
+
+
+class ProgressFactory(DjangoModelFactory):
+    """A roll-up row for the plan's own region; give `actual`, `status` and what the test reads."""
+
+    class Meta:
+        model = Progress
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    plan = factory.LazyAttribute(lambda o: o.indicator.plan)
+    region = factory.LazyAttribute(lambda o: o.plan.region)
+    year = 2024
+    quarter = 1
+    actual = Decimal("10")
+    target_min = Decimal("100")
+    target_max = None
+    completion = factory.LazyAttribute(
+        lambda o: None if o.actual is None or not o.target_min else o.actual / o.target_min * 100
+    )
+    expected = None
+    status = Progress.Status.ON_TRACK
+    forecast = None
+    needed_per_quarter = None
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class TimelinessFactory(DjangoModelFactory):
+    class Meta:
+        model = Timeliness
+
+    plan = factory.SubFactory(PlanFactory)
+    unit = factory.SubFactory(UnitFactory)
+    period = factory.SubFactory(PeriodFactory)
+    expected = 4
+    submitted = factory.LazyAttribute(lambda o: 0 if o.status in ("missing", "not_due") else o.expected)
+    on_time = factory.LazyAttribute(lambda o: o.submitted if o.status == "on_time" else 0)
+    late = factory.LazyAttribute(lambda o: o.submitted if o.status == "late" else 0)
+    returned = factory.LazyAttribute(lambda o: 1 if o.status == "returned" else 0)
+    approved = factory.LazyAttribute(lambda o: o.submitted - o.returned)
+    status = Timeliness.Status.ON_TIME
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class ExportJobFactory(DjangoModelFactory):
+    class Meta:
+        model = "reports.ExportJob"
+
+    kind = "report"
+    plan = factory.SubFactory(PlanFactory)
+    year = 2025
+    quarter = 3
+    requested_by = factory.SubFactory(UserFactory)
 
 
 class ApprovedSubmissionFactory(SubmissionFactory):

@@ -124,6 +124,14 @@ STORAGES = {
 
 # Uploaded Excel templates and evidence files: refused above this size before any parsing.
 UPLOAD_MAX_BYTES = env.int("IPCITY_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+# The Excel import's limits on an upload, checked before and while parsing (see indicators/imports.py): data
+# rows per sheet, zip parts, total inflated size, and the compression ratio of any part over 1 MB.
+IPCITY_IMPORT_MAX_ROWS = env.int("IPCITY_IMPORT_MAX_ROWS", default=10_000)
+IPCITY_IMPORT_MAX_PARTS = env.int("IPCITY_IMPORT_MAX_PARTS", default=100)
+IPCITY_IMPORT_MAX_INFLATED = env.int("IPCITY_IMPORT_MAX_INFLATED", default=50 * 1024 * 1024)
+IPCITY_IMPORT_MAX_RATIO = env.int("IPCITY_IMPORT_MAX_RATIO", default=100)
+# How long an uploaded template waits for its confirmation before it is discarded.
+IPCITY_IMPORT_TTL_SECONDS = env.int("IPCITY_IMPORT_TTL_SECONDS", default=3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 

@@ -1,0 +1,61 @@
+"""Writes of the reports app: starting an export job and running it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from plans.models import Plan
+from reports.exports import export_to_path
+from reports.models import ExportJob
+
+logger = logging.getLogger(__name__)
+
+
+def export_job_start(*, kind: str, plan: Plan, year: int, quarter: int, by: User) -> ExportJob:
+    """Record the request and queue its Celery task once the row is committed; the job's id is the task's id.
+
+    Without a broker (no REDIS_URL) the task runs eagerly when the transaction commits, so by the time the
+    caller's request answers the job is already done (or failed)."""
+    from reports.tasks import export_job_task
+
+    with transaction.atomic():
+        job = ExportJob.objects.create(kind=kind, plan=plan, year=year, quarter=quarter, requested_by=by)
+        transaction.on_commit(lambda: export_job_task.apply_async(args=[str(job.pk)], task_id=str(job.pk)))
+    return job
+
+
+def export_job_run(*, job: ExportJob, progress: Callable[[int, int], None] | None = None) -> ExportJob:
+    """Generate the job's workbook under MEDIA_ROOT/exports/<job id>.xlsx and mark the job done, or failed
+    with a Chinese message (the cause goes to the log). The file appears whole or not at all. Running a job
+    again rewrites the same file: the callers may retry."""
+    name = f"exports/{job.pk}.xlsx"
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, error="")
+    try:
+        rows = export_to_path(
+            kind=job.kind,
+            plan=job.plan,
+            year=job.year,
+            quarter=job.quarter,
+            path=Path(default_storage.path(name)),
+            progress=progress,
+        )
+    except Exception:
+        logger.exception("export job %s failed", job.pk)
+        job.state, job.error, job.finished_at = (
+            ExportJob.State.FAILED,
+            "生成失败，请稍后重试或联系管理员。",
+            timezone.now(),
+        )
+        job.save(update_fields=["state", "error", "finished_at"])
+        return job
+    job.state, job.file.name, job.rows, job.error = ExportJob.State.DONE, name, rows, ""
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "file", "rows", "error", "finished_at"])
+    return job

@@ -1,0 +1,147 @@
+"""Leaders' dashboards. Each view validates the query string, calls one selector, builds its charts, renders.
+
+Every role may open them; what a reporter sees is narrowed by the selectors to its own unit (another unit's
+indicator drill-down is a 404)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.shortcuts import render
+
+from accounts.permissions import READERS, REPORTERS, role_required
+from indicators.models import Progress
+from plans.selectors import plan_get, plan_list
+from reports import charts, selectors
+from reports.selectors import PeriodChoice, Quarter
+
+EVERY_ROLE = (*REPORTERS, *READERS)
+
+
+YEAR_ERROR = "年度应为四位数字的年份，如2026。"
+QUARTER_ERROR = "季度应为1至4之间的数字。"
+
+
+class QuarterForm(forms.Form):
+    year = forms.IntegerField(
+        label="年度",
+        min_value=2000,
+        max_value=2100,
+        required=False,
+        error_messages={"invalid": YEAR_ERROR, "min_value": YEAR_ERROR, "max_value": YEAR_ERROR},
+    )
+    quarter = forms.IntegerField(
+        label="季度",
+        min_value=1,
+        max_value=4,
+        required=False,
+        error_messages={"invalid": QUARTER_ERROR, "min_value": QUARTER_ERROR, "max_value": QUARTER_ERROR},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if (data.get("year") is None) != (data.get("quarter") is None):
+            raise forms.ValidationError("请同时选择年度和季度。")
+        return data
+
+    @property
+    def requested(self) -> Quarter | None:
+        year, quarter = self.cleaned_data.get("year"), self.cleaned_data.get("quarter")
+        return Quarter(year, quarter) if year is not None else None
+
+
+class OverviewForm(QuarterForm):
+    status = forms.ChoiceField(
+        label="状态",
+        choices=[("", "全部"), *Progress.Status.choices],
+        required=False,
+        error_messages={"invalid_choice": "没有“%(value)s”这种状态，请从列表中选择。"},
+    )
+    unit = forms.IntegerField(
+        label="责任单位", min_value=1, required=False, error_messages={"invalid": "请从列表中选择责任单位。"}
+    )
+
+
+def _bad_request(request, form: forms.Form):
+    return render(request, "reports/bad_request.html", {"form": form}, status=400)
+
+
+def _period(plan, form: QuarterForm) -> PeriodChoice:
+    return selectors.period_choose(selectors.progress_quarters(plan), form.requested)
+
+
+@role_required(*EVERY_ROLE)
+def index(request):
+    glances = selectors.plans_at_a_glance(list(plan_list()))
+    return render(request, "reports/index.html", {"glances": glances})
+
+
+@role_required(*EVERY_ROLE)
+def overview(request, slug: str):
+    plan = plan_get(slug)
+    form = OverviewForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    period = _period(plan, form)
+    page = selectors.plan_overview(
+        plan, period, request.user, status=form.cleaned_data["status"], unit_id=form.cleaned_data["unit"]
+    )
+    keep = [(name, form.cleaned_data[name]) for name in ("status", "unit") if form.cleaned_data[name]]
+    context = {"plan": plan, "period": period, "page": page, "keep": keep}
+    return render(request, "reports/overview.html", context)
+
+
+@role_required(*EVERY_ROLE)
+def indicator(request, slug: str, code: str):
+    plan = plan_get(slug)
+    form = QuarterForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    period = _period(plan, form)
+    page = selectors.indicator_page(plan, code, period, request.user)
+    chart = charts.figure_data(charts.indicator_chart(page))
+    return render(
+        request, "reports/indicator.html", {"plan": plan, "period": period, "page": page, "chart": chart}
+    )
+
+
+@role_required(*EVERY_ROLE)
+def units(request, slug: str):
+    plan = plan_get(slug)
+    form = QuarterForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    period = _period(plan, form)
+    page = selectors.units_page(plan, period, request.user)
+    chart = charts.figure_data(charts.timeliness_heatmap(page))
+    context = {"plan": plan, "period": period, "page": page, "chart": chart}
+    return render(request, "reports/units.html", context)
+
+
+@role_required(*EVERY_ROLE)
+def tasks(request, slug: str):
+    plan = plan_get(slug)
+    form = QuarterForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    period = _period(plan, form)
+    board = selectors.task_board(plan, period, request.user)
+    return render(request, "reports/tasks.html", {"plan": plan, "period": period, "board": board})
+
+
+@role_required(*EVERY_ROLE)
+def compare(request):
+    form = QuarterForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    plans = list(plan_list())
+    period = selectors.period_choose(selectors.comparison_quarters(plans), form.requested)
+    page = selectors.comparison(plans, period)
+    completion = charts.figure_data(charts.completion_chart(page))
+    themes = [(theme, charts.figure_data(charts.theme_chart(theme, page))) for theme in page.themes]
+    return render(
+        request,
+        "reports/compare.html",
+        {"period": period, "page": page, "completion": completion, "themes": themes},
+    )

@@ -1,0 +1,156 @@
+"""/plans/{slug}/ — the overview: a card per indicator, headline counts, filters, the quarter switcher."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+
+from indicators.figures import plain
+from indicators.models import Progress
+from indicators.selectors import progress_for
+from reports.templatetags.dashboards import percent, rounded
+from tests.dashboard_world import marked
+
+URL = "/plans/quanzhou-2024-2026/"
+
+
+def test_it_asks_anonymous_visitors_to_log_in(client, dashboard_world):
+    response = client.get(URL)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_it_shows_the_latest_quarter_with_progress_by_default(leader_client, dashboard_world):
+    html = leader_client.get(URL).content.decode()
+    assert "2024年第4季度" in html
+    cards = marked(html, "data-indicator")
+    assert set(cards) == set(dashboard_world.indicators)
+
+
+def test_its_figures_equal_the_progress_rows_the_api_serialises(leader_client, dashboard_world, quanzhou):
+    html = leader_client.get(URL, {"year": 2024, "quarter": 3}).content.decode()
+    cards = marked(html, "data-indicator")
+    rows = list(progress_for(quanzhou, 2024, 3))
+    assert len(rows) == len(cards) == 10
+    for row in rows:
+        card = cards[row.indicator.code]
+        assert card["data-status"] == row.status
+        for field in ("actual", "completion", "expected", "forecast"):
+            assert card[f"data-{field}"] == plain(getattr(row, field)), (row.indicator.code, field)
+        assert card["data-target-min"] == plain(row.target_min)
+        if row.actual is not None:
+            assert f">{rounded(row.actual, row.indicator.decimals)}<" in html
+            assert f">{percent(row.completion)}<" in html
+
+
+def test_it_shows_the_figures_of_the_progress_api(leader_client, dashboard_world):
+    """Enabled when the progress API (another branch) is merged: the same figures, field by field."""
+    url = "/api/plans/quanzhou-2024-2026/progress/"
+    try:
+        resolve(url)
+    except Resolver404:
+        pytest.skip("进度接口尚未合并（GET /api/plans/{slug}/progress/），合并后本测试自动启用")
+    api = leader_client.get(url, {"year": 2024, "quarter": 2}).json()
+    cards = marked(leader_client.get(URL, {"year": 2024, "quarter": 2}).content.decode(), "data-indicator")
+    assert {row["indicator"] for row in api} == set(cards)
+    for row in api:
+        card = cards[row["indicator"]]
+        assert card["data-status"] == row["status"]
+        for field in ("actual", "completion", "expected", "forecast"):
+            expected = plain(Decimal(row[field])) if row[field] is not None else "—"
+            assert card[f"data-{field}"] == expected
+
+
+def test_it_counts_indicators_and_tasks_per_status(leader_client, dashboard_world, quanzhou):
+    page = leader_client.get(URL).context["page"]
+    counted = Counter(progress_for(quanzhou, 2024, 4).values_list("status", flat=True))
+    assert {c.status: c.count for c in page.status_counts} == {s: counted[s] for s in Progress.Status.values}
+    tasks = {c.status: c.count for c in page.task_counts}
+    assert tasks["lagging"] == 1  # (一)1: 市知识产权局 reports lagging
+    assert sum(tasks.values()) == 18 and tasks["no_report"] == 17
+
+
+def test_it_groups_cards_by_category_in_document_order(leader_client, dashboard_world):
+    page = leader_client.get(URL).context["page"]
+    assert [category for category, _, _ in page.groups] == [
+        "creation",
+        "utilization",
+        "protection",
+        "management",
+        "service",
+        "overall",
+    ]
+    creation = [card.indicator.code for card in page.groups[0][2]]
+    assert creation[:2] == ["hv-invention-patents-per-10k", "trademarks"]
+
+
+def test_it_filters_by_status_and_unit_but_keeps_the_headline(leader_client, dashboard_world, unit_a):
+    page = leader_client.get(URL, {"status": "behind"}).context["page"]
+    assert page.shown and all(card.status == "behind" for _, _, cards in page.groups for card in cards)
+    assert sum(c.count for c in page.status_counts) == 10
+    page = leader_client.get(URL, {"unit": unit_a.pk}).context["page"]
+    assert [card.indicator.code for _, _, cards in page.groups for card in cards] == ["trademarks"]
+
+
+def test_navigation_and_the_switcher_keep_the_quarter_and_filters(leader_client, dashboard_world):
+    html = leader_client.get(URL, {"year": 2024, "quarter": 2, "status": "behind"}).content.decode()
+    assert 'href="/plans/quanzhou-2024-2026/units/?year=2024&amp;quarter=2"' in html
+    assert 'href="/plans/quanzhou-2024-2026/tasks/?year=2024&amp;quarter=2"' in html
+    assert '<input type="hidden" name="status" value="behind">' in html
+    assert 'href="?year=2024&amp;quarter=1&amp;status=behind"' in html  # 上一季度
+    assert 'href="?year=2024&amp;quarter=3&amp;status=behind"' in html  # 下一季度
+
+
+def test_a_quarter_without_progress_says_so(leader_client, dashboard_world):
+    response = leader_client.get(URL, {"year": 2025, "quarter": 1})
+    assert response.status_code == 200
+    assert "2025年第1季度尚无汇总数据" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"year": "abc", "quarter": 1}, "年度：年度应为四位数字的年份，如2026。"),
+        ({"year": 2024}, "请同时选择年度和季度。"),
+        ({"year": 2024, "quarter": 5}, "季度：季度应为1至4之间的数字。"),
+        ({"status": "excellent"}, "状态：没有“excellent”这种状态，请从列表中选择。"),
+        ({"unit": "x"}, "责任单位：请从列表中选择责任单位。"),
+    ],
+)
+def test_it_refuses_bad_input_with_a_clear_message(leader_client, dashboard_world, query, message):
+    response = leader_client.get(URL, query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_an_unknown_plan_is_not_found(leader_client, dashboard_world):
+    assert leader_client.get("/plans/nowhere/").status_code == 404
+
+
+def test_a_reporter_sees_the_overview_but_drills_into_its_own_indicators_only(
+    reporter_a_client, dashboard_world
+):
+    html = reporter_a_client.get(URL).content.decode()
+    assert 'href="/plans/quanzhou-2024-2026/indicators/trademarks/?year=2024&amp;quarter=4"' in html
+    assert "/indicators/copyright-registrations/" not in html
+    assert "版权登记量" in html  # the card itself: plan-level figures are for everyone
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_its_query_count_is_pinned_and_does_not_grow_with_units_or_submissions(
+    leader_client, dashboard_world, django_assert_max_num_queries
+):
+    before = _queries(leader_client, URL)
+    dashboard_world.grow(units=6)
+    with django_assert_max_num_queries(14):
+        assert leader_client.get(URL).status_code == 200
+    assert _queries(leader_client, URL) == before

@@ -1,0 +1,44 @@
+"""plotly.js and the dashboards' script come from our own static files: under the finders (runserver, tests)
+and after collectstatic with the production storage. No CDN anywhere in a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+from django.core.management import call_command
+from django.test import override_settings
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def test_plotly_js_is_served_from_the_installed_package(client, db):
+    response = client.get("/static/vendor/plotly.min.js")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PLOTLY_JS.read_bytes()
+    assert client.get("/static/js/dashboards.js").status_code == 200
+
+
+def test_collectstatic_with_the_production_storage_includes_plotly(tmp_path, db):
+    with override_settings(
+        STATIC_ROOT=tmp_path,
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        },
+    ):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "vendor" / "plotly.min.js").read_bytes() == PLOTLY_JS.read_bytes()
+    assert (tmp_path / "js" / "dashboards.js").exists()
+    assert '"vendor/plotly.min.js"' in (tmp_path / "staticfiles.json").read_text()
+
+
+def test_dashboard_pages_load_no_script_from_elsewhere_and_none_inline(leader_client, dashboard_world):
+    for url in ("/plans/quanzhou-2024-2026/indicators/trademarks/", "/plans/quanzhou-2024-2026/units/"):
+        html = leader_client.get(url).content.decode()
+        assert "http://" not in html and "https://" not in html and "//cdn" not in html
+        scripts = html.split("<script")[1:]
+        assert scripts and all(
+            ' src="/static/' in script.split(">")[0] or 'type="application/json"' in script.split(">")[0]
+            for script in scripts
+        )

@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_plans
 	$(MANAGE) demo_data
+	$(MANAGE) rollup
 	$(MANAGE) runserver $(HOST)
 
 # PostgreSQL and Redis when they answer on their usual ports; REQUIRE_SERVICES=1 turns a missing one into a failure.

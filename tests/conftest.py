@@ -165,11 +165,13 @@ def xl_indicators(plans, unit_a, unit_b):
 
 @pytest.fixture
 def dashboard_sample(plans):
-    """Both plans with the demo data of 2024 Q1–2026 Q3 and roll-up rows derived from it (see
-    tests/dashboard_sample.py), for the browser tests and for looking at the pages."""
-    from tests.dashboard_sample import sample_build
+    """Both plans with the demo data of 2024 Q1–2026 Q3, rolled up by the real engine, as `make run` shows
+    them: for the browser tests and for looking at the pages."""
+    from indicators.demo import demo_load
+    from indicators.rollup import rollup_full
 
-    sample_build()
+    demo_load()
+    rollup_full()
     return plans
 
 

@@ -137,9 +137,7 @@ class SubmissionApiBase:
 
     def handle_exception(self, exc):
         if isinstance(exc, DjangoValidationError):
-            exc = Refused(
-                " ".join(message for messages in exc.update_error_dict({}).values() for message in messages)
-            )
+            exc = Refused(" ".join(exc.messages))
         elif isinstance(exc, Conflict):
             exc = ConflictError(str(exc))
         return super().handle_exception(exc)

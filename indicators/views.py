@@ -29,11 +29,11 @@ def _period_param(period: Period) -> str:
 
 
 def _errors(error: ValidationError) -> dict[str, list[str]]:
-    return error.update_error_dict({})
+    return error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
 
 
 def _flat(error: ValidationError) -> str:
-    return " ".join(message for messages_ in _errors(error).values() for message in messages_)
+    return " ".join(error.messages)
 
 
 def _back(request, fallback: str) -> HttpResponseRedirect:
@@ -61,6 +61,9 @@ def report(request):
     quarter = selectors.unit_quarter(unit, period, today)
     url = f"{reverse('report')}?period={_period_param(period)}"
     form = QuarterForm(quarter)
+    if request.method == "POST" and not quarter.editable:
+        messages.error(request, f"{period}已没有可修改的内容（已锁定或已全部报送），本次提交未保存。")
+        return redirect(url)
     if request.method == "POST":
         form = QuarterForm(quarter, request.POST, request.FILES)
         if form.is_valid():

@@ -9,7 +9,16 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
-from indicators.models import Assignment, Baseline, Indicator, Period, Submission, Target, TaskReport
+from indicators.models import (
+    Assignment,
+    Baseline,
+    Evidence,
+    Indicator,
+    Period,
+    Submission,
+    Target,
+    TaskReport,
+)
 from plans.models import Plan, Population, Region, Section, Task, TaskUnit, Unit
 
 
@@ -196,3 +205,17 @@ class TaskReportFactory(DjangoModelFactory):
     period = factory.SubFactory(PeriodFactory)
     status = TaskReport.Status.IN_PROGRESS
     progress = "按计划推进。"
+
+
+class EvidenceFactory(DjangoModelFactory):
+    """A small genuine PDF attached to a submission."""
+
+    class Meta:
+        model = Evidence
+
+    submission = factory.SubFactory(SubmissionFactory)
+    task_report = None
+    file = factory.django.FileField(filename="evidence.pdf", data=b"%PDF-1.4\n%test\n")
+    name = "佐证材料.pdf"
+    size = 15
+    uploaded_by = factory.SubFactory(UserFactory)

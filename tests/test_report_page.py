@@ -248,7 +248,8 @@ def test_only_reporters_fill_a_quarter(client, desk, reviewer, leader, admin_use
     assert client.get(URL)["Location"].startswith("/login/")
     for user in (reviewer, leader, admin_user):
         client.force_login(user)
-        assert client.get(URL).status_code == 403
+        response = client.get(URL)
+        assert response.status_code == 403 and "您的角色无权访问此页面" in response.content.decode()
         assert client.post(URL, {"action": "save"}).status_code == 403
 
 

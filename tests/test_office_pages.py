@@ -194,7 +194,7 @@ def test_only_the_office_manages_periods_and_assignments(client, desk, reporter_
         assert client.post(path, {"form": "dates"}).status_code == 403
 
 
-def test_the_office_pages_read_a_fixed_number_of_queries(reviewer_client, desk, django_assert_max_num_queries):
+def test_the_office_pages_read_few_queries(reviewer_client, desk, django_assert_max_num_queries):
     for path, most in (("/office/periods/", 5), ("/office/assignments/", 8), (PERIOD, 6)):
         with django_assert_max_num_queries(most):
             assert reviewer_client.get(path).status_code == 200

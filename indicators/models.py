@@ -408,6 +408,9 @@ class Evidence(models.Model):
     )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
+    # Adding and removing evidence is part of a submission's audit trail.
+    history = HistoricalRecords(verbose_name="佐证材料变更记录")
+
     class Meta:
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
@@ -536,3 +539,31 @@ class RollupPending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.year}年"
+
+
+class Reminder(models.Model):
+    """One reminder email sent to a unit for a period: the log that keeps a reminder from going out twice."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", "截止前提醒"
+        DUE = "due", "截止日提醒"
+        OVERDUE = "overdue", "逾期催报"
+
+    unit = models.ForeignKey("plans.Unit", verbose_name="单位", on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(Period, verbose_name="填报期", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    sent_on = models.DateField("发送日期")
+    recipients = models.TextField("收件人")
+    owed = models.PositiveIntegerField("未报项数")
+    sent_at = models.DateTimeField("发送时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "催报记录"
+        verbose_name_plural = "催报记录"
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "period", "kind", "sent_on"], name="reminder_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.period} {self.get_kind_display()}"

@@ -156,3 +156,39 @@ def figure_needs_note(indicator: Indicator, figure: Figure, history: list[Decima
     ):
         return f"该数值与本单位以往填报（{plain(low)}—{plain(high)}{unit}）差异较大，请在说明中解释原因。"
     return None
+
+
+DONE_WORDS = {"1": True, "true": True, "是": True, "已完成": True, "0": False, "false": False, "否": False,
+              "未完成": False}  # fmt: skip
+
+
+def parse_done(raw: object) -> tuple[bool | None, str | None]:
+    """Read a done / not-done choice (a milestone's figure). Returns (value, error)."""
+    if raw is None or raw == "":
+        return None, None
+    if isinstance(raw, bool):
+        return raw, None
+    done = DONE_WORDS.get(str(raw).strip().lower())
+    return (done, None) if done is not None else (None, "请选择“已完成”或“未完成”。")
+
+
+def figure_parse(indicator: Indicator, raw: dict[str, object]) -> tuple[Figure, list[str]]:
+    """Build a Figure from what a person typed (form fields, API body): `value`, `numerator`, `denominator`,
+    `done`, `note`. Only the parts the indicator's measure uses are read. Returns (figure, errors)."""
+    from indicators.models import Indicator
+
+    errors: list[str] = []
+    parts: dict[str, object] = {}
+    if indicator.measure == Indicator.Measure.MILESTONE:
+        parts["done"], error = parse_done(raw.get("done"))
+        errors += [error] if error else []
+    elif indicator.measure == Indicator.Measure.RATIO:
+        labels = {"numerator": indicator.numerator_label, "denominator": indicator.denominator_label}
+        for name, label in labels.items():
+            parts[name], error = parse_number(raw.get(name), label)
+            errors += [error] if error else []
+    else:
+        parts["value"], error = parse_number(raw.get("value"), "数值")
+        errors += [error] if error else []
+    note = raw.get("note")
+    return Figure(note=str(note or ""), **parts), errors  # type: ignore[arg-type]

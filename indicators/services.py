@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import datetime
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.permissions import is_reporter, is_reviewer
+from indicators.evidence import MAX_FILES_PER_ROW, clean_name, evidence_problem
 from indicators.models import (
+    Assignment,
     Baseline,
+    Evidence,
     Indicator,
     Period,
     PeriodException,
@@ -432,7 +442,9 @@ def figures_save(
             problems = ["本单位未被分配填报该指标。"]
         elif row is not None and row.state not in EDITABLE:
             problems = (
-                [f"已{row.get_state_display()}，不能修改。如需更正请联系办公室。"] if draft.changes() else []
+                [f"当前为“{row.get_state_display()}”，不能修改。如需更正请联系办公室。"]
+                if draft.changes()
+                else []
             )
         else:
             problems = figure_errors(indicator, figure) + _text_errors("说明", figure.note)
@@ -472,7 +484,7 @@ def task_reports_save(
         if task is None:
             problems = ["本单位不是该任务的责任单位。"]
         elif row is not None and row.state not in EDITABLE:
-            problems = [f"已{row.get_state_display()}，不能修改。"] if draft.changes() else []
+            problems = [f"当前为“{row.get_state_display()}”，不能修改。"] if draft.changes() else []
         elif row is None and not any(values.values()):
             continue  # a task the user left untouched: no draft
         else:
@@ -520,6 +532,47 @@ class SubmitResult:
     late: bool
 
 
+def _figure_problem(row: Submission, indicator: Indicator) -> str | None:
+    """Why a stored figure cannot be submitted yet (missing value, or a note the figure needs), or None."""
+    figure = _figure_of(row)
+    return figure_missing(indicator, figure) or figure_needs_note(
+        indicator, figure, _history_values(row.unit, indicator, row.period)
+    )
+
+
+def _report_problem(report: TaskReport) -> str | None:
+    """Why a stored task report cannot be submitted yet, or None."""
+    if not report.progress.strip():
+        return "请填写进展情况。"
+    if report.status == TaskReport.Status.LAGGING and not report.problems.strip():
+        return "推进滞后，请填写存在问题。"
+    return None
+
+
+def _submit_rows(
+    rows: list[Submission | TaskReport], *, unit: Unit, period: Period, by: User, today: datetime.date
+) -> SubmitResult:
+    """Move checked, editable rows to submitted in one transaction, each under the optimistic lock. Drafts
+    need the period to accept the unit; returned rows may always be resubmitted. Late after the due date."""
+    if any(row.state == ReviewState.DRAFT for row in rows):
+        _ensure_accepts(period, unit, today)
+    now = timezone.now()
+    late = today > period.due_on
+    with transaction.atomic():
+        for row in rows:
+            _claim(row, row.version)
+            resubmitted = row.state == ReviewState.RETURNED
+            row.state, row.submitted_at, row.submitted_by, row.is_late = ReviewState.SUBMITTED, now, by, late
+            row.return_reason = ""
+            _stamp(row, by, "重新报送" if resubmitted else ("逾期报送" if late else "报送"))
+            row.save()
+    return SubmitResult(
+        figures=sum(isinstance(row, Submission) for row in rows),
+        tasks=sum(isinstance(row, TaskReport) for row in rows),
+        late=late,
+    )
+
+
 def unit_period_submit(
     *, unit: Unit, period: Period, by: User, today: datetime.date | None = None
 ) -> SubmitResult:
@@ -545,10 +598,7 @@ def unit_period_submit(
             continue
         if row.state not in EDITABLE:
             continue
-        figure = _figure_of(row)
-        problem = figure_missing(indicator, figure) or figure_needs_note(
-            indicator, figure, _history_values(unit, indicator, period)
-        )
+        problem = _figure_problem(row, indicator)
         if problem:
             errors[key] = [f"{indicator.name}：{problem}"]
         pending.append(row)
@@ -560,33 +610,43 @@ def unit_period_submit(
             continue
         if report.state not in EDITABLE:
             continue
-        if not report.progress.strip():
-            errors[key] = [f"任务“{task.title}”：请填写进展情况。"]
-        elif report.status == TaskReport.Status.LAGGING and not report.problems.strip():
-            errors[key] = [f"任务“{task.title}”：推进滞后，请填写存在问题。"]
+        problem = _report_problem(report)
+        if problem:
+            errors[key] = [f"任务“{task.title}”：{problem}"]
         pending.append(report)
     if errors:
         raise ValidationError(errors)
     if not pending:
         raise ValidationError("本季度没有待报送的内容。")
-    if any(row.state == ReviewState.DRAFT for row in pending):
-        _ensure_accepts(period, unit, today)
+    return _submit_rows(pending, unit=unit, period=period, by=by, today=today)
 
-    now = timezone.now()
-    late = today > period.due_on
-    with transaction.atomic():
-        for row in pending:
-            _claim(row, row.version)
-            resubmitted = row.state == ReviewState.RETURNED
-            row.state, row.submitted_at, row.submitted_by, row.is_late = ReviewState.SUBMITTED, now, by, late
-            row.return_reason = ""
-            _stamp(row, by, "重新报送" if resubmitted else ("逾期报送" if late else "报送"))
-            row.save()
-    return SubmitResult(
-        figures=sum(isinstance(row, Submission) for row in pending),
-        tasks=sum(isinstance(row, TaskReport) for row in pending),
-        late=late,
-    )
+
+def submission_submit(
+    *, submission: Submission, by: User, version: int | None = None, today: datetime.date | None = None
+) -> Submission:
+    """Submit one figure on its own (the API's per-figure submit), with exactly the checks a whole-quarter
+    submit applies to that figure. A stale `version` raises Conflict; problems raise a ValidationError keyed
+    `indicator-<id>`; nothing is written unless the figure is submitted."""
+    _ensure_reporter_of(by, submission.unit)
+    row = Submission.objects.select_related("indicator", "unit", "period").get(pk=submission.pk)
+    if version is not None and version != row.version:
+        _claim(row, version)  # raises Conflict naming when it changed
+    key, name = f"indicator-{row.indicator_id}", row.indicator.name
+    if row.state not in EDITABLE:
+        raise ValidationError({key: [f"{name}：当前为“{row.get_state_display()}”，不能重复报送。"]})
+    problem = _figure_problem(row, row.indicator)
+    if problem:
+        raise ValidationError({key: [f"{name}：{problem}"]})
+    _submit_rows([row], unit=row.unit, period=row.period, by=by, today=_today(today))
+    return row
+
+
+@dataclass(frozen=True)
+class EvidenceInput:
+    """A file attached to one row of the quarter: `key` is `indicator-<id>` or `task-<id>`."""
+
+    key: str
+    upload: UploadedFile
 
 
 def quarter_save(
@@ -597,13 +657,23 @@ def quarter_save(
     tasks: list[ProgressInput],
     by: User,
     submit: bool = False,
+    evidence: list[EvidenceInput] | tuple = (),
+    removed_evidence: list[int] | tuple = (),
     today: datetime.date | None = None,
 ) -> SubmitResult | None:
-    """The reporting page's one write: save the unit's figures and task progress as drafts and, when `submit`,
-    submit the whole quarter. All or nothing: any error (ValidationError with every problem found, or
-    Conflict) leaves the database as it was."""
+    """The reporting page's one write: save the unit's figures, task progress and evidence files as drafts
+    and, when `submit`, submit the whole quarter.
+
+    All or nothing: any error (ValidationError with every problem found, keyed `indicator-<id>` / `task-<id>`,
+    or Conflict) leaves the database as it was and no uploaded file stored. Every file is checked (size, type
+    by extension and content) before anything is written."""
+    today = _today(today)
     errors: dict[str, list[str]] = {}
-    with transaction.atomic():
+    for item in evidence:
+        problem = evidence_problem(item.upload.name or "", item.upload.size or 0, item.upload)
+        if problem:
+            errors.setdefault(item.key, []).append(problem)
+    with _files_removed_on_error() as stored, transaction.atomic():
         for save, inputs in ((figures_save, figures), (task_reports_save, tasks)):
             try:
                 save(unit=unit, period=period, inputs=inputs, by=by, today=today)
@@ -611,7 +681,112 @@ def quarter_save(
                 error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+        if evidence or removed_evidence:
+            _evidence_write(
+                unit=unit, period=period, added=list(evidence), removed=list(removed_evidence), by=by,
+                today=today, stored=stored,
+            )  # fmt: skip
         return unit_period_submit(unit=unit, period=period, by=by, today=today) if submit else None
+
+
+@contextmanager
+def _files_removed_on_error() -> Iterator[list[str]]:
+    """Collects the names of files stored during a write; if the write fails they are deleted again, so a
+    refused save leaves no file behind."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _evidence_rows(unit: Unit, period: Period) -> dict[str, Submission | TaskReport]:
+    rows: dict[str, Submission | TaskReport] = {
+        f"indicator-{row.indicator_id}": row for row in Submission.objects.filter(unit=unit, period=period)
+    }
+    rows.update({f"task-{row.task_id}": row for row in TaskReport.objects.filter(unit=unit, period=period)})
+    return rows
+
+
+def _evidence_parent(
+    key: str, rows: dict[str, Submission | TaskReport], *, unit: Unit, period: Period, by: User,
+    today: datetime.date,
+) -> Submission | TaskReport:  # fmt: skip
+    """The row a file attaches to: the stored one if it may still change, else a new empty draft."""
+    row = rows.get(key)
+    if row is not None:
+        if row.state not in EDITABLE:
+            raise ValidationError({key: [f"当前为“{row.get_state_display()}”，不能再修改佐证材料。"]})
+        if row.state == ReviewState.DRAFT:
+            _ensure_accepts(period, unit, today)
+        return row
+    kind, _, pk = key.partition("-")
+    if kind == "indicator" and int(pk) in {indicator.pk for indicator in unit_indicators(unit, period.year)}:
+        row = Submission(indicator_id=int(pk), unit=unit, period=period)
+    elif kind == "task" and int(pk) in {task.pk for task in unit_tasks(unit, period.year)}:
+        row = TaskReport(task_id=int(pk), unit=unit, period=period)
+    else:
+        raise ValidationError({key: ["本单位不填报该项，不能上传佐证材料。"]})
+    _ensure_accepts(period, unit, today)
+    _stamp(row, by, "新建草稿（上传佐证材料）")
+    row.save()
+    rows[key] = row
+    return row
+
+
+def _evidence_write(
+    *, unit: Unit, period: Period, added: list[EvidenceInput], removed: list[int], by: User,
+    today: datetime.date, stored: list[str],
+) -> None:  # fmt: skip
+    _ensure_reporter_of(by, unit)
+    rows = _evidence_rows(unit, period)
+    doomed = list(
+        Evidence.objects.select_related("submission", "task_report")
+        .filter(pk__in=removed)
+        .filter(
+            Q(submission__unit=unit, submission__period=period)
+            | Q(task_report__unit=unit, task_report__period=period)
+        )
+    )
+    if len(doomed) != len(set(removed)):
+        raise ValidationError("要删除的佐证材料不存在或已被删除，请刷新页面。")
+    for item in doomed:
+        _evidence_parent(
+            _row_key(item.submission or item.task_report), rows, unit=unit, period=period, by=by, today=today
+        )
+        name = item.file.name
+        _stamp(item, by, f"删除佐证材料：{item.name}")
+        item.delete()
+        transaction.on_commit(lambda name=name: default_storage.delete(name))
+    counts = Counter(
+        _row_key(item.submission or item.task_report)
+        for item in Evidence.objects.filter(
+            Q(submission__unit=unit, submission__period=period)
+            | Q(task_report__unit=unit, task_report__period=period)
+        ).select_related("submission", "task_report")
+    )
+    for item in added:
+        counts[item.key] += 1
+        if counts[item.key] > MAX_FILES_PER_ROW:
+            raise ValidationError({item.key: [f"每项最多上传{MAX_FILES_PER_ROW}个佐证材料。"]})
+        row = _evidence_parent(item.key, rows, unit=unit, period=period, by=by, today=today)
+        name = clean_name(item.upload.name or "")
+        evidence = Evidence(
+            name=name,
+            size=item.upload.size,
+            uploaded_by=by,
+            **({"submission": row} if isinstance(row, Submission) else {"task_report": row}),
+        )
+        evidence.file.save(f"{uuid.uuid4().hex}{os.path.splitext(name)[1].lower()}", item.upload, save=False)
+        stored.append(evidence.file.name)
+        _stamp(evidence, by, f"上传佐证材料：{name}")
+        evidence.save()
+
+
+def _row_key(row: Submission | TaskReport) -> str:
+    return f"indicator-{row.indicator_id}" if isinstance(row, Submission) else f"task-{row.task_id}"
 
 
 def _review(
@@ -688,3 +863,111 @@ def review_approve_all(*, unit: Unit, period: Period, by: User) -> int:
                 review_approve(row=row, by=by)
                 count += 1
     return count
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The office's settings: the calendar and who reports what. Each write audited with its user and reason.
+# ------------------------------------------------------------------------------------------------------------
+
+
+def period_update(
+    *, period: Period, due_on: datetime.date, locks_on: datetime.date, by: User, reason: str
+) -> Period:
+    """Move a period's due and lock dates. Reviewers only, with a reason; the period still opens before it is
+    due and is due before it locks. Late marks already given stay as they were."""
+    _ensure_reviewer(by)
+    reason = _required(reason, "修改原因")
+    errors: dict[str, list[str]] = {}
+    if due_on < period.opens_on:
+        errors["due_on"] = [f"截止日期不能早于开始填报日期（{period.opens_on:%Y年%m月%d日}）。"]
+    if locks_on < due_on:
+        errors["locks_on"] = ["锁定日期不能早于截止日期。"]
+    if errors:
+        raise ValidationError(errors)
+    if (period.due_on, period.locks_on) == (due_on, locks_on):
+        return period
+    period.due_on, period.locks_on = due_on, locks_on
+    _stamp(period, by, f"调整填报期：{reason}")
+    period.save()
+    return period
+
+
+def assignments_set(
+    *, indicator: Indicator, units: list[Unit], lead: Unit | None, by: User, reason: str
+) -> list[Assignment]:
+    """Make `units` exactly the units reporting `indicator` (for a ratio: numerator and denominator both),
+    `lead` among them the one whose figure counts when the indicator takes the lead unit's figure.
+
+    Reviewers only, with a reason; one history row per assignment added, removed or changed. Figures already
+    reported stay where they are. An indicator read from another indicator's figures takes no assignment;
+    group units (单位组) never report."""
+    _ensure_reviewer(by)
+    reason = _required(reason, "调整原因")
+    chosen = {unit.pk: unit for unit in units}
+    if indicator.computed_from_id and chosen:
+        raise ValidationError(f"{indicator.name}的数据取自其他指标，无需分配填报单位。")
+    if any(unit.kind == Unit.Kind.GROUP for unit in chosen.values()):
+        raise ValidationError("单位组不能作为填报单位，请选择具体单位。")
+    if lead is not None and lead.pk not in chosen:
+        raise ValidationError("牵头单位须是所选填报单位之一。")
+    if lead is None and len(chosen) == 1:
+        lead = next(iter(chosen.values()))
+    audit = f"调整填报分工：{reason}"
+    with transaction.atomic():
+        rows = Assignment.objects.select_for_update().filter(indicator=indicator)
+        current = {row.unit_id: row for row in rows}
+        # Removals and lost leads first: the one-lead constraint must hold after every statement.
+        for unit_id, row in current.items():
+            if unit_id not in chosen:
+                _stamp(row, by, audit)
+                row.delete()
+            elif row.is_lead and (lead is None or lead.pk != unit_id):
+                row.is_lead = False
+                _stamp(row, by, audit)
+                row.save()
+        for unit_id, unit in chosen.items():
+            row = current.get(unit_id)
+            is_lead = lead is not None and lead.pk == unit_id
+            if row is None:
+                row = Assignment(indicator=indicator, unit=unit, is_lead=is_lead)
+            elif row.is_lead == is_lead:
+                continue
+            row.is_lead = is_lead
+            _stamp(row, by, audit)
+            row.save()
+    return list(Assignment.objects.filter(indicator=indicator).select_related("unit"))
+
+
+ADMIN_REASON = "管理后台修改：{reason}"
+
+
+def admin_change(*, row: Model, by: User, reason: str, seen_version: int | None = None) -> Model:
+    """Save a change made in the Django admin, audited with the admin user and the reason they typed.
+
+    Figures and task reports keep their optimistic lock (a stale admin form raises Conflict); changing what
+    counts in the roll-up (an approved figure, a target) schedules the roll-up of its indicator and year."""
+    if not is_reviewer(by):
+        raise PermissionDenied("只有办公室人员可以在管理后台修改数据。")
+    reason = _required(reason, "修改原因")
+    with transaction.atomic():
+        if isinstance(row, Submission | TaskReport) and row.pk:
+            _claim(row, seen_version)
+        _stamp(row, by, ADMIN_REASON.format(reason=reason))
+        row.save()
+        if isinstance(row, Submission) and row.state == ReviewState.APPROVED:
+            rollup_schedule(indicator_id=row.indicator_id, year=row.period.year)
+        elif isinstance(row, Target):
+            rollup_schedule(indicator_id=row.indicator_id, year=row.year)
+    return row
+
+
+def admin_delete(*, row: Model, by: User, reason: str) -> None:
+    """Delete a row from the admin (targets, assignments), audited with the admin user and reason."""
+    if not is_reviewer(by):
+        raise PermissionDenied("只有办公室人员可以在管理后台修改数据。")
+    reason = _required(reason, "修改原因")
+    with transaction.atomic():
+        _stamp(row, by, ADMIN_REASON.format(reason=reason))
+        row.delete()
+        if isinstance(row, Target):
+            rollup_schedule(indicator_id=row.indicator_id, year=row.year)

@@ -1,10 +1,11 @@
-"""Celery tasks of the roll-up. They take plain arguments, never rows, and call the engine, whose runs are
-idempotent upserts: a retried or duplicated task changes nothing."""
+"""Celery tasks of the indicators app: the roll-up and the reminders. They take plain arguments, never rows,
+and call one function that does the work; roll-up runs are idempotent upserts, so a retry changes nothing."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from indicators.rollup import rollup_full, rollup_pending
 from plans.models import Plan
@@ -33,3 +34,11 @@ def rollup_full_task(plan_slug: str | None = None) -> int:
     """The nightly full roll-up of one plan or all of them (time limits: the CELERY_TASK_* defaults)."""
     plan = Plan.objects.get(slug=plan_slug) if plan_slug else None
     return rollup_full(plan=plan).rows
+
+
+@shared_task(name="indicators.send_reminders")
+def send_reminders() -> int:
+    """Daily (beat): email the units that still owe items for an open period. Idempotent within a day."""
+    from indicators.reminders import reminders_send
+
+    return reminders_send(today=timezone.localdate())

@@ -193,3 +193,49 @@ def plans_load_all(names: tuple[str, ...] = PLAN_FIXTURES) -> LoadReport:
         for name in names:
             plan_load(data=read_fixture(name), report=report)
     return report
+
+
+def task_units_set(*, task: Task, units: list[Unit], by, reason: str) -> list[TaskUnit]:
+    """The office names the units of a task whose document names none: `units` in order, the first the lead
+    (牵头), the rest co-units (配合). Every unit named reports progress on the task each quarter.
+
+    Reviewers only, with a reason; one history row per unit added, removed or moved. A task whose 责任单位
+    the document lists keeps the document's units."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from accounts.permissions import is_reviewer
+
+    if not is_reviewer(by):
+        raise PermissionDenied("只有办公室审核人员可以调整任务分工。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写调整原因。")
+    if task.responsible_text:
+        raise ValidationError("该任务的责任单位由文件原文列明，不能在此调整。")
+    if len({unit.pk for unit in units}) != len(units):
+        raise ValidationError("同一单位不能重复列出。")
+    if any(unit.kind == Unit.Kind.GROUP for unit in units):
+        raise ValidationError("单位组不能作为责任单位，请选择具体单位。")
+    audit = f"调整任务分工：{reason}"
+    wanted = {unit.pk: position for position, unit in enumerate(units)}
+    with transaction.atomic():
+        current = {row.unit_id: row for row in TaskUnit.objects.select_for_update().filter(task=task)}
+        for unit_id, row in current.items():
+            if unit_id not in wanted:
+                row._history_user, row._change_reason = by, audit
+                row.delete()
+        # Park the staying rows out of the way so no two positions collide on the way (no history: no change).
+        staying = [row.pk for unit_id, row in current.items() if unit_id in wanted]
+        TaskUnit.objects.filter(pk__in=staying).update(position=models.F("position") + 1000, role="co")
+        for unit in units:
+            position = wanted[unit.pk]
+            role = TaskUnit.Role.LEAD if position == 0 else TaskUnit.Role.CO
+            row = current.get(unit.pk) or TaskUnit(task=task, unit=unit)
+            moved = row.pk is None or (row.position, row.role) != (position, role)
+            row.position, row.role = position, role
+            if moved:
+                row._history_user, row._change_reason = by, audit
+                row.save()
+            else:
+                TaskUnit.objects.filter(pk=row.pk).update(position=position, role=role)
+    return list(task.task_units.select_related("unit").order_by("position"))

@@ -196,3 +196,51 @@ def progress_rows():
         return {(row.year, row.quarter): row for row in rows}
 
     return read
+
+
+# The reporting desk: what the reporting pages, the API and the reminders are tested against -----------------
+REPORTING_TODAY = (2026, 11, 21)  # 2026 Q3 locked on 10-30, 2026 Q4 open (due 2027-01-10)
+
+
+@pytest.fixture
+def desk(plans, unit_a, unit_b, settings, tmp_path):
+    """Today is 2026-11-21 (Asia/Shanghai). 市知识产权局 (unit_a) reports four indicators —
+    商标有效注册量 (a stock, 2 decimals), 地理标志 (a stock), 示范城市 (a milestone), 结案率 (a ratio) — and
+    progress on the 17 Quanzhou tasks it is named on; 市科技局 (unit_b) reports 地理标志 too. Quarters
+    2024–2027 exist; evidence files go to a temporary media directory."""
+    import datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from indicators.models import Assignment, Indicator, Period
+    from indicators.services import periods_ensure
+
+    when = datetime.datetime(*REPORTING_TODAY, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(when, tick=False):
+        settings.MEDIA_ROOT = tmp_path / "media"
+        indicators = {
+            code: Indicator.objects.get(code=code, plan__slug=slug)
+            for code, slug in (
+                ("trademarks", "quanzhou-2024-2026"),
+                ("geographical-indications", "quanzhou-2024-2026"),
+                ("demonstration-city", "quanzhou-2024-2026"),
+                ("case-closure-rate", "zhenjiang-edz-2024-2026"),
+            )
+        }
+        for position, indicator in enumerate(indicators.values()):
+            Assignment.objects.create(indicator=indicator, unit=unit_a, is_lead=position < 3)
+        Assignment.objects.create(indicator=indicators["geographical-indications"], unit=unit_b)
+        periods_ensure(years=range(2024, 2028))
+        yield SimpleNamespace(
+            today=when.date(),
+            unit_a=unit_a,
+            unit_b=unit_b,
+            period=Period.objects.get(year=2026, quarter=4),
+            locked=Period.objects.get(year=2026, quarter=3),
+            stock=indicators["trademarks"],
+            count=indicators["geographical-indications"],
+            milestone=indicators["demonstration-city"],
+            ratio=indicators["case-closure-rate"],
+        )

@@ -13,6 +13,7 @@ from accounts.models import User
 from indicators.models import (
     Assignment,
     Baseline,
+    Evidence,
     Indicator,
     Period,
     Progress,
@@ -270,3 +271,17 @@ class ApprovedSubmissionFactory(SubmissionFactory):
         lambda o: datetime.datetime.combine(o.period.due_on, datetime.time(9), tzinfo=datetime.UTC)
     )
     reviewed_at = factory.LazyAttribute(lambda o: o.submitted_at + datetime.timedelta(days=1))
+
+
+class EvidenceFactory(DjangoModelFactory):
+    """A small genuine PDF attached to a submission."""
+
+    class Meta:
+        model = Evidence
+
+    submission = factory.SubFactory(SubmissionFactory)
+    task_report = None
+    file = factory.django.FileField(filename="evidence.pdf", data=b"%PDF-1.4\n%test\n")
+    name = "佐证材料.pdf"
+    size = 15
+    uploaded_by = factory.SubFactory(UserFactory)

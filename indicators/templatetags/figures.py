@@ -1,6 +1,6 @@
 from django import template
 
-from indicators.figures import plain
+from indicators.figures import plain, reported_text
 
 register = template.Library()
 
@@ -9,3 +9,9 @@ register = template.Library()
 def figure(value):
     """{{ value|figure }}: a decimal as people write it (88, 78.51), — when there is none."""
     return plain(value)
+
+
+@register.filter
+def reported(submission):
+    """{{ submission|reported }}: what the unit reported, 1234件 / 9/10（90%）/ 已完成, — when nothing."""
+    return reported_text(submission)

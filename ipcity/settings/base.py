@@ -236,3 +236,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# Reporting reminders (催报): N days before the due date, on it, then every few days until the period locks
+# (office copied). Links in the emails point at IPCITY_SITE_URL.
+IPCITY_REMIND_DAYS_BEFORE = env.int("IPCITY_REMIND_DAYS_BEFORE", default=3)
+IPCITY_REMIND_OVERDUE_EVERY_DAYS = env.int("IPCITY_REMIND_OVERDUE_EVERY_DAYS", default=3)
+IPCITY_SITE_URL = env.str("IPCITY_SITE_URL", default="http://127.0.0.1:8000")
+CELERY_BEAT_SCHEDULE["reporting-reminders"] = {
+    "task": "indicators.send_reminders",
+    "schedule": crontab(hour=8, minute=30),
+}

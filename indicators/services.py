@@ -549,6 +549,22 @@ def _report_problem(report: TaskReport) -> str | None:
     return None
 
 
+def _schedule_rollup(rows: list[Submission | TaskReport]) -> None:
+    """Queue the roll-up of what these rows touch. Approving or reopening a figure changes the actuals; every
+    submit, return or approval changes the unit's timeliness, which the roll-up of any indicator of the same
+    plan and year recomputes — so a task report queues its plan's first indicator."""
+    keys = set()
+    for row in rows:
+        if isinstance(row, Submission):
+            keys.add((row.indicator_id, row.period.year))
+        else:
+            first = Indicator.objects.filter(plan__sections__tasks=row.task_id).order_by("position").first()
+            if first is not None:
+                keys.add((first.pk, row.period.year))
+    for indicator_id, year in sorted(keys):
+        rollup_schedule(indicator_id=indicator_id, year=year)
+
+
 def _submit_rows(
     rows: list[Submission | TaskReport], *, unit: Unit, period: Period, by: User, today: datetime.date
 ) -> SubmitResult:
@@ -566,6 +582,7 @@ def _submit_rows(
             row.return_reason = ""
             _stamp(row, by, "重新报送" if resubmitted else ("逾期报送" if late else "报送"))
             row.save()
+        _schedule_rollup(rows)
     return SubmitResult(
         figures=sum(isinstance(row, Submission) for row in rows),
         tasks=sum(isinstance(row, TaskReport) for row in rows),
@@ -807,14 +824,12 @@ def _review(
         if row.state not in allowed_from:
             raise ValidationError(f"{row}当前为“{row.get_state_display()}”，不能{audit}。")
         _claim(row, row.version)
-        was_approved = row.state == ReviewState.APPROVED
         row.state, row.reviewed_at, row.reviewed_by = to, timezone.now(), by
         if to == ReviewState.RETURNED:
             row.return_reason = reason
         _stamp(row, by, f"{audit}：{reason}" if reason else audit)
         row.save()
-        if isinstance(row, Submission) and (was_approved or to == ReviewState.APPROVED):
-            rollup_schedule(indicator_id=row.indicator_id, year=row.period.year)
+        _schedule_rollup([row])
     return row
 
 

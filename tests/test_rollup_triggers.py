@@ -195,3 +195,28 @@ def test_the_admin_shows_each_run_with_its_times_rows_and_error(admin_client_, z
     assert "276" in page
     assert admin_client_.get("/admin/indicators/rolluppending/").status_code == 200
     assert admin_client_.get("/admin/indicators/timeliness/").status_code == 200
+
+
+def test_a_units_submit_and_return_refresh_its_timeliness_at_once(plans, django_capture_on_commit_callbacks):
+    """The heatmap reads Timeliness: a submit or a return must show there without waiting for the night."""
+    from indicators.models import Timeliness
+    from indicators.services import ProgressInput, review_return, task_reports_save, unit_period_submit
+    from plans.models import Unit
+
+    customs = Unit.objects.get(name="泉州海关")  # named on one Quanzhou task, reports no indicator
+    reporter = factories.UserFactory(role="reporter", unit=customs, username="customs")
+    office = factories.UserFactory(role="reviewer", username="office-t")
+    period = factories.PeriodFactory(year=2025, quarter=3)
+    task = customs.tasks.get()
+    day = datetime.date(2025, 8, 1)
+    progress = ProgressInput(task_id=task.pk, status="in_progress", progress="开展龙腾行动")
+    task_reports_save(unit=customs, period=period, inputs=[progress], by=reporter, today=day)
+    with django_capture_on_commit_callbacks(execute=True):
+        unit_period_submit(unit=customs, period=period, by=reporter, today=day)
+    row = Timeliness.objects.get(unit=customs, period=period)
+    assert (row.submitted, row.returned) == (1, 0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review_return(row=task.reports.get(), by=office, reason="请补充查获数据")
+    row.refresh_from_db()
+    assert (row.returned, row.status) == (1, "returned")

@@ -4,6 +4,7 @@ here runs a fixed number of queries whatever the number of units, quarters or su
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.permissions import is_reporter, scope_to_unit
 from indicators.figures import plain, target_text
@@ -100,6 +102,12 @@ class PeriodChoice:
 
     at: Quarter | None
     available: list[Quarter]
+    through: Quarter | None = None  # the latest quarter whose reporting is due
+
+    @property
+    def still_open(self) -> bool:
+        """The shown quarter's reporting is not yet due: its figures are incomplete."""
+        return self.at is not None and self.through is not None and self.at > self.through
 
     @property
     def has_data(self) -> bool:
@@ -120,11 +128,31 @@ class PeriodChoice:
         return later[0] if later else None
 
 
+def reported_through(today: datetime.date | None = None) -> Quarter | None:
+    """The latest quarter whose reporting was due by today (one query). The roll-up writes rows for every
+    quarter of a plan, including ones still open; those are not what a page should open on."""
+    period = (
+        Period.objects.filter(due_on__lte=today or timezone.localdate())
+        .order_by("-year", "-quarter")
+        .values_list("year", "quarter")
+        .first()
+    )
+    return Quarter(*period) if period else None
+
+
+def default_quarter(available: list[Quarter] | set[Quarter], through: Quarter | None) -> Quarter | None:
+    """The latest available quarter already due, else the earliest one (a plan not yet reporting)."""
+    due = [quarter for quarter in available if through is None or quarter <= through]
+    if due:
+        return max(due)
+    return min(available, default=None)
+
+
 def period_choose(available: list[Quarter], requested: Quarter | None) -> PeriodChoice:
-    """The requested quarter, else the latest one that has roll-up rows (None when there are none)."""
-    if requested is not None:
-        return PeriodChoice(requested, available)
-    return PeriodChoice(available[-1] if available else None, available)
+    """The requested quarter, else the latest one with roll-up rows whose reporting is already due."""
+    through = reported_through()
+    at = requested if requested is not None else default_quarter(available, through)
+    return PeriodChoice(at, available, through)
 
 
 # --------------------------------------------------------------------------------------------- indicators
@@ -790,7 +818,7 @@ class PlanGlance:
 
 
 def plans_at_a_glance(plans: list[Plan]) -> list[PlanGlance]:
-    """Each plan's latest quarter with roll-up rows and its indicators per status then (one query)."""
+    """Each plan's latest due quarter with roll-up rows and its indicators per status then (two queries)."""
     rows = (
         Progress.objects.filter(plan__in=plans, region_id=F("plan__region_id"))
         .values("plan_id", "year", "quarter", "status")
@@ -800,9 +828,10 @@ def plans_at_a_glance(plans: list[Plan]) -> list[PlanGlance]:
     for row in rows:
         by_quarter[row["plan_id"]][Quarter(row["year"], row["quarter"])][row["status"]] += row["n"]
     glances = []
+    through = reported_through()
     for plan in plans:
         quarters = by_quarter.get(plan.pk, {})
-        at = max(quarters, default=None)
+        at = default_quarter(set(quarters), through)
         counted = quarters[at] if at else Counter()
         counts = [StatusCount(value, label, counted[value]) for value, label in PROGRESS_STATUSES.choices]
         glances.append(PlanGlance(plan, at, counts))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
@@ -151,6 +153,16 @@ def test_its_query_count_is_pinned_and_does_not_grow_with_units_or_submissions(
 ):
     before = _queries(leader_client, URL)
     dashboard_world.grow(units=6)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert leader_client.get(URL).status_code == 200
     assert _queries(leader_client, URL) == before
+
+
+def test_it_opens_on_the_latest_quarter_already_due_not_one_still_open(leader_client, dashboard_world):
+    """The roll-up writes a row for every quarter; 2024 Q4 is due on 2025-01-10, so on 2024-12-01 the page
+    opens on Q3, and asking for Q4 says its figures are still coming in."""
+    with time_machine.travel(datetime.datetime(2024, 12, 1, 9, tzinfo=datetime.UTC), tick=False):
+        html = leader_client.get("/plans/quanzhou-2024-2026/").content.decode()
+        assert "2024年第3季度" in html and "填报尚未截止" not in html
+        html = leader_client.get("/plans/quanzhou-2024-2026/?year=2024&quarter=4").content.decode()
+        assert "2024年第4季度的填报尚未截止" in html

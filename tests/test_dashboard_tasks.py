@@ -88,6 +88,6 @@ def test_its_query_count_is_pinned_and_does_not_grow_with_units_or_reports(
 ):
     before = _queries(leader_client)
     dashboard_world.grow(units=6)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert leader_client.get(URL).status_code == 200
     assert _queries(leader_client) == before

@@ -3,15 +3,18 @@ status, completion, forecast and the pace still needed. The roll-up hands it one
 at a time: the actual of every quarter of the plan, the targets and baselines that apply.
 
 PRODUCT.md states the rules; where it is silent the rule chosen is written at the function that applies it.
-Every result is rounded half-up to 4 decimal places, the precision of the Progress table, so SQLite and
-PostgreSQL store the same figures.
+The arithmetic is exact: figures become fractions, a rate such as 30/34 stays 15/17 however it is used next,
+and each result is rounded once, half-up to 4 decimal places (the precision of the Progress table). Status
+boundaries are therefore exact too: 10 points behind is at risk, never 9.99999… on track. The SQL roll-up on
+PostgreSQL computes the same fractions, so both databases store the same figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 STOCK, FLOW, CUMULATIVE, RATIO, PER_CAPITA, MILESTONE = (
     "stock", "flow", "cumulative", "ratio", "per_capita", "milestone",
@@ -23,11 +26,12 @@ ACHIEVED, ON_TRACK, AT_RISK, BEHIND, NO_DATA = "achieved", "on_track", "at_risk"
 # the next target; flows restart every year and a rate is a level of its own year only.
 LEVELS = frozenset({STOCK, PER_CAPITA, CUMULATIVE})
 QUARTERS = (1, 2, 3, 4)
-HUNDRED = Decimal(100)
-ZERO = Decimal(0)
-QUANTUM = Decimal("0.0001")
+HUNDRED = Fraction(100)
+ZERO = Fraction(0)
+PLACES = 4
 
 Quarter = tuple[int, int]
+Number = Decimal | Fraction  # figures come in as the database's decimals; results of division are fractions
 
 
 @dataclass(frozen=True)
@@ -81,53 +85,65 @@ class Path:
     `value`, reached at Q4 of `year_reached` (the same year unless the year has no target of its own)."""
 
     goal: Goal
-    start: Decimal
-    value: Decimal
+    start: Fraction
+    value: Fraction
     quarters: int  # from the end of the previous year to the quarter the value is reached
 
-    def at(self, quarter: int) -> Decimal:
+    def at(self, quarter: int) -> Fraction:
         return self.start + (self.value - self.start) * quarter / self.quarters
 
 
-def rounded(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(QUANTUM, rounding=ROUND_HALF_UP)
+def exact(value: Number | None) -> Fraction | None:
+    return None if value is None else Fraction(value)
 
 
-def aim(goal: Goal, previous: Decimal | None) -> Decimal | None:
+def rounded(value: Number | None) -> Decimal | None:
+    """The figure as stored: half-up (away from zero) at 4 decimal places, from the exact value."""
+    if value is None:
+        return None
+    units = abs(Fraction(value)) * 10**PLACES + Fraction(1, 2)
+    whole = units.numerator // units.denominator
+    return Decimal(-whole if value < 0 else whole).scaleb(-PLACES)
+
+
+def aim(goal: Goal, previous: Number | None) -> Fraction | None:
     """The figure a target asks for: the lower bound of gte/gt and of a range (the upper bound of 1—2家 is
     the plan's expectation, not a ceiling: 3 meetings still achieve it), the ceiling of lte, last year's
     actual for growth; none for a qualitative target."""
     if goal.comparator in (GTE, GT, BETWEEN):
-        return goal.min
+        return exact(goal.min)
     if goal.comparator == LTE:
-        return goal.max
+        return exact(goal.max)
     if goal.comparator == GROWTH:
-        return previous
+        return exact(previous)
     return None
 
 
-def met(goal: Goal, actual: Decimal, previous: Decimal | None) -> bool:
+def met(goal: Goal, actual: Number, previous: Number | None) -> bool:
     """Whether the year's target is achieved. growth needs last year's actual (or a baseline for that year)
     and strictly more; done needs an approved report that says done (actual 1)."""
+    actual, bar = Fraction(actual), aim(goal, previous)
     if goal.comparator == GTE or goal.comparator == BETWEEN:
-        return actual >= goal.min
+        return actual >= bar
     if goal.comparator == GT:
-        return actual > goal.min
+        return actual > bar
     if goal.comparator == LTE:
-        return actual <= goal.max
+        return actual <= bar
     if goal.comparator == GROWTH:
-        return previous is not None and actual > previous
+        return bar is not None and actual > bar
     return actual >= 1
 
 
-def completion(goal: Goal | None, actual: Decimal | None, previous: Decimal | None) -> Decimal | None:
+def completion(goal: Goal | None, actual: Number | None, previous: Number | None) -> Fraction | None:
     """Actual as a percentage of the year's target: of the lower bound for gte/gt/between (100 = the bound is
     reached), of last year's actual for growth (above 100 = growth); for lte 100 while within the ceiling and
     ceiling/actual×100 above it; 100 or 0 for done. None without a target for the year."""
     if goal is None or actual is None:
         return None
+    actual = Fraction(actual)
     if goal.comparator == LTE:
-        return HUNDRED if actual <= goal.max else goal.max / actual * HUNDRED
+        ceiling = exact(goal.max)
+        return HUNDRED if actual <= ceiling else ceiling / actual * HUNDRED
     if goal.comparator == DONE:
         return HUNDRED if actual >= 1 else ZERO
     reference = aim(goal, previous)
@@ -136,13 +152,13 @@ def completion(goal: Goal | None, actual: Decimal | None, previous: Decimal | No
     return actual / reference * HUNDRED
 
 
-def _previous(series: Series, actuals: Mapping[Quarter, Decimal | None], year: int) -> Decimal | None:
+def _previous(series: Series, actuals: Mapping[Quarter, Fraction | None], year: int) -> Fraction | None:
     """Last year's actual (its Q4), else a baseline stated for last year: the bar growth must clear."""
     last = actuals.get((year - 1, 4))
-    return last if last is not None else series.baselines.get(year - 1)
+    return last if last is not None else exact(series.baselines.get(year - 1))
 
 
-def _start(series: Series, actuals: Mapping[Quarter, Decimal | None], year: int) -> Decimal | None:
+def _start(series: Series, actuals: Mapping[Quarter, Fraction | None], year: int) -> Fraction | None:
     """The value at the end of the previous year, where the expected pace starts: 0 for flows (they restart
     every year) and for a cumulative indicator in the plan's first year (it counts from the plan's start);
     otherwise last year's actual, else last year's milestone, else the latest earlier baseline."""
@@ -162,10 +178,10 @@ def _start(series: Series, actuals: Mapping[Quarter, Decimal | None], year: int)
     if series.measure == CUMULATIVE:
         return None
     earlier = [baseline_year for baseline_year in series.baselines if baseline_year < year]
-    return series.baselines[max(earlier)] if earlier else None
+    return exact(series.baselines[max(earlier)]) if earlier else None
 
 
-def _path(series: Series, year: int, start: Decimal | None, previous: Decimal | None) -> Path | None:
+def _path(series: Series, year: int, start: Fraction | None, previous: Fraction | None) -> Path | None:
     """The year's line: towards the year's own target; for a level without a target this year, towards the
     next year that has one (reached at its Q4), so 2024 of a plan stating only 2026 still has a pace."""
     if start is None:
@@ -188,8 +204,8 @@ def status(
     series: Series,
     goal: Goal | None,
     path: Path | None,
-    actual: Decimal | None,
-    previous: Decimal | None,
+    actual: Fraction | None,
+    previous: Fraction | None,
     quarter: int,
 ) -> str:
     """achieved when the year's target is met; otherwise how far behind the expected pace the actual is, in
@@ -214,16 +230,16 @@ def status(
     if not increment:
         return BEHIND
     points = shortfall * HUNDRED / increment
-    if points < series.at_risk_from:
+    if points < exact(series.at_risk_from):
         return ON_TRACK
-    if points <= series.behind_from:
+    if points <= exact(series.behind_from):
         return AT_RISK
     return BEHIND
 
 
 def forecast(
-    series: Series, actuals: Mapping[Quarter, Decimal | None], year: int, quarter: int
-) -> Decimal | None:
+    series: Series, actuals: Mapping[Quarter, Fraction | None], year: int, quarter: int
+) -> Fraction | None:
     """The value expected at the plan's end from the recent trend.
 
     Levels: the actual plus the average change per quarter over the last four quarters (from the actual four
@@ -241,7 +257,9 @@ def forecast(
         return actual
     now = series.index(year, quarter)
     points = {
-        series.index(y, 4): value for y, value in series.baselines.items() if series.measure != CUMULATIVE
+        series.index(y, 4): Fraction(value)
+        for y, value in series.baselines.items()
+        if series.measure != CUMULATIVE
     }
     if series.measure == CUMULATIVE:
         points[0] = ZERO
@@ -259,8 +277,8 @@ def forecast(
 
 
 def needed_per_quarter(
-    series: Series, actual: Decimal | None, year: int, quarter: int, previous: Decimal | None
-) -> Decimal | None:
+    series: Series, actual: Fraction | None, year: int, quarter: int, previous: Fraction | None
+) -> Fraction | None:
     """What each remaining quarter must still add to reach the target: for a level the last target the plan
     states (by the end of its year), for a flow the year's own target (flows restart each year). 0 once the
     target is reached; negative for a ceiling (lte) that is exceeded (the reduction needed). None for rates,
@@ -285,9 +303,10 @@ def needed_per_quarter(
     return gap / remaining
 
 
-def judge(series: Series, actuals: Mapping[Quarter, Decimal | None]) -> dict[Quarter, Judgement]:
+def judge(series: Series, actuals: Mapping[Quarter, Number | None]) -> dict[Quarter, Judgement]:
     """Every quarter of the plan for one series. `actuals` holds the actual of each quarter (None or absent
-    where nothing approved counts)."""
+    where nothing approved counts), exact: a rate as the fraction Σnumerator/Σdenominator×100."""
+    actuals = {key: exact(value) for key, value in actuals.items()}
     result: dict[Quarter, Judgement] = {}
     for year in series.years:
         goal = series.goals.get(year)

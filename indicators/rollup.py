@@ -22,6 +22,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db import transaction
 from django.db.models import (
@@ -429,7 +430,7 @@ def _figures(plan: Plan, indicators: list[Indicator], regions: _Regions) -> dict
             for total in credited:
                 cell = total[index]
                 for name, value in carried.items():
-                    cell[name] = cell.get(name, pace.ZERO) + value
+                    cell[name] = cell.get(name, Decimal(0)) + value
     return totals
 
 
@@ -471,13 +472,17 @@ def _actuals(
         elif measure == pace.RATIO:
             denominator = cell.get("denominator_ytd")
             actual = (
-                cell.get("numerator_ytd", pace.ZERO) / denominator * pace.HUNDRED if denominator else None
+                Fraction(cell.get("numerator_ytd", 0)) / Fraction(denominator) * 100 if denominator else None
             )
         elif measure == pace.PER_CAPITA:
             population = populations.get((region_id, year))
-            actual = cell["level_ytd"] / population if population and "level_ytd" in cell else None
+            actual = (
+                Fraction(cell["level_ytd"]) / Fraction(population)
+                if population and "level_ytd" in cell
+                else None
+            )
         elif measure == pace.MILESTONE:
-            actual = Decimal(1) if cell.get("level_ytd", pace.ZERO) >= 1 else pace.ZERO
+            actual = Decimal(1) if cell.get("level_ytd", 0) >= 1 else Decimal(0)
         else:
             actual = cell.get("level_ytd")
         actuals[(year, quarter)] = actual

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.db import transaction
@@ -342,7 +343,7 @@ def recompute(plan: Plan) -> dict[tuple, dict]:
     return expected
 
 
-def _actual(measure, counted, region, year, quarter, population, years) -> Decimal | None:
+def _actual(measure, counted, region, year, quarter, population, years) -> Decimal | Fraction | None:
     """One quarter's actual, as the README's "How figures are read" says it."""
     this_year = [row for row in counted if row["period__year"] == year and row["period__quarter"] <= quarter]
     if not this_year:
@@ -359,7 +360,7 @@ def _actual(measure, counted, region, year, quarter, population, years) -> Decim
         denominator = _add(row["denominator"] for row in this_year)
         if not denominator:
             return None
-        return (_add(row["numerator"] for row in this_year) or Decimal(0)) / denominator * 100
+        return Fraction(_add(row["numerator"] for row in this_year) or 0) / Fraction(denominator) * 100
     latest: dict[int, Decimal] = {}
     for row in sorted(this_year, key=lambda row: row["period__quarter"]):
         if _figure(row) is not None:
@@ -369,7 +370,7 @@ def _actual(measure, counted, region, year, quarter, population, years) -> Decim
         return Decimal(1) if level is not None and level >= 1 else Decimal(0)
     if measure == "per_capita":
         people = population.get((region, year))
-        return None if level is None or people is None else level / people
+        return None if level is None or people is None else Fraction(level) / Fraction(people)
     return level
 
 

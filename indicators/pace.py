@@ -158,27 +158,58 @@ def _previous(series: Series, actuals: Mapping[Quarter, Fraction | None], year: 
     return last if last is not None else exact(series.baselines.get(year - 1))
 
 
-def _start(series: Series, actuals: Mapping[Quarter, Fraction | None], year: int) -> Fraction | None:
-    """The value at the end of the previous year, where the expected pace starts: 0 for flows (they restart
-    every year) and for a cumulative indicator in the plan's first year (it counts from the plan's start);
-    otherwise last year's actual, else last year's milestone, else the latest earlier baseline."""
-    if series.measure == FLOW:
-        return ZERO
+def opening(series: Series, year: int) -> tuple[bool, Fraction | None]:
+    """Where the expected pace of `year` starts, as far as that does not depend on the figures: (False, the
+    start) when it is fixed — 0 for flows (they restart every year) and for a cumulative indicator in the
+    plan's first year (it counts from the plan's start), none for milestones — else (True, what stands in for
+    last year's actual when there is none): last year's milestone, else the latest earlier baseline (a
+    cumulative indicator's baselines count from before the plan, so not for it)."""
+    if series.measure == FLOW or (series.measure == CUMULATIVE and year == series.start_year):
+        return False, ZERO
     if series.measure == MILESTONE:
-        return None
-    if series.measure == CUMULATIVE and year == series.start_year:
-        return ZERO
-    last = actuals.get((year - 1, 4))
-    if last is not None:
-        return last
+        return False, None
     goal = series.goals.get(year - 1)
     milestone = aim(goal, None) if goal else None
-    if milestone is not None:
-        return milestone
-    if series.measure == CUMULATIVE:
-        return None
+    if milestone is not None or series.measure == CUMULATIVE:
+        return True, milestone
     earlier = [baseline_year for baseline_year in series.baselines if baseline_year < year]
-    return exact(series.baselines[max(earlier)]) if earlier else None
+    return True, exact(series.baselines[max(earlier)]) if earlier else None
+
+
+def _start(series: Series, actuals: Mapping[Quarter, Fraction | None], year: int) -> Fraction | None:
+    """The value at the end of the previous year, where the expected pace starts: last year's actual where the
+    start is not fixed (`opening`), else what stands in for it."""
+    follows_actual, start = opening(series, year)
+    last = actuals.get((year - 1, 4)) if follows_actual else None
+    return last if last is not None else start
+
+
+@dataclass(frozen=True)
+class Due:
+    """A target with a figure that a level heads for: the goal, its figure, and the year it is due (at Q4)."""
+
+    goal: Goal
+    value: Fraction
+    year: int
+
+
+def _stated(series: Series, year: int) -> Due | None:
+    goal = series.goals.get(year)
+    value = aim(goal, None) if goal and goal.comparator != GROWTH else None
+    return None if value is None else Due(goal, value, year)
+
+
+def ahead(series: Series, year: int) -> Due | None:
+    """The first later year of the plan whose target states a figure: where a level heads in a year that has
+    no target of its own."""
+    return next(
+        filter(None, (_stated(series, later) for later in range(year + 1, series.end_year + 1))), None
+    )
+
+
+def final(series: Series) -> Due | None:
+    """The plan's last target that states a figure: what a level still needs per quarter is measured to it."""
+    return next(filter(None, (_stated(series, year) for year in reversed(series.years))), None)
 
 
 def _path(series: Series, year: int, start: Fraction | None, previous: Fraction | None) -> Path | None:
@@ -192,12 +223,8 @@ def _path(series: Series, year: int, start: Fraction | None, previous: Fraction 
         return Path(goal, start, value, 4)
     if goal is not None or series.measure not in LEVELS:
         return None
-    for later in range(year + 1, series.end_year + 1):
-        goal = series.goals.get(later)
-        value = aim(goal, None) if goal and goal.comparator != GROWTH else None
-        if value is not None:
-            return Path(goal, start, value, 4 * (later - year + 1))
-    return None
+    due = ahead(series, year)
+    return Path(due.goal, start, due.value, 4 * (due.year - year + 1)) if due else None
 
 
 def status(
@@ -237,6 +264,14 @@ def status(
     return BEHIND
 
 
+def anchors(series: Series) -> dict[int, Fraction]:
+    """Where a level's trend may start besides its actuals, by quarter index: each baseline at the end of its
+    year; for a cumulative indicator (its baselines count from before the plan) 0 when the plan starts."""
+    if series.measure == CUMULATIVE:
+        return {0: ZERO}
+    return {series.index(year, 4): Fraction(value) for year, value in series.baselines.items()}
+
+
 def forecast(
     series: Series, actuals: Mapping[Quarter, Fraction | None], year: int, quarter: int
 ) -> Fraction | None:
@@ -256,13 +291,7 @@ def forecast(
     if series.measure == RATIO:
         return actual
     now = series.index(year, quarter)
-    points = {
-        series.index(y, 4): Fraction(value)
-        for y, value in series.baselines.items()
-        if series.measure != CUMULATIVE
-    }
-    if series.measure == CUMULATIVE:
-        points[0] = ZERO
+    points = anchors(series)
     points.update({series.index(*key): value for key, value in actuals.items() if value is not None})
     window = [index for index in points if now - 4 <= index < now]
     before = [index for index in points if index < now - 4]
@@ -289,13 +318,10 @@ def needed_per_quarter(
         goal = series.goals.get(year)
         value, remaining = (aim(goal, previous) if goal else None), 4 - quarter
     else:
-        goal, value, remaining = None, None, 0
-        for later in reversed(series.years):
-            goal = series.goals.get(later)
-            value = aim(goal, None) if goal and goal.comparator != GROWTH else None
-            if value is not None:
-                remaining = series.index(later, 4) - series.index(year, quarter)
-                break
+        due = final(series)
+        if due is None:
+            return None
+        goal, value, remaining = due.goal, due.value, series.index(due.year, 4) - series.index(year, quarter)
     if value is None or remaining <= 0:
         return None
     gap = value - actual

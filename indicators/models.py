@@ -427,7 +427,15 @@ class Evidence(models.Model):
 
 
 class Progress(models.Model):
-    """The roll-up's output: one row per indicator × region × year × quarter. Dashboards read only this."""
+    """The roll-up's output: one row per indicator × region × year × quarter. Dashboards read only this.
+
+    Derived rows only the roll-up writes, from the indicators, regions and plans it reads in the same
+    statement: the database checks no foreign keys here (a national roll-up writes 1.5 million rows, and
+    checking three keys on each took longer than computing them) and keeps no index of its own per key
+    (the unique key leads with the indicator, `progress_plan_period` with the plan). Deleting an indicator,
+    region or plan still removes its rows (Django's on_delete), and a full roll-up removes rows that no
+    longer belong.
+    """
 
     class Status(models.TextChoices):
         ACHIEVED = "achieved", "已完成"
@@ -436,9 +444,15 @@ class Progress(models.Model):
         BEHIND = "behind", "落后"
         NO_DATA = "no_data", "无数据"
 
-    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="progress")
-    region = models.ForeignKey("plans.Region", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        "plans.Plan", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="progress", db_constraint=False, db_index=False
+    )
+    region = models.ForeignKey(
+        "plans.Region", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
     actual = models.DecimalField("实际值", null=True, **FIGURE)

@@ -1,13 +1,14 @@
 """The roll-up engine: approved submissions → `Progress` (plan × indicator × region × year × quarter) and
 `Timeliness` (plan × unit × quarter). Dashboards, the progress API and Excel read only those tables.
 
-Set-based, a fixed number of queries per plan whatever the number of submissions:
-1. sums per source indicator × unit region × quarter of approved figures, run up by window functions (year to
-   date; since the plan's start for cumulative indicators);
-2. for stocks, per-capita counts and milestones, each unit's change against its own previous approved report
-   of the year, run up the same way: the running sum of changes is the sum of every unit's latest report;
-3. a pass over those aggregates (never over submissions): quarters without reports carry the running value,
-   regions add into the regions above them, `indicators.pace` judges each series; one upsert.
+Set-based, a fixed number of statements per plan whatever the number of submissions (`rollup_sql`):
+1. one statement gathers the approved figures of the plan's indicators — each unit's reports of a year side by
+   side, their sums in the unit's region and every region above it, running sums over every indicator ×
+   region × year — and, on PostgreSQL, judges every quarter as `indicators.pace` does (exactly: fractions,
+   cross-multiplied comparisons, one half-up rounding) and upserts the Progress rows — in a full run only
+   those whose figures changed, in an incremental run every row of its keys; SQLite, without exact decimal
+   arithmetic, hands the gathered series to `indicators.pace` here;
+2. one statement tallies each unit's reporting and upserts the Timeliness rows that changed.
 Everything a plan's run writes happens in one transaction under a lock on the plan row: a run killed midway
 leaves the previous rows, two runs of one plan never interleave, and a rerun writes identical rows.
 
@@ -21,30 +22,15 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from decimal import Decimal
 from fractions import Fraction
 
-from django.db import transaction
-from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    Exists,
-    F,
-    Func,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-    Window,
-)
+from django.db import connection, transaction
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from indicators import pace
+from indicators import pace, rollup_sql
 from indicators.models import (
     Assignment,
     Indicator,
@@ -58,14 +44,12 @@ from indicators.models import (
     TaskReport,
     Timeliness,
 )
-from plans.models import Plan, Population, Region, TaskUnit, Unit
+from plans.models import Plan, TaskUnit, Unit
 
 logger = logging.getLogger(__name__)
 
-FIGURE = DecimalField(max_digits=20, decimal_places=4)
 BATCH = 1000
-# Measures read from each unit's latest report of the year rather than from sums of reports.
-LATEST = frozenset({pace.STOCK, pace.PER_CAPITA, pace.MILESTONE})
+WORK_MEM = "256MB"
 # Measures whose judgement means the same in a county as in the whole plan: a rate is a rate anywhere, while
 # a county's share of a city-wide count cannot be held to the city's target.
 INTENSIVE = frozenset({pace.RATIO, pace.PER_CAPITA})
@@ -73,23 +57,6 @@ PROGRESS_FIELDS = [
     "plan", "actual", "target_min", "target_max", "completion", "expected", "status", "forecast",
     "needed_per_quarter", "computed_at",
 ]  # fmt: skip
-TIMELINESS_FIELDS = [
-    "expected",
-    "submitted",
-    "on_time",
-    "late",
-    "returned",
-    "approved",
-    "status",
-    "computed_at",
-]
-
-
-class RunningSum(Func):
-    """SUM usable as a window over an aggregate: SUM(SUM(value)) OVER (...), a running total of groups."""
-
-    function = "SUM"
-    window_compatible = True
 
 
 # --- entry points ----------------------------------------------------------------------------------------
@@ -223,8 +190,8 @@ def _since(plan: Plan, keys: Collection[tuple[int, int]]) -> dict[int, int]:
 
 def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
     """Recompute the plan's progress — every indicator (since=None) or the sources in `since` and the
-    indicators computed from them, from the given year — and its timeliness. Returns progress rows written.
-    The caller holds the plan's lock inside a transaction."""
+    indicators computed from them, from the given year — and its timeliness. Returns the progress rows
+    computed. The caller holds the plan's lock inside a transaction."""
     now = timezone.now()
     queued = (
         list(RollupPending.objects.filter(indicator__plan=plan).values_list("pk", flat=True)) if drain else []
@@ -237,46 +204,18 @@ def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
     if since is not None:
         since = _by_source(indicators, since)
         indicators = [each for each in indicators if _source(each) in since]
-    regions = _Regions(plan)
-    figures = _figures(plan, indicators, regions)
-    populations = _populations(plan, regions) if any(i.measure == pace.PER_CAPITA for i in indicators) else {}
-    rows = []
-    for indicator in indicators:
-        first_year = since[_source(indicator)] if since is not None else plan.start_year
-        for region_id in regions.members:
-            judged = region_id == plan.region_id or indicator.measure in INTENSIVE
-            series = _series(plan, indicator, judged=judged, baselines=region_id == plan.region_id)
-            cells = figures.get((_source(indicator), region_id))
-            actuals = _actuals(plan, indicator, cells, populations, region_id)
-            for (year, quarter), judgement in pace.judge(series, actuals).items():
-                if year >= first_year:
-                    rows.append(
-                        Progress(
-                            indicator_id=indicator.pk,
-                            region_id=region_id,
-                            year=year,
-                            quarter=quarter,
-                            plan_id=plan.pk,
-                            computed_at=now,
-                            **vars(judgement),
-                        )
-                    )
-    Progress.objects.bulk_create(
-        rows,
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["indicator", "region", "year", "quarter"],
-        update_fields=PROGRESS_FIELDS,
-    )
+    rows = _progress(plan, indicators, since=since, now=now) if indicators else 0
     if since is None:
+        members = rollup_sql.members(root=plan.region_id)
         Progress.objects.filter(plan=plan).filter(
-            ~Q(region_id__in=regions.members) | ~Q(year__range=(plan.start_year, plan.end_year))
+            ~Q(region_id__in=RawSQL(members.text, members.params))  # noqa: S611 — constant text, parameters
+            | ~Q(year__range=(plan.start_year, plan.end_year))
         ).delete()
     years = sorted({year for year in since.values()}) if since is not None else None
     _timeliness(plan, years=years, now=now, complete=since is None)
     if queued:
         RollupPending.objects.filter(pk__in=queued).delete()
-    return len(rows)
+    return rows
 
 
 def _by_source(indicators: list[Indicator], since: dict[int, int]) -> dict[int, int]:
@@ -295,29 +234,6 @@ def _source(indicator: Indicator) -> int:
     return indicator.computed_from_id or indicator.pk
 
 
-class _Regions:
-    """The plan's region and every region below it. A unit's figures count in its own region and every region
-    above it up to the plan's; a unit outside the plan's regions reports for the plan, so its figures count
-    in the plan's region only."""
-
-    def __init__(self, plan: Plan) -> None:
-        parents = dict(Region.objects.values_list("pk", "parent_id"))
-        self.plan_region = plan.region_id
-        self.members: list[int] = []
-        self._up: dict[int, list[int]] = {}
-        for region_id in sorted(parents):
-            chain, current = [], region_id
-            while current is not None and current != plan.region_id and len(chain) <= len(parents):
-                chain.append(current)
-                current = parents[current]
-            if current == plan.region_id:
-                self._up[region_id] = [*chain, plan.region_id]
-                self.members.append(region_id)
-
-    def credited(self, region_id: int) -> list[int]:
-        return self._up.get(region_id, [self.plan_region])
-
-
 def _approved(plan: Plan, sources: Collection[int]) -> QuerySet[Submission]:
     """Approved submissions of these source indicators in the plan's years that count: every unit's where
     units add up, only the lead unit's where the source indicator's `combine` takes the lead's figure."""
@@ -334,254 +250,215 @@ def _approved(plan: Plan, sources: Collection[int]) -> QuerySet[Submission]:
     )
 
 
-GROUP = ("indicator_id", "unit__region_id", "period__year", "period__quarter")
+COUNTED = (
+    "indicator_id", "unit_id", "unit__region_id", "period__year", "period__quarter", "value", "numerator",
+    "denominator", "figure",
+)  # fmt: skip
 
 
-def _running(expression, *, whole_plan: bool = False) -> Window:
-    partition = [F("indicator_id"), F("unit__region_id")] + ([] if whole_plan else [F("period__year")])
-    order = (
-        [F("period__year").asc(), F("period__quarter").asc()] if whole_plan else [F("period__quarter").asc()]
+def counted(plan: Plan, sources: Collection[int]) -> QuerySet:
+    """The rows the roll-up adds up, in the column order `rollup_sql.gathered` names them: source indicator,
+    unit, the unit's region, year, quarter, value, numerator, denominator, and the report as one figure (its
+    value, or for a milestone 1 when done and 0 when not)."""
+    figure = Coalesce(
+        F("value"),
+        Case(When(done=True, then=Value(1)), When(done=False, then=Value(0))),
+        output_field=DecimalField(max_digits=20, decimal_places=4),
     )
-    return Window(RunningSum(expression), partition_by=partition, order_by=order)
+    return _approved(plan, sources).annotate(figure=figure).values(*COUNTED).order_by()
 
 
-def _sums(plan: Plan, sources: Collection[int]) -> QuerySet:
-    # The plain aggregate is annotated first, on its own: annotating the windows in the same call would make
-    # Django group by them.
-    return (
-        _approved(plan, sources)
-        .values(*GROUP)
-        .annotate(reports=Count("pk"))
-        .annotate(
-            reports_ytd=_running(Count("pk")),
-            value_ytd=_running(Sum("value")),
-            value_run=_running(Sum("value"), whole_plan=True),
-            numerator_ytd=_running(Sum("numerator")),
-            denominator_ytd=_running(Sum("denominator")),
-        )
-        .order_by()
-    )
-
-
-def _figure(prefix: str = "") -> Coalesce:
-    """A report as one number: its value, or for a milestone 1 when done and 0 when not."""
-    done = f"{prefix}done"
-    return Coalesce(
-        F(f"{prefix}value"),
-        Case(When(**{done: True}, then=Value(1)), When(**{done: False}, then=Value(0))),
-        output_field=FIGURE,
-    )
-
-
-def _latest(plan: Plan, sources: Collection[int]) -> QuerySet:
-    previous = (
-        Submission.objects.filter(
-            indicator_id=OuterRef("indicator_id"),
-            unit_id=OuterRef("unit_id"),
-            period__year=OuterRef("period__year"),
-            period__quarter__lt=OuterRef("period__quarter"),
-            state=ReviewState.APPROVED,
-        )
-        .annotate(figure=_figure())
-        .filter(figure__isnull=False)
-        .order_by("-period__quarter")
-        .values("figure")[:1]
-    )
-    change = F("figure") - Coalesce(Subquery(previous), Value(0), output_field=FIGURE)
-    return (
-        _approved(plan, sources)
-        .annotate(figure=_figure())
-        .filter(figure__isnull=False)
-        .values(*GROUP)
-        .annotate(reports=Count("pk"))
-        .annotate(level_ytd=_running(Sum(change, output_field=FIGURE)))
-        .order_by()
-    )
-
-
-YEARLY = ("reports_ytd", "value_ytd", "numerator_ytd", "denominator_ytd", "level_ytd")
-
-
-def _figures(plan: Plan, indicators: list[Indicator], regions: _Regions) -> dict[tuple[int, int], list[dict]]:
-    """(source indicator, region) → for each quarter of the plan the running figures of the region and the
-    regions below it. Quarters without a report carry the running value (a year's figures restart at Q1)."""
-    sources = {_source(indicator) for indicator in indicators}
-    latest = {_source(indicator) for indicator in indicators if indicator.measure in LATEST}
-    if not sources:
-        return {}
-    width = 4 * (plan.end_year - plan.start_year + 1)
-    points: dict[tuple[int, int], dict[int, dict]] = defaultdict(lambda: defaultdict(dict))
-    queries = [_sums(plan, sources)] + ([_latest(plan, latest)] if latest else [])
-    for query in queries:
-        for row in query:
-            index = 4 * (row["period__year"] - plan.start_year) + row["period__quarter"] - 1
-            values = {name: value for name, value in row.items() if name not in GROUP and name != "reports"}
-            points[(row["indicator_id"], row["unit__region_id"])][index].update(values)
-    totals: dict[tuple[int, int], list[dict]] = {}
-    for (source, region_id), series in points.items():
-        carried: dict[str, Decimal] = {}
-        credited = [totals.setdefault((source, each), _empty(width)) for each in regions.credited(region_id)]
-        for index in range(width):
-            if index % 4 == 0:
-                carried = {name: value for name, value in carried.items() if name not in YEARLY}
-            carried.update(
-                {name: value for name, value in series.get(index, {}).items() if value is not None}
-            )
-            for total in credited:
-                cell = total[index]
-                for name, value in carried.items():
-                    cell[name] = cell.get(name, Decimal(0)) + value
-    return totals
-
-
-def _empty(width: int) -> list[dict]:
-    return [{} for _ in range(width)]
-
-
-def _populations(plan: Plan, regions: _Regions) -> dict[tuple[int, int], Decimal]:
-    return {
-        (region_id, year): value
-        for region_id, year, value in Population.objects.filter(
-            region_id__in=regions.members, year__range=(plan.start_year, plan.end_year)
-        ).values_list("region_id", "year", "value")
+def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] | None, now) -> int:
+    """One statement gathers the figures of these indicators in every region of the plan (see
+    `rollup_sql`); PostgreSQL judges and writes them in that same statement, SQLite hands them to
+    `indicators.pace` here. Returns the rows computed: every quarter from the indicator's first year on."""
+    first_years = {
+        indicator.pk: since[_source(indicator)] if since is not None else plan.start_year
+        for indicator in indicators
     }
+    series = [
+        (indicator.pk, _source(indicator), indicator.measure, first_years[indicator.pk])
+        for indicator in indicators
+    ]
+    gathered = rollup_sql.gathered(
+        root=plan.region_id,
+        counted=counted(plan, {_source(indicator) for indicator in indicators}),
+        series=series,
+        years=[(year, 4 * (year - plan.start_year)) for year in plan.years],
+        vendor=connection.vendor,
+    )
+    if connection.vendor != "postgresql":
+        return _progress_in_python(plan, indicators, gathered, first_years, now)
+    statement = rollup_sql.judged(
+        gathered,
+        plan_id=plan.pk,
+        root=plan.region_id,
+        facts=_facts(plan, indicators),
+        end_position=4 * len(plan.years),
+        at_risk_from=plan.at_risk_from,
+        behind_from=plan.behind_from,
+        computed_at=now,
+        only_changed=since is None,
+    )
+    with connection.cursor() as cursor:
+        # For this transaction: sorts and hash tables of a national plan's figures stay in memory, and the
+        # statement is planned once rather than compiled (JIT costs seconds on a statement this size).
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off")
+        cursor.execute(statement.text, statement.params)
+        regions, _written = cursor.fetchone()
+    return regions * sum(4 * max(plan.end_year - year + 1, 0) for year in first_years.values())
 
 
-def _actuals(
-    plan: Plan,
-    indicator: Indicator,
-    cells: list[dict] | None,
-    populations: dict[tuple[int, int], Decimal],
-    region_id: int,
-) -> dict[pace.Quarter, Decimal | None]:
-    """Each quarter's actual from the running figures: only quarters of a year with an approved report by then
-    have one. flow: year to date; cumulative: since the plan's start; stock: the sum of the units' latest
-    reports of the year; ratio: Σnumerator/Σdenominator×100 of the year to date; per capita: the stock per
-    万人 of the region's population that year (none without one); milestone: 1 when a counted unit's latest
-    report of the year says done, else 0."""
-    actuals: dict[pace.Quarter, Decimal | None] = {}
-    for index, cell in enumerate(cells or []):
-        year, quarter = plan.start_year + index // 4, index % 4 + 1
-        if not cell.get("reports_ytd"):
-            continue
-        measure = indicator.measure
-        if measure == pace.FLOW:
-            actual = cell.get("value_ytd")
-        elif measure == pace.CUMULATIVE:
-            actual = cell.get("value_run")
-        elif measure == pace.RATIO:
-            denominator = cell.get("denominator_ytd")
-            actual = (
-                Fraction(cell.get("numerator_ytd", 0)) / Fraction(denominator) * 100 if denominator else None
-            )
-        elif measure == pace.PER_CAPITA:
-            population = populations.get((region_id, year))
-            actual = (
-                Fraction(cell["level_ytd"]) / Fraction(population)
-                if population and "level_ytd" in cell
-                else None
-            )
-        elif measure == pace.MILESTONE:
-            actual = Decimal(1) if cell.get("level_ytd", 0) >= 1 else Decimal(0)
-        else:
-            actual = cell.get("level_ytd")
-        actuals[(year, quarter)] = actual
-    return actuals
-
-
-def _series(plan: Plan, indicator: Indicator, *, judged: bool, baselines: bool) -> pace.Series:
+def _series(plan: Plan, indicator: Indicator, *, at_root: bool) -> pace.Series:
+    """What a series of the indicator is judged against: in the plan's region the plan's targets and the
+    baselines; below it only a rate's targets (a rate is a rate anywhere, while a county's share of a
+    city-wide count cannot be held to the city's target), and no baselines (they are the plan's)."""
     targets: list[Target] = list(indicator.targets.all())
+    judged = at_root or indicator.measure in INTENSIVE
     return pace.Series(
         measure=indicator.measure,
         start_year=plan.start_year,
         end_year=plan.end_year,
         goals={t.year: pace.Goal(t.comparator, t.min, t.max) for t in targets} if judged else {},
-        baselines={b.year: b.value for b in indicator.baselines.all()} if baselines else {},
+        baselines={b.year: b.value for b in indicator.baselines.all()} if at_root else {},
         at_risk_from=plan.at_risk_from,
         behind_from=plan.behind_from,
     )
 
 
+def _facts(plan: Plan, indicators: list[Indicator]) -> list[tuple]:
+    """Rows of `rollup_sql.FACTS`: what `indicators.pace` decides from the targets and baselines alone, per
+    indicator, year and whether the region is the plan's, asked of pace's own functions. (Targets and
+    baselines have 4 decimals: `pace.rounded` gives them back exactly.)"""
+    rows = []
+    for indicator in indicators:
+        level = indicator.measure in pace.LEVELS
+        for at_root in (True, False):
+            series = _series(plan, indicator, at_root=at_root)
+            anchors = pace.anchors(series) if level else {}
+            final = pace.final(series) if level else None
+            for year in plan.years:
+                goal = series.goals.get(year)
+                follows_actual, opening = pace.opening(series, year)
+                ahead = pace.ahead(series, year) if level and goal is None else None
+                before = max((at for at in anchors if at <= series.index(year - 2, 4)), default=None)
+                rows.append(
+                    (
+                        indicator.pk, year, at_root,
+                        goal and goal.comparator, goal and goal.min, goal and goal.max,
+                        goal and pace.rounded(pace.aim(goal, None)),
+                        follows_actual, pace.rounded(opening), series.baselines.get(year - 1),
+                        ahead and pace.rounded(ahead.value), ahead and 4 * (ahead.year - year + 1),
+                        ahead and ahead.goal.comparator,
+                        final and pace.rounded(final.value), final and series.index(final.year, 4),
+                        final and final.goal.comparator,
+                        pace.rounded(anchors.get(series.index(year - 1, 4))),
+                        before, None if before is None else pace.rounded(anchors[before]),
+                    )
+                )  # fmt: skip
+    return rows
+
+
+def _progress_in_python(
+    plan: Plan, indicators: list[Indicator], gathered: rollup_sql.Statement, first_years: dict[int, int], now
+) -> int:
+    """SQLite: the gathered running figures (whole numbers of 0.0001), judged by `indicators.pace` series by
+    series (indicator × region: a dozen quarters each, never a submission) and upserted."""
+    statement = gathered.add(f"\nSELECT {', '.join(rollup_sql.RUNNING)} FROM running")
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+        grid = [dict(zip(rollup_sql.RUNNING, row, strict=True)) for row in cursor.fetchall()]
+    actuals: dict[tuple[int, int], dict[pace.Quarter, Fraction | None]] = defaultdict(dict)
+    for year_row in grid:
+        for quarter in pace.QUARTERS:
+            actual = _actual(year_row, quarter)
+            actuals[(year_row["indicator_id"], year_row["region_id"])][(year_row["year"], quarter)] = actual
+    by_id = {indicator.pk: indicator for indicator in indicators}
+    rows = []
+    for (indicator_id, region_id), series_actuals in actuals.items():
+        series = _series(plan, by_id[indicator_id], at_root=region_id == plan.region_id)
+        for (year, quarter), judgement in pace.judge(series, series_actuals).items():
+            if year >= first_years[indicator_id]:
+                rows.append(
+                    Progress(
+                        indicator_id=indicator_id, region_id=region_id, year=year, quarter=quarter,
+                        plan_id=plan.pk, computed_at=now, **vars(judgement),
+                    )
+                )  # fmt: skip
+    Progress.objects.bulk_create(
+        rows,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["indicator", "region", "year", "quarter"],
+        update_fields=PROGRESS_FIELDS,
+    )
+    return len(rows)
+
+
+def _actual(year_row: dict, quarter: int) -> Fraction | None:
+    """A quarter's actual from a year's running figures (whole numbers of 0.0001), as `rollup_sql.judged`
+    computes it on PostgreSQL: only once something was reported that year; flow: year to date; cumulative:
+    since the plan's start; stock: the sum of the units' latest figures this year; ratio:
+    Σnumerator/Σdenominator×100 this year; per capita: the stock per 万人 of the region's population that
+    year; milestone: 1 when a counted unit's latest report this year says done, else 0."""
+    first = year_row["first_quarter"]
+    if first is None or first > quarter:
+        return None
+    measure, level = year_row["measure"], year_row[f"level_{quarter}"]
+    if measure == pace.RATIO:
+        denominator = year_row[f"denominator_{quarter}"]
+        return Fraction(year_row[f"numerator_{quarter}"] or 0, denominator) * 100 if denominator else None
+    if measure == pace.MILESTONE:
+        return Fraction(1 if (level or 0) >= 10000 else 0)
+    if measure == pace.PER_CAPITA:
+        population = year_row["population"]
+        return None if level is None or not population else Fraction(level, population)
+    if measure == pace.FLOW:
+        units = year_row[f"value_{quarter}"]
+    elif measure == pace.CUMULATIVE:
+        before, this_year = year_row["value_before"], year_row[f"value_{quarter}"]
+        units = None if before is None and this_year is None else (before or 0) + (this_year or 0)
+    else:
+        units = level
+    return None if units is None else Fraction(units, 10000)
+
+
 # --- timeliness ------------------------------------------------------------------------------------------
 
 
-def _timeliness(plan: Plan, *, years: list[int] | None, now, complete: bool) -> int:
+def _timeliness(plan: Plan, *, years: list[int] | None, now, complete: bool) -> None:
     """Per unit owing the plan anything and per opened quarter: what it owes (its assigned indicators that are
     reported, not computed, plus the plan's tasks it is named on; unit groups never report), what it sent,
     on time or late, returned, approved; and the status: returned while anything is back with the unit, else
     on_time / late once everything owed is with the office, else not_due before the due date and missing
-    after."""
+    after. One statement; rows already stored with these figures are left alone."""
     today = timezone.localdate(now)
-    periods = list(
-        Period.objects.filter(year__in=years or list(plan.years), opens_on__lte=today).order_by(
-            "year", "quarter"
-        )
-    )
-    owed: dict[int, int] = defaultdict(int)
-    for rows in (
-        Assignment.objects.filter(indicator__plan=plan, indicator__computed_from__isnull=True),
-        TaskUnit.objects.filter(task__section__plan=plan),
-    ):
-        for unit_id, count in (
-            rows.exclude(unit__kind=Unit.Kind.GROUP)
-            .values("unit_id")
-            .annotate(n=Count("pk"))
-            .values_list("unit_id", "n")
-        ):
-            owed[unit_id] += count
-    sent = ~Q(state=ReviewState.DRAFT)
-    counts = {
-        "submitted": Count("pk", filter=sent),
-        "on_time": Count("pk", filter=sent & Q(is_late=False)),
-        "late": Count("pk", filter=sent & Q(is_late=True)),
-        "returned": Count("pk", filter=Q(state=ReviewState.RETURNED)),
-        "approved": Count("pk", filter=Q(state=ReviewState.APPROVED)),
-    }
-    tally: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(counts, 0))
-    for rows in (
+    periods = Period.objects.filter(year__in=years or list(plan.years), opens_on__lte=today)
+    reporting = ~Q(unit__kind=Unit.Kind.GROUP)
+    owing = [
+        Assignment.objects.filter(reporting, indicator__plan=plan, indicator__computed_from__isnull=True),
+        TaskUnit.objects.filter(reporting, task__section__plan=plan),
+    ]
+    sent = [
         Submission.objects.filter(indicator__plan=plan, indicator__computed_from__isnull=True),
         TaskReport.objects.filter(task__section__plan=plan),
-    ):
-        for row in (
-            rows.filter(period__in=periods, unit_id__in=list(owed))
-            .values("unit_id", "period_id")
-            .annotate(**counts)
-        ):
-            cell = tally[(row["unit_id"], row["period_id"])]
-            for name in counts:
-                cell[name] += row[name]
-    rows = []
-    for unit_id, expected in owed.items():
-        for period in periods:
-            cell = tally[(unit_id, period.pk)]
-            rows.append(
-                Timeliness(
-                    plan=plan,
-                    unit_id=unit_id,
-                    period=period,
-                    expected=expected,
-                    status=_reporting_status(cell, expected, period, today),
-                    computed_at=now,
-                    **cell,
-                )
-            )
-    Timeliness.objects.bulk_create(
-        rows,
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["plan", "unit", "period"],
-        update_fields=TIMELINESS_FIELDS,
+    ]
+    statement = rollup_sql.timeliness(
+        plan_id=plan.pk,
+        periods=periods.values("pk", "due_on").order_by(),
+        owing=[rows.values("unit_id").order_by() for rows in owing],
+        sent=[
+            rows.filter(period__in=periods).values("unit_id", "period_id", "state", "is_late").order_by()
+            for rows in sent
+        ],
+        today=today,
+        computed_at=now,
+        vendor=connection.vendor,
     )
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
     if complete:
-        Timeliness.objects.filter(plan=plan).exclude(unit_id__in=list(owed)).delete()
-    return len(rows)
-
-
-def _reporting_status(cell: dict[str, int], expected: int, period: Period, today) -> str:
-    if cell["returned"]:
-        return Timeliness.Status.RETURNED
-    if cell["submitted"] >= expected:
-        return Timeliness.Status.LATE if cell["late"] else Timeliness.Status.ON_TIME
-    if today < period.due_on:
-        return Timeliness.Status.NOT_DUE
-    return Timeliness.Status.MISSING
+        stale = Timeliness.objects.filter(plan=plan)
+        for rows in owing:
+            stale = stale.exclude(unit_id__in=rows.values("unit_id"))
+        stale.delete()

@@ -13,6 +13,7 @@ The examples are derandomized and no example database is kept, so a run is the s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,16 +44,7 @@ PROPERTY = settings(
 MEASURES = ("stock", "flow", "cumulative", "ratio", "per_capita", "milestone")
 COMPARATORS = ("gte", "gt", "between", "lte", "growth", "done")
 STATES = ("approved", "approved", "approved", "approved", "submitted", "returned", "draft")
-FIELDS = (
-    "actual",
-    "target_min",
-    "target_max",
-    "completion",
-    "expected",
-    "status",
-    "forecast",
-    "needed_per_quarter",
-)
+FIELDS = [field.name for field in dataclasses.fields(pace.Judgement)]
 START = 2024
 # How large a target and a reported figure run by measure (a population is up to 300 万人), so that actuals
 # land around their targets and every status comes up.

@@ -24,10 +24,16 @@ run: $(STAMP)
 	$(MANAGE) runserver $(HOST)
 
 # PostgreSQL and Redis when they answer on their usual ports; REQUIRE_SERVICES=1 turns a missing one into a failure.
+# The roll-up judges in SQL on PostgreSQL and in Python on SQLite (what `make run` uses): the whole suite also
+# runs its tests on SQLite.
+ROLLUP_TESTS := tests/test_rollup_properties.py tests/test_rollup_measures.py tests/test_rollup_pace.py \
+	tests/test_rollup_engine.py
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,DATABASE_URL=sqlite:///:memory: $(BIN)/python -m pytest -q $(ROLLUP_TESTS))
 
 test-sqlite: $(STAMP)
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from fractions import Fraction
 
 import pytest
+from django.db import connection
 
-from indicators import pace
+from indicators import pace, rollup_sql
 from indicators.rollup import rollup_full
 from tests import factories
 
@@ -115,3 +117,31 @@ def test_it_places_the_boundaries_the_same_way_through_the_whole_roll_up(db, pro
         "at_risk",
         "behind",
     ]
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator"),
+    [
+        (1, 20000),  # 0.00005: a tie, up
+        (-1, 20000),  # −0.00005: away from zero, like Python's ROUND_HALF_UP
+        (3, 20000),  # 0.00015
+        (1, 3),  # 0.3333…
+        (2, 3),  # 0.6666…
+        (-2, 3),
+        (5, 8),  # 0.625, exact
+        (1, 30000),  # below half of the last place: 0
+        (10**20 + 5, 10**5),  # beyond any float: 1000000000000000.00005
+        (88_2352_9411, 10**8),  # 88.23529411
+        (30, -34),  # a negative divisor, as a target below zero would give
+    ],
+)
+def test_it_rounds_in_sql_exactly_as_in_python(db, on_postgres, numerator, denominator):
+    """The SQL roll-up rounds every figure once with integer division; pace rounds the exact fraction. They
+    must agree digit for digit, ties included (PostgreSQL only: SQLite's figures are rounded by pace)."""
+    if not on_postgres:
+        pytest.skip("the judging statement runs on PostgreSQL")
+    sql = f"SELECT {rollup_sql.rounded('CAST(%s AS NUMERIC)', 'CAST(%s AS NUMERIC)', d_positive=False)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [numerator, denominator, numerator, denominator, denominator])
+        (in_sql,) = cursor.fetchone()
+    assert in_sql == pace.rounded(Fraction(numerator, denominator))

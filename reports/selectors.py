@@ -202,8 +202,13 @@ class IndicatorCard:
     progress: Progress | None
     year_target: Target | None
     final_target: Target | None
-    units: list[Unit]
+    units: list[Unit]  # the first CARD_UNITS reporting units, the lead first
     openable: bool
+    unit_total: int = 0  # how many units report it
+
+    @property
+    def more_units(self) -> int:
+        return self.unit_total - len(self.units)
 
     @property
     def figures(self) -> Progress:
@@ -247,10 +252,12 @@ class Overview:
     groups: list[tuple[str, str, list[IndicatorCard]]]  # (category, label, cards shown)
     status_counts: list[StatusCount]
     task_counts: list[StatusCount]
-    units: list[Unit]
+    units: list[Unit]  # every reporting unit, for the filter; empty when there are too many to list
     status: str
     unit_id: int | None
     scoped: bool  # a reporter: task counts are of its own unit's tasks
+    unit_search: bool = False  # too many units for a list: the filter asks for a unit's name
+    unit_name: str = ""
 
     @property
     def task_total(self) -> int:
@@ -261,30 +268,91 @@ class Overview:
         return sum(len(cards) for _, _, cards in self.groups)
 
 
-def _indicator_units(indicators: list[Indicator]) -> dict[int, list[Unit]]:
-    """Units that report each indicator (via its source when it reads another's figures), lead first."""
-    by_indicator: dict[int, list[Unit]] = defaultdict(list)
-    source_ids = {indicator.computed_from_id or indicator.pk for indicator in indicators}
+# Unit names a card shows: a city plan's few units in full, a national plan's 2,800 county governments as the
+# first few and their number, so that the page does not grow with the number of units.
+CARD_UNITS = 12
+
+
+def _source_ids(indicators: list[Indicator]) -> set[int]:
+    return {indicator.computed_from_id or indicator.pk for indicator in indicators}
+
+
+def _indicator_units(indicators: list[Indicator]) -> dict[int, tuple[list[Unit], int]]:
+    """For each indicator the first CARD_UNITS units that report it (via its source when it reads another's
+    figures), lead first, then by name, and how many report it: one query of at most CARD_UNITS rows per
+    indicator whatever the number of units."""
+    shown: dict[int, list[Unit]] = defaultdict(list)
+    totals: dict[int, int] = {}
     rows = (
-        Assignment.objects.filter(indicator_id__in=source_ids)
+        Assignment.objects.filter(indicator_id__in=_source_ids(indicators))
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("indicator_id")],
+                order_by=[F("is_lead").desc(), F("unit__name").asc(), F("unit_id").asc()],
+            ),
+            total=Window(Count("pk"), partition_by=[F("indicator_id")]),
+        )
+        .filter(place__lte=CARD_UNITS)
         .select_related("unit")
-        .order_by("indicator_id", "-is_lead", "unit__name")
+        .order_by("indicator_id", "place")
     )
     for assignment in rows:
-        by_indicator[assignment.indicator_id].append(assignment.unit)
+        shown[assignment.indicator_id].append(assignment.unit)
+        totals[assignment.indicator_id] = assignment.total
     return {
-        indicator.pk: by_indicator[indicator.computed_from_id or indicator.pk] for indicator in indicators
+        indicator.pk: (shown[source], totals.get(source, 0))
+        for indicator in indicators
+        for source in [indicator.computed_from_id or indicator.pk]
     }
 
 
+def _reported_by(indicators: list[Indicator], unit_id: int) -> set[int]:
+    """The indicators a unit reports (directly or through the indicator they read)."""
+    sources = set(
+        Assignment.objects.filter(indicator_id__in=_source_ids(indicators), unit_id=unit_id).values_list(
+            "indicator_id", flat=True
+        )
+    )
+    return {
+        indicator.pk for indicator in indicators if (indicator.computed_from_id or indicator.pk) in sources
+    }
+
+
+def _unit_named(indicators: list[Indicator], name: str) -> int | None:
+    return (
+        Assignment.objects.filter(indicator_id__in=_source_ids(indicators), unit__name=name.strip())
+        .order_by("unit_id")
+        .values_list("unit_id", flat=True)
+        .first()
+    )
+
+
 def plan_overview(
-    plan: Plan, period: PeriodChoice, user, *, status: str = "", unit_id: int | None = None
+    plan: Plan,
+    period: PeriodChoice,
+    user,
+    *,
+    status: str = "",
+    unit_id: int | None = None,
+    unit_name: str = "",
 ) -> Overview:
     """A card per indicator at the chosen quarter, grouped by category, with headline counts of indicators and
-    tasks per status. `status`/`unit_id` narrow the cards shown, never the headline counts."""
+    tasks per status. `status` and the unit (`unit_id`, or `unit_name` where the plan has too many units to
+    list) narrow the cards shown, never the headline counts. A fixed number of queries whatever the number
+    of units: a card names at most CARD_UNITS of them."""
     indicators = list(indicators_with_targets(plan))
     progress = {row.indicator_id: row for row in progress_for(plan, *_at(period))} if period.at else {}
     units = _indicator_units(indicators)
+    listed = all(total <= CARD_UNITS for _, total in units.values())
+    if unit_name.strip() and unit_id is None:
+        unit_id = _unit_named(indicators, unit_name)
+    if unit_id is None:
+        reported = set() if unit_name.strip() else None  # a name no reporting unit has: no card
+    elif listed:
+        reported = {pk for pk, (shown, _) in units.items() if any(unit.pk == unit_id for unit in shown)}
+    else:
+        reported = _reported_by(indicators, unit_id)
     openable = set(indicators_openable(plan, user).values_list("pk", flat=True))
     cards = []
     for indicator in indicators:
@@ -296,7 +364,8 @@ def plan_overview(
                 progress=progress.get(indicator.pk),
                 year_target=targets.get(year),
                 final_target=targets.get(plan.end_year),
-                units=units[indicator.pk],
+                units=units[indicator.pk][0],
+                unit_total=units[indicator.pk][1],
                 openable=indicator.pk in openable,
             )
         )
@@ -305,15 +374,14 @@ def plan_overview(
     chosen = [
         card
         for card in cards
-        if (not status or card.status == status)
-        and (unit_id is None or any(unit.pk == unit_id for unit in card.units))
+        if (not status or card.status == status) and (reported is None or card.indicator.pk in reported)
     ]
     groups = []
     for category, label in Indicator.Category.choices:
         in_group = [card for card in chosen if card.indicator.category == category]
         if in_group:
             groups.append((category, label, in_group))
-    all_units = {unit.pk: unit for unit_list in units.values() for unit in unit_list}
+    all_units = {unit.pk: unit for shown, _ in units.values() for unit in shown} if listed else {}
     tasks = task_lines(plan, period.at, user) if period.at else []
     return Overview(
         plan=plan,
@@ -326,6 +394,8 @@ def plan_overview(
         status=status,
         unit_id=unit_id,
         scoped=is_reporter(user),
+        unit_search=not listed,
+        unit_name=unit_name.strip(),
     )
 
 

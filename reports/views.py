@@ -61,6 +61,8 @@ class OverviewForm(QuarterForm):
     unit = forms.IntegerField(
         label="责任单位", min_value=1, required=False, error_messages={"invalid": "请从列表中选择责任单位。"}
     )
+    # Plans with more units than a list can hold (a national plan's counties) ask for the unit's name.
+    unit_name = forms.CharField(label="责任单位名称", max_length=64, required=False)
 
 
 def _bad_request(request, form: forms.Form):
@@ -85,9 +87,14 @@ def overview(request, slug: str):
         return _bad_request(request, form)
     period = _period(plan, form)
     page = selectors.plan_overview(
-        plan, period, request.user, status=form.cleaned_data["status"], unit_id=form.cleaned_data["unit"]
+        plan,
+        period,
+        request.user,
+        status=form.cleaned_data["status"],
+        unit_id=form.cleaned_data["unit"],
+        unit_name=form.cleaned_data["unit_name"],
     )
-    keep = [(name, form.cleaned_data[name]) for name in ("status", "unit") if form.cleaned_data[name]]
+    keep = [(name, value) for name, value in (("status", page.status), ("unit", page.unit_id)) if value]
     context = {"plan": plan, "period": period, "page": page, "keep": keep}
     return render(request, "reports/overview.html", context)
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "plans",
     "indicators",
     "reports",
+    "bench",
 ]
 
 MIDDLEWARE = [

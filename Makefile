@@ -40,6 +40,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The national benchmark (BENCHMARKS.md): its own database ipcity_bench on the PostgreSQL server of DATABASE_URL
+# (default: the local one), never the app's. BENCH_ARGS="--scale 0.1 --keep" for a smaller or repeated run.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+bench: $(STAMP)
+	mkdir -p var
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(MANAGE) bench --json var/bench.json $(BENCH_ARGS)
+
 worker: $(STAMP)
 	$(BIN)/celery -A ipcity worker --loglevel INFO
 

@@ -133,6 +133,11 @@ IPCITY_IMPORT_MAX_INFLATED = env.int("IPCITY_IMPORT_MAX_INFLATED", default=50 * 
 IPCITY_IMPORT_MAX_RATIO = env.int("IPCITY_IMPORT_MAX_RATIO", default=100)
 # How long an uploaded template waits for its confirmation before it is discarded.
 IPCITY_IMPORT_TTL_SECONDS = env.int("IPCITY_IMPORT_TTL_SECONDS", default=3600)
+# The reporting calendar: a quarter is due this many days after it ends and locks this many days later.
+IPCITY_DUE_DAYS_AFTER_QUARTER = env.int("IPCITY_DUE_DAYS_AFTER_QUARTER", default=10)
+IPCITY_LOCK_GRACE_DAYS = env.int("IPCITY_LOCK_GRACE_DAYS", default=20)
+# A figure this many times above or below the unit's previous ones needs an explanatory note.
+IPCITY_OUTLIER_FACTOR = env.str("IPCITY_OUTLIER_FACTOR", default="3")  # read as a Decimal
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
@@ -174,6 +179,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXTENDED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A province runs roll-ups on workers of their own: with a queue named here the roll-up tasks go to it (start
+# those workers with `-Q <queue>`, the others with `-Q celery`); empty, everything shares the default queue.
+IPCITY_ROLLUP_QUEUE = env.str("IPCITY_ROLLUP_QUEUE", default="")
+CELERY_TASK_ROUTES = {"indicators.rollup_*": {"queue": IPCITY_ROLLUP_QUEUE}} if IPCITY_ROLLUP_QUEUE else {}
 # The roll-up: every night in full (after midnight, so quarters that fell due yesterday show as missing), and
 # every few minutes whatever approvals queued while the broker could not take their task. DatabaseScheduler
 # copies these entries into the admin's periodic tasks on start.

@@ -113,6 +113,10 @@ def recreate(name: str, *, app: str) -> None:
     use(name)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {MARKER} (key text PRIMARY KEY, value jsonb NOT NULL)")
+    migrate()
+
+
+def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
@@ -128,13 +132,10 @@ def sizes(tables: list[str]) -> dict[str, dict[str, int]]:
     result = {}
     with connection.cursor() as cursor:
         for table in tables:
-            cursor.execute(
-                "SELECT pg_table_size(%s), pg_indexes_size(%s), (SELECT reltuples::bigint FROM pg_class "
-                "WHERE oid = %s::regclass)",
-                [table, table, table],
-            )
-            heap, indexes, rows = cursor.fetchone()
-            result[table] = {"table": heap, "indexes": indexes, "rows": rows}
+            cursor.execute("SELECT pg_table_size(%s), pg_indexes_size(%s)", [table, table])
+            heap, indexes = cursor.fetchone()
+            cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)).as_string())
+            result[table] = {"table": heap, "indexes": indexes, "rows": cursor.fetchone()[0]}
         cursor.execute("SELECT pg_database_size(current_database())")
         result["database"] = {"total": cursor.fetchone()[0]}
     return result

@@ -16,7 +16,7 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.permissions import is_reporter, scope_to_unit
+from accounts.permissions import READERS, has_role, is_reporter, scope_to_unit
 from indicators.figures import plain, target_text
 from indicators.models import (
     Assignment,
@@ -268,8 +268,9 @@ class Overview:
         return sum(len(cards) for _, _, cards in self.groups)
 
 
-# Unit names a card shows: a city plan's few units in full, a national plan's 2,800 county governments as the
-# first few and their number, so that the page does not grow with the number of units.
+# A card names every unit that reports its indicator when there are at most this many (a city plan); beyond
+# that (a national plan's 2,800 county governments) the lead unit and their number, so that neither the page
+# nor its queries grow with the number of units.
 CARD_UNITS = 12
 
 
@@ -278,33 +279,38 @@ def _source_ids(indicators: list[Indicator]) -> set[int]:
 
 
 def _indicator_units(indicators: list[Indicator]) -> dict[int, tuple[list[Unit], int]]:
-    """For each indicator the first CARD_UNITS units that report it (via its source when it reads another's
-    figures), lead first, then by name, and how many report it: one query of at most CARD_UNITS rows per
-    indicator whatever the number of units."""
-    shown: dict[int, list[Unit]] = defaultdict(list)
-    totals: dict[int, int] = {}
-    rows = (
-        Assignment.objects.filter(indicator_id__in=_source_ids(indicators))
-        .annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("indicator_id")],
-                order_by=[F("is_lead").desc(), F("unit__name").asc(), F("unit_id").asc()],
-            ),
-            total=Window(Count("pk"), partition_by=[F("indicator_id")]),
-        )
-        .filter(place__lte=CARD_UNITS)
-        .select_related("unit")
-        .order_by("indicator_id", "place")
+    """For each indicator (via its source when it reads another's figures) the units a card names — all of
+    them, lead first, then by name, when there are at most CARD_UNITS, else only the lead — and how many
+    report it. Two queries: the counts (the assignments' unique index), then at most CARD_UNITS rows per
+    indicator."""
+    sources = _source_ids(indicators)
+    totals = dict(
+        Assignment.objects.filter(indicator_id__in=sources)
+        .values("indicator_id")
+        .annotate(total=Count("pk"))
+        .values_list("indicator_id", "total")
+        .order_by()
     )
-    for assignment in rows:
+    listed = [source for source in sources if totals.get(source, 0) <= CARD_UNITS]
+    shown: dict[int, list[Unit]] = defaultdict(list)
+    for assignment in (
+        Assignment.objects.filter(Q(indicator_id__in=listed) | Q(indicator_id__in=sources, is_lead=True))
+        .select_related("unit")
+        .order_by("indicator_id", "-is_lead", "unit__name")
+    ):
         shown[assignment.indicator_id].append(assignment.unit)
-        totals[assignment.indicator_id] = assignment.total
     return {
         indicator.pk: (shown[source], totals.get(source, 0))
         for indicator in indicators
         for source in [indicator.computed_from_id or indicator.pk]
     }
+
+
+def _openable(plan: Plan, user, indicators: list[Indicator]) -> set[int]:
+    """Ids of the indicators the user may drill into (see `indicators_openable`); a reader's need no query."""
+    if has_role(user, READERS) and not is_reporter(user):
+        return {indicator.pk for indicator in indicators}
+    return set(indicators_openable(plan, user).values_list("pk", flat=True))
 
 
 def _reported_by(indicators: list[Indicator], unit_id: int) -> set[int]:
@@ -353,7 +359,7 @@ def plan_overview(
         reported = {pk for pk, (shown, _) in units.items() if any(unit.pk == unit_id for unit in shown)}
     else:
         reported = _reported_by(indicators, unit_id)
-    openable = set(indicators_openable(plan, user).values_list("pk", flat=True))
+    openable = _openable(plan, user, indicators)
     cards = []
     for indicator in indicators:
         targets = {target.year: target for target in indicator.targets.all()}

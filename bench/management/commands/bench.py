@@ -142,6 +142,7 @@ class Command(BaseCommand):
             database.use(name)
             if database.recorded() == wanted.as_dict():
                 self.stdout.write(f"复用数据库 {name} 中的数据集（--keep）。")
+                database.migrate()  # the code may have moved on since the dataset was built
                 world = dataset.world_get()
                 dataset.pending_reset(world)
                 return world

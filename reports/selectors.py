@@ -202,13 +202,9 @@ class IndicatorCard:
     progress: Progress | None
     year_target: Target | None
     final_target: Target | None
-    units: list[Unit]  # the first CARD_UNITS reporting units, the lead first
+    units: list[Unit]  # the reporting units, lead first; only the lead when more than CARD_UNITS report it
     openable: bool
-    unit_total: int = 0  # how many units report it
-
-    @property
-    def more_units(self) -> int:
-        return self.unit_total - len(self.units)
+    crowded: bool = False  # more than CARD_UNITS units report it
 
     @property
     def figures(self) -> Progress:
@@ -269,8 +265,8 @@ class Overview:
 
 
 # A card names every unit that reports its indicator when there are at most this many (a city plan); beyond
-# that (a national plan's 2,800 county governments) the lead unit and their number, so that neither the page
-# nor its queries grow with the number of units.
+# that (a national plan's 2,800 county governments) only the lead unit, so that neither the page nor its
+# queries grow with the number of units: not even a count, which would read every assignment.
 CARD_UNITS = 12
 
 
@@ -278,29 +274,28 @@ def _source_ids(indicators: list[Indicator]) -> set[int]:
     return {indicator.computed_from_id or indicator.pk for indicator in indicators}
 
 
-def _indicator_units(indicators: list[Indicator]) -> dict[int, tuple[list[Unit], int]]:
-    """For each indicator (via its source when it reads another's figures) the units a card names — all of
-    them, lead first, then by name, when there are at most CARD_UNITS, else only the lead — and how many
-    report it. Two queries: the counts (the assignments' unique index), then at most CARD_UNITS rows per
-    indicator."""
+def _indicator_units(indicators: list[Indicator]) -> dict[int, tuple[list[Unit], bool]]:
+    """For each indicator (via its source when it reads another's figures) the units a card names and whether
+    more report it: every unit, lead first, then by name, when at most CARD_UNITS do; else only the lead.
+    Two queries, each reading at most CARD_UNITS + 1 assignments per indicator."""
     sources = _source_ids(indicators)
-    totals = dict(
-        Assignment.objects.filter(indicator_id__in=sources)
-        .values("indicator_id")
-        .annotate(total=Count("pk"))
-        .values_list("indicator_id", "total")
-        .order_by()
+    beyond = Assignment.objects.filter(indicator_id=OuterRef("pk")).order_by()[CARD_UNITS : CARD_UNITS + 1]
+    crowded = set(
+        Indicator.objects.alias(crowded=Exists(beyond))
+        .filter(pk__in=sources, crowded=True)
+        .values_list("pk", flat=True)
     )
-    listed = [source for source in sources if totals.get(source, 0) <= CARD_UNITS]
     shown: dict[int, list[Unit]] = defaultdict(list)
     for assignment in (
-        Assignment.objects.filter(Q(indicator_id__in=listed) | Q(indicator_id__in=sources, is_lead=True))
+        Assignment.objects.filter(
+            Q(indicator_id__in=sources - crowded) | Q(indicator_id__in=crowded, is_lead=True)
+        )
         .select_related("unit")
         .order_by("indicator_id", "-is_lead", "unit__name")
     ):
         shown[assignment.indicator_id].append(assignment.unit)
     return {
-        indicator.pk: (shown[source], totals.get(source, 0))
+        indicator.pk: (shown[source], source in crowded)
         for indicator in indicators
         for source in [indicator.computed_from_id or indicator.pk]
     }
@@ -350,7 +345,7 @@ def plan_overview(
     indicators = list(indicators_with_targets(plan))
     progress = {row.indicator_id: row for row in progress_for(plan, *_at(period))} if period.at else {}
     units = _indicator_units(indicators)
-    listed = all(total <= CARD_UNITS for _, total in units.values())
+    listed = not any(crowded for _, crowded in units.values())
     if unit_name.strip() and unit_id is None:
         unit_id = _unit_named(indicators, unit_name)
     if unit_id is None:
@@ -371,7 +366,7 @@ def plan_overview(
                 year_target=targets.get(year),
                 final_target=targets.get(plan.end_year),
                 units=units[indicator.pk][0],
-                unit_total=units[indicator.pk][1],
+                crowded=units[indicator.pk][1],
                 openable=indicator.pk in openable,
             )
         )

@@ -95,7 +95,7 @@ def overview(request, slug: str):
         unit_name=form.cleaned_data["unit_name"],
     )
     keep = [(name, value) for name, value in (("status", page.status), ("unit", page.unit_id)) if value]
-    context = {"plan": plan, "period": period, "page": page, "keep": keep}
+    context = {"plan": plan, "period": period, "page": page, "keep": keep, "card_units": selectors.CARD_UNITS}
     return render(request, "reports/overview.html", context)
 
 

@@ -211,13 +211,22 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-pending": {"task": "indicators.rollup_pending", "schedule": 5 * 60},
 }
 # A broker that is down must not hold an approval for long: a few quick tries, then the queued key waits.
+# Down includes hung (accepting connections, answering nothing), where redis-py without a read timeout waits
+# forever — and sending a task first subscribes to its result, with the result backend's own 20 retries
+# (80 s measured). Hence read timeouts (the broker's above the worker's 1 s BRPOP poll) and the same few
+# retries for results as for publishing: a hung Redis now costs an approval about 4 s (tests/
+# test_rollup_worker.py), a refused connection a fraction of a second.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3.0, "socket_connect_timeout": 2.0}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+CELERY_REDIS_SOCKET_TIMEOUT = 1.0
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")

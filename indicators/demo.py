@@ -15,6 +15,8 @@ import zlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -24,7 +26,8 @@ from indicators.models import Assignment, Indicator, Period, ReviewState, Submis
 from indicators.services import periods_ensure
 from plans.models import Plan, Population, Region, Task, TaskUnit, Unit
 
-DEMO_PASSWORD = "ipcity2026"  # noqa: S105 -- printed on start; demo accounts only
+# Demo accounts only; demo_load refuses to run outside `make run` and the tests.
+DEMO_PASSWORD = "ipcity2026"  # noqa: S105  # nosec B105
 REASON = "演示数据"
 QUANZHOU, ZHENJIANG = "quanzhou-2024-2026", "zhenjiang-edz-2024-2026"
 LAST = (2026, 3)  # the latest quarter with demo reports
@@ -169,7 +172,8 @@ class DemoReport:
 
 
 def _rng(*parts: object) -> random.Random:
-    return random.Random(zlib.crc32("|".join(map(str, parts)).encode()))  # noqa: S311 -- demo data, not security
+    # Seeded on purpose: the same demo figures on every run. Not security.
+    return random.Random(zlib.crc32("|".join(map(str, parts)).encode()))  # noqa: S311  # nosec B311
 
 
 def _round(value: float | Decimal, decimals: int) -> Decimal:
@@ -179,7 +183,12 @@ def _round(value: float | Decimal, decimals: int) -> Decimal:
 @transaction.atomic
 def demo_load() -> DemoReport:
     """Create the demo world. Idempotent: accounts, units and assignments are reused; the synthetic reports
-    are generated only when no demo reports exist yet."""
+    are generated only when no demo reports exist yet. Refused unless settings.IPCITY_DEMO_DATA (`make run`
+    and the tests): its accounts, a superuser among them, share a password printed for anyone to read."""
+    if not getattr(settings, "IPCITY_DEMO_DATA", False):
+        raise ImproperlyConfigured(
+            "演示数据含公开密码的演示账号（包括系统管理员），只能在开发环境装载，生产设置下拒绝运行。"
+        )
     plans = {plan.slug: plan for plan in Plan.objects.filter(slug__in=[QUANZHOU, ZHENJIANG])}
     if len(plans) != 2:
         raise RuntimeError("请先运行 manage.py load_plans 装载工作方案。")

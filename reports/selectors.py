@@ -330,7 +330,8 @@ def plan_overview(
 
 
 def _at(period: PeriodChoice) -> tuple[int, int]:
-    assert period.at is not None
+    if period.at is None:
+        raise ValueError("no quarter chosen")  # callers check `period.at` first; a bug otherwise
     return period.at.year, period.at.quarter
 
 

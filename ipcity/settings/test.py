@@ -37,7 +37,9 @@ REDIS_URL = ""
 globals().update(redis_backed(REDIS_URL))
 
 DEBUG = False
-SECRET_KEY = "ipcity-test-key"  # noqa: S105
+SECRET_KEY = "ipcity-test-key"  # noqa: S105  # nosec B105
+# The demo world (accounts with a public password) loads only here and under `make run` (local settings).
+IPCITY_DEMO_DATA = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

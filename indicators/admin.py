@@ -85,6 +85,8 @@ class AuditedAdmin(HistoryAdmin):
     form = ReasonForm
 
     def save_model(self, request, obj, form, change):
+        if change and not set(form.changed_data) - {"change_reason", "seen_version"}:
+            return  # only an inline changed: the row itself gets no empty audit record
         services.admin_change(
             row=obj,
             by=request.user,

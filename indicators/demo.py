@@ -350,9 +350,11 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
         if baseline:  # the series resumes where the baseline leaves off, grown to the end of 2023
             start = baseline.value + (final - baseline.value) * Decimal(2) / Decimal(5)
         goal = final * Decimal(str(pace))
+        # A per-capita indicator's decimals are those of the rate; units report whole counts (patents).
+        reported = 0 if measure == Indicator.Measure.PER_CAPITA else decimals
         for index, _ in enumerate(QUARTERS, start=1):
             value = start + (goal - start) * index / 12 + Decimal(str(rng.uniform(-0.004, 0.004))) * final
-            figures.append({"value": _round(value * Decimal(str(unit_share)), decimals)})
+            figures.append({"value": _round(value * Decimal(str(unit_share)), reported)})
         return figures
     # flow and cumulative: quarterly amounts
     previous_total = Decimal(0)

@@ -53,7 +53,7 @@ def test_it_shows_every_assigned_indicator_and_task_with_its_context(reporter_a_
     assert "87.5万件" in html and "86.25万件" in html  # the previous quarters
     assert "9/12（75%）" in html  # a ratio's previous quarter, with its rate
     assert "≥88万件" in html  # the year's target
-    assert "87.93万件" in html  # the expected pace from the roll-up, at the indicator's precision, with its unit
+    assert "87.93万件" in html  # the expected pace, at the indicator's precision, with its unit
     assert "按期结案的知识产权案件数" in html  # the ratio's two labels
     assert f'name="indicator-{desk.milestone.pk}-done"' in html
     assert html.count('class="item task card') == 17  # every task the unit is named on

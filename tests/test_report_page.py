@@ -94,6 +94,17 @@ def test_it_refuses_a_bad_figure_saves_nothing_and_keeps_what_was_typed(
     assert not Submission.objects.exists()  # the good figure was not written either
 
 
+def test_it_names_every_bad_figure_of_the_page_at_once(reporter_a_client, desk):
+    figures = {
+        desk.count: {"value": "七十"},
+        desk.stock: {"value": "-1"},
+        desk.ratio: {"numerator": "11", "denominator": "10"},
+    }
+    html = post(reporter_a_client, desk, figures=figures).content.decode()
+    assert "“七十”不是数字" in html and "数值不能为负数" in html and "不能大于" in html
+    assert not Submission.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("parts", "message"),
     [

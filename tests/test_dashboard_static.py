@@ -56,3 +56,10 @@ def test_it_closes_every_block_in_our_stylesheets():
             assert depth >= 0, f"{sheet.name}:{number} closes a block that was never opened"
             assert depth <= 2, f"{sheet.name}:{number} nests blocks three deep: a block above was left open"
         assert depth == 0, f"{sheet.name} leaves {depth} block(s) open"
+
+
+def test_it_points_browsers_asking_for_favicon_ico_at_our_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"].endswith("img/favicon.svg")
+    assert client.get(response["Location"]).status_code == 200
+    assert client.post("/favicon.ico").status_code == 405

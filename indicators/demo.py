@@ -367,9 +367,16 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
             amounts_by_year[year], previous_total = target - previous_total, target
         else:
             amounts_by_year[year] = target
-    for year, _quarter in QUARTERS:
-        amount = amounts_by_year[year] * Decimal(str(pace * unit_share / 4 * rng.uniform(0.75, 1.25)))
-        figures.append({"value": max(Decimal(0), _round(amount, decimals))})
+    # Quarterly amounts rounded on their running total, so that small yearly targets (1—2场) still add up
+    # instead of every quarter rounding to 0.
+    exact = reported = Decimal(0)
+    for year, quarter in QUARTERS:
+        if quarter == 1:
+            exact = reported = Decimal(0)
+        exact += amounts_by_year[year] * Decimal(str(pace * unit_share / 4 * rng.uniform(0.75, 1.25)))
+        amount = max(Decimal(0), _round(exact, decimals) - reported)
+        reported += amount
+        figures.append({"value": amount})
     return figures
 
 

@@ -359,9 +359,11 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
         if baseline:  # the series resumes where the baseline leaves off, grown to the end of 2023
             start = baseline.value + (final - baseline.value) * Decimal(2) / Decimal(5)
         goal = final * Decimal(str(pace))
+        # A per-capita indicator's decimals are those of the rate; units report whole counts (patents).
+        reported = 0 if measure == Indicator.Measure.PER_CAPITA else decimals
         for index, _ in enumerate(QUARTERS, start=1):
             value = start + (goal - start) * index / 12 + Decimal(str(rng.uniform(-0.004, 0.004))) * final
-            figures.append({"value": _round(value * Decimal(str(unit_share)), decimals)})
+            figures.append({"value": _round(value * Decimal(str(unit_share)), reported)})
         return figures
     # flow and cumulative: quarterly amounts
     previous_total = Decimal(0)
@@ -374,9 +376,16 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
             amounts_by_year[year], previous_total = target - previous_total, target
         else:
             amounts_by_year[year] = target
-    for year, _quarter in QUARTERS:
-        amount = amounts_by_year[year] * Decimal(str(pace * unit_share / 4 * rng.uniform(0.75, 1.25)))
-        figures.append({"value": max(Decimal(0), _round(amount, decimals))})
+    # Quarterly amounts rounded on their running total, so that small yearly targets (1—2场) still add up
+    # instead of every quarter rounding to 0.
+    exact = reported = Decimal(0)
+    for year, quarter in QUARTERS:
+        if quarter == 1:
+            exact = reported = Decimal(0)
+        exact += amounts_by_year[year] * Decimal(str(pace * unit_share / 4 * rng.uniform(0.75, 1.25)))
+        amount = max(Decimal(0), _round(exact, decimals) - reported)
+        reported += amount
+        figures.append({"value": amount})
     return figures
 
 

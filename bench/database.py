@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from psycopg import sql
 
-MARKER = "bench_dataset"
+MARKER = "bench_dataset"  # spelled out in the statements below
 SYSTEM = {"postgres", "template0", "template1"}
 
 
@@ -68,7 +68,7 @@ def recorded() -> dict[str, Any] | None:
         cursor.execute("SELECT to_regclass(%s)", [MARKER])
         if cursor.fetchone()[0] is None:
             return None
-        cursor.execute(f"SELECT value FROM {MARKER} WHERE key = 'dataset'")  # noqa: S608 -- a constant
+        cursor.execute("SELECT value FROM bench_dataset WHERE key = 'dataset'")
         row = cursor.fetchone()
     if row is None:
         return {}
@@ -79,7 +79,7 @@ def record(dataset: dict[str, Any]) -> None:
     """Write the dataset's record last: a build that dies midway leaves a database `--keep` will not reuse."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {MARKER} (key, value) VALUES ('dataset', %s) "  # noqa: S608 -- a constant
+            "INSERT INTO bench_dataset (key, value) VALUES ('dataset', %s) "
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             [json.dumps(dataset)],
         )
@@ -112,7 +112,7 @@ def recreate(name: str, *, app: str) -> None:
         cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)).as_string())
     use(name)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {MARKER} (key text PRIMARY KEY, value jsonb NOT NULL)")
+        cursor.execute("CREATE TABLE bench_dataset (key text PRIMARY KEY, value jsonb NOT NULL)")
     migrate()
 
 

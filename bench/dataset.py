@@ -237,7 +237,7 @@ def _plan(
         end_year=START_YEAR + shape.years - 1,
         source_document=SOURCE,
     )
-    rng = random.Random(f"{SEED}-{slug}")
+    rng = random.Random(f"{SEED}-{slug}")  # nosec B311
     office_unit = Unit.objects.create(region=top, name="国家知识产权局", kind=Unit.Kind.GOV_DEPT)
     units = Unit.objects.bulk_create(
         Unit(region=county, name=f"{county.name}人民政府", kind=Unit.Kind.LOCAL_GOV) for county in counties
@@ -383,7 +383,7 @@ def _target(measure: str, shape: Shape, year_index: int, factor: float) -> Decim
 
 def _populations(top: Region, counties: list[Region], plan: Plan) -> None:
     """Every county a population, each region above it the sum of its own, for every year of the plan."""
-    rng = random.Random(f"{SEED}-{plan.slug}-population")
+    rng = random.Random(f"{SEED}-{plan.slug}-population")  # nosec B311
     parents = dict(
         Region.objects.filter(pk__in=[c.parent_id for c in counties]).values_list("pk", "parent_id")
     )
@@ -488,7 +488,7 @@ def _submissions(
     office_id, approved, submitted = str(office.pk), ReviewState.APPROVED.value, ReviewState.SUBMITTED.value
     count = 0
     for unit_index, unit in enumerate(units):
-        rng = random.Random(f"{SEED}-{plan.slug}-{unit_index}")
+        rng = random.Random(f"{SEED}-{plan.slug}-{unit_index}")  # nosec B311
         unit_id = str(unit.pk)
         for indicator_index, indicator in enumerate(indicators):
             series = _series(indicator.measure, len(quarters), rng)

@@ -144,12 +144,11 @@ def peak_bytes(call: Callable[[], Any]) -> int:
 
 # --- roll-up --------------------------------------------------------------------------------------
 
-BASELINE_TABLE = "bench_rollup_baseline"
 
 # The same approved submissions the roll-up reads, summed per indicator × region × quarter in one statement,
 # each unit's figures counting in its own region and every region above it up to the plan's (the tree walked
 # by a recursive CTE), written to a table with Progress's unique index. The floor for what a roll-up does.
-BASELINE_SQL = f"""
+BASELINE_SQL = """
 WITH RECURSIVE tree (id, path) AS (
     SELECT id, ARRAY[id] FROM plans_region WHERE id = %(region)s
     UNION ALL
@@ -157,7 +156,8 @@ WITH RECURSIVE tree (id, path) AS (
 ), credited AS (
     SELECT id AS region_id, unnest(path) AS credited_id FROM tree
 )
-INSERT INTO {BASELINE_TABLE} (indicator_id, region_id, year, quarter, reports, value, numerator, denominator)
+INSERT INTO bench_rollup_baseline
+    (indicator_id, region_id, year, quarter, reports, value, numerator, denominator)
 SELECT s.indicator_id, c.credited_id, p.year, p.quarter,
        count(*), sum(s.value), sum(s.numerator), sum(s.denominator)
 FROM indicators_submission s
@@ -167,20 +167,20 @@ JOIN plans_unit u ON u.id = s.unit_id
 JOIN credited c ON c.region_id = u.region_id
 WHERE s.state = 'approved' AND i.plan_id = %(plan)s AND p.year BETWEEN %(start)s AND %(end)s
 GROUP BY s.indicator_id, c.credited_id, p.year, p.quarter
-"""  # noqa: S608 -- a constant table name
+"""
 
 
 def _baseline_table() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {BASELINE_TABLE} (indicator_id bigint NOT NULL, "
+            "CREATE TABLE IF NOT EXISTS bench_rollup_baseline (indicator_id bigint NOT NULL, "
             "region_id bigint NOT NULL, year smallint NOT NULL, quarter smallint NOT NULL, "
             "reports integer NOT NULL, value numeric(20, 4), numerator numeric(20, 4), "
             "denominator numeric(20, 4))"
         )
         cursor.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {BASELINE_TABLE}_once "
-            f"ON {BASELINE_TABLE} (indicator_id, region_id, year, quarter)"
+            "CREATE UNIQUE INDEX IF NOT EXISTS bench_rollup_baseline_once "
+            "ON bench_rollup_baseline (indicator_id, region_id, year, quarter)"
         )
 
 
@@ -196,7 +196,7 @@ def _baseline_rollup(plan: Plan) -> int:
 
 def _truncate_baseline() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {BASELINE_TABLE}")
+        cursor.execute("TRUNCATE bench_rollup_baseline")
 
 
 def rollups(world: World, budget: Budget, *, say) -> list[Measure]:

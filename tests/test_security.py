@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ["accounts", "audit", "indicators", "ipcity", "plans", "reports"]
+PACKAGES = ["accounts", "audit", "bench", "indicators", "ipcity", "plans", "reports"]
 
 
 def _security_section() -> str:

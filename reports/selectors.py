@@ -520,8 +520,18 @@ def indicator_page(plan: Plan, code: str, period: PeriodChoice, user) -> Indicat
         series=series,
         contribution_units=contribution_units,
         contribution_rows=rows,
-        units=_indicator_units([indicator])[indicator.pk],
+        units=_reporting_units(indicator),
     )
+
+
+def _reporting_units(indicator: Indicator) -> list[Unit]:
+    """Every unit that reports the indicator (via its source when it reads another's figures), lead first."""
+    return [
+        assignment.unit
+        for assignment in Assignment.objects.filter(indicator_id=indicator.computed_from_id or indicator.pk)
+        .select_related("unit")
+        .order_by("-is_lead", "unit__name")
+    ]
 
 
 # --------------------------------------------------------------------------------------------- timeliness

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import HistoryAdmin
 from indicators import services
 from indicators.models import (
     Assignment,
@@ -79,7 +79,7 @@ class SubmissionAdminForm(ReasonForm):
         return cleaned
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class AuditedAdmin(HistoryAdmin):
     """Saves (and inline changes) through the audited services, with the reason the admin typed."""
 
     form = ReasonForm
@@ -141,7 +141,7 @@ class TargetAdmin(AuditedAdmin):
 
 
 @admin.register(Baseline)
-class BaselineAdmin(SimpleHistoryAdmin):
+class BaselineAdmin(HistoryAdmin):
     list_display = ["indicator", "year", "value"]
     list_filter = ["indicator__plan", "year"]
     search_fields = ["indicator__name", "source"]
@@ -163,14 +163,14 @@ class PeriodExceptionInline(admin.TabularInline):
 
 
 @admin.register(Period)
-class PeriodAdmin(SimpleHistoryAdmin):
+class PeriodAdmin(HistoryAdmin):
     list_display = ["__str__", "opens_on", "due_on", "locks_on"]
     list_filter = ["year"]
     inlines = [PeriodExceptionInline]
 
 
 @admin.register(PeriodException)
-class PeriodExceptionAdmin(SimpleHistoryAdmin):
+class PeriodExceptionAdmin(HistoryAdmin):
     list_display = ["period", "unit", "until", "granted_by", "granted_at"]
     list_filter = ["period"]
     search_fields = ["unit__name", "reason"]
@@ -243,7 +243,7 @@ class TaskReportAdmin(ReviewedAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(HistoryAdmin):
     """Evidence is added and removed by its unit on the reporting page (checked, audited); here it is read."""
 
     list_display = ["name", "submission", "task_report", "size", "uploaded_by", "uploaded_at"]

@@ -16,7 +16,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,6 +25,7 @@ from indicators.models import Indicator, Period, Progress, ReviewState, Submissi
 from indicators.rules import figure_parse
 from indicators.selectors import progress_for, submissions_visible
 from indicators.services import Conflict, FigureInput
+from ipcity.api import KnownQueryParams, StrictPageNumberPagination
 from plans.selectors import plan_get
 
 # ------------------------------------------------------------------------------------------------------------
@@ -110,9 +110,8 @@ class SubmissionFilter(django_filters.FilterSet):
         fields = ["year", "quarter", "plan", "indicator", "unit", "state"]
 
 
-class SubmissionPage(PageNumberPagination):
+class SubmissionPage(StrictPageNumberPagination):
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 1000
 
 
@@ -126,7 +125,7 @@ class Refused(APIException):
     default_detail = "请求无效。"
 
 
-class SubmissionApiBase:
+class SubmissionApiBase(KnownQueryParams):
     """What every submissions endpoint shares: the reporting services' errors as HTTP answers (a refused
     figure → 400 with the Chinese messages, a stale version → 409), and the role each method needs."""
 
@@ -170,12 +169,8 @@ def _save_figure(*, indicator: Indicator, unit, period: Period, fields: dict, st
     )
 
 
-ERRORS = {
-    400: OpenApiResponse(ErrorOutput, description="数据不符合填报规则（中文说明）"),
-    403: OpenApiResponse(ErrorOutput, description="角色无权执行此操作"),
-    404: OpenApiResponse(ErrorOutput, description="不存在或不属于本单位"),
-    409: OpenApiResponse(ErrorOutput, description="已被他人修改（版本不符）"),
-}
+# 400, 401, 403 and 404 are added to every operation that can answer them by ipcity.api.AutoSchema.
+ERRORS = {409: OpenApiResponse(ErrorOutput, description="已被他人修改（版本不符）")}
 
 
 @extend_schema(tags=["submissions"])
@@ -231,7 +226,7 @@ def _valid(serializer_class, data) -> dict:
 
 @extend_schema(tags=["submissions"])
 class SubmissionDetailApi(SubmissionApiBase, APIView):
-    @extend_schema(summary="一条指标填报", responses={200: SubmissionOutput, 404: ERRORS[404]})
+    @extend_schema(summary="一条指标填报", responses=SubmissionOutput)
     def get(self, request, pk: int):
         return self.answer(self.visible(pk))
 
@@ -363,7 +358,9 @@ class ProgressOutput(serializers.Serializer):
     ],
     responses=ProgressOutput(many=True),
 )
-class PlanProgressApi(APIView):
+class PlanProgressApi(KnownQueryParams, APIView):
+    query_params = ("year", "quarter")
+
     def get(self, request, slug: str):
         plan = plan_get(slug)
         query = ProgressInput(data=request.query_params, context={"plan": plan})

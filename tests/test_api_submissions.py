@@ -63,10 +63,12 @@ CREATE = {"plan": "quanzhou-2024-2026", "indicator": "trademarks", "year": 2026,
 
 
 def test_it_answers_token_and_session_auth_and_nobody_else(desk, reporter_a, client):
-    assert APIClient().get(LIST).status_code == 403
+    # 401 with the scheme to use, so a program knows to authenticate (403 would say "you may not").
+    anonymous = APIClient().get(LIST)
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     bad = APIClient()
     bad.credentials(HTTP_AUTHORIZATION="Token not-a-token")
-    assert bad.get(LIST).status_code == 403
+    assert bad.get(LIST).status_code == 401
     assert client_for(reporter_a).get(LIST).status_code == 200
     client.force_login(reporter_a)
     assert client.get(LIST).status_code == 200

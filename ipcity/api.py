@@ -101,7 +101,8 @@ ERRORS = {
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema plus the errors the view can answer, derived from the view itself: 400 and
     401 everywhere (unknown query parameters, no token), 403 where a role is required beyond being logged
-    in, 404 where the path names an object or the list is paginated. What a view documents itself wins."""
+    in, 404 where the path names an object or a GET is paginated (a page past the end). What a view
+    documents itself wins."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -122,6 +123,7 @@ class AutoSchema(openapi.AutoSchema):
         codes = ["400", "401"]
         if any(not isinstance(permission, IsAuthenticated) for permission in self.view.get_permissions()):
             codes.append("403")
-        if "{" in self.path or getattr(self.view, "pagination_class", None) is not None:
+        paginated = self.method == "GET" and getattr(self.view, "pagination_class", None) is not None
+        if "{" in self.path or paginated:
             codes.append("404")
         return codes

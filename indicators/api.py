@@ -120,6 +120,9 @@ class ConflictError(APIException):
     default_detail = "数据已被他人修改，请刷新后重试。"
 
 
+EMPTY_FIGURE = "没有可保存的内容：请填写数值（比率填写分子和分母，定性指标填写是否完成）。"
+
+
 class Refused(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "请求无效。"
@@ -152,8 +155,11 @@ class SubmissionApiBase(KnownQueryParams):
         )
 
 
-def _save_figure(*, indicator: Indicator, unit, period: Period, fields: dict, stored, version, by) -> None:
-    """Parse the given parts over what is stored (a PATCH may send only some) and save them as a draft."""
+def _save_figure(
+    *, indicator: Indicator, unit, period: Period, fields: dict, stored, version, by
+) -> list[Submission]:
+    """Parse the given parts over what is stored (a PATCH may send only some) and save them as a draft; the
+    rows stored, none when a new figure was empty (the reporting services write no empty row)."""
     raw = {
         name: getattr(stored, name) if stored is not None else None
         for name in ("value", "numerator", "denominator", "done", "note")
@@ -164,7 +170,7 @@ def _save_figure(*, indicator: Indicator, unit, period: Period, fields: dict, st
         raise DjangoValidationError(
             {f"indicator-{indicator.pk}": [f"{indicator.name}：{p}" for p in problems]}
         )
-    services.figures_save(
+    return services.figures_save(
         unit=unit, period=period, inputs=[FigureInput(indicator.pk, figure, version)], by=by
     )
 
@@ -210,12 +216,13 @@ class SubmissionListApi(SubmissionApiBase, ListAPIView):
             raise ConflictError(
                 f"本单位{period}已有该指标的填报（版本{stored.version}），更新时请提供 version。"
             )
-        _save_figure(
+        rows = _save_figure(
             indicator=indicator, unit=unit, period=period, fields=data, stored=stored,
             version=data.get("version", 0), by=request.user,
         )  # fmt: skip
-        row = Submission.objects.get(indicator=indicator, unit=unit, period=period)
-        return self.answer(row, status.HTTP_200_OK if stored else status.HTTP_201_CREATED)
+        if not rows:
+            raise Refused(EMPTY_FIGURE)
+        return self.answer(rows[0], status.HTTP_200_OK if stored else status.HTTP_201_CREATED)
 
 
 def _valid(serializer_class, data) -> dict:

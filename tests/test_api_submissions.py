@@ -197,6 +197,14 @@ def test_an_unassigned_indicator_is_refused(desk, api_b):
     assert response.status_code == 400 and "本单位未被分配填报该指标" in response.json()["detail"]
 
 
+def test_an_empty_new_figure_is_refused_and_nothing_is_stored(desk, api_a):
+    # Found by tests/test_api_fuzz.py: the service writes no empty row, and the view then looked it up (500).
+    for body in (CREATE, {**CREATE, "indicator": "demonstration-city", "denominator": "9"}):
+        response = api_a.post(LIST, body, format="json")
+        assert response.status_code == 400 and response.json()["detail"].startswith("没有可保存的内容")
+    assert not Submission.objects.exists()
+
+
 def test_a_ratio_and_a_milestone_take_their_own_parts(desk, api_a):
     ratio = {"plan": "zhenjiang-edz-2024-2026", "indicator": "case-closure-rate", "year": 2026, "quarter": 4}
     assert (

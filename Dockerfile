@@ -5,7 +5,8 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir . \
- && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+ && DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    DJANGO_ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 10001 ipcity && mkdir -p /app/var/media && chown -R ipcity /app/var
 USER ipcity

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from accounts.admin import HistoryAdmin
+from audit.admin import HistoryAdmin, ReadOnly
 from indicators import services
 from indicators.models import (
     Assignment,
@@ -85,6 +85,8 @@ class AuditedAdmin(HistoryAdmin):
     form = ReasonForm
 
     def save_model(self, request, obj, form, change):
+        if change and not set(form.changed_data) - {"change_reason", "seen_version"}:
+            return  # only an inline changed: the row itself gets no empty audit record
         services.admin_change(
             row=obj,
             by=request.user,
@@ -141,7 +143,7 @@ class TargetAdmin(AuditedAdmin):
 
 
 @admin.register(Baseline)
-class BaselineAdmin(HistoryAdmin):
+class BaselineAdmin(AuditedAdmin):
     list_display = ["indicator", "year", "value"]
     list_filter = ["indicator__plan", "year"]
     search_fields = ["indicator__name", "source"]
@@ -163,14 +165,14 @@ class PeriodExceptionInline(admin.TabularInline):
 
 
 @admin.register(Period)
-class PeriodAdmin(HistoryAdmin):
+class PeriodAdmin(AuditedAdmin):
     list_display = ["__str__", "opens_on", "due_on", "locks_on"]
     list_filter = ["year"]
     inlines = [PeriodExceptionInline]
 
 
 @admin.register(PeriodException)
-class PeriodExceptionAdmin(HistoryAdmin):
+class PeriodExceptionAdmin(AuditedAdmin):
     list_display = ["period", "unit", "until", "granted_by", "granted_at"]
     list_filter = ["period"]
     search_fields = ["unit__name", "reason"]
@@ -243,21 +245,12 @@ class TaskReportAdmin(ReviewedAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(HistoryAdmin):
+class EvidenceAdmin(ReadOnly, HistoryAdmin):
     """Evidence is added and removed by its unit on the reporting page (checked, audited); here it is read."""
 
     list_display = ["name", "submission", "task_report", "size", "uploaded_by", "uploaded_at"]
     search_fields = ["name"]
     list_select_related = ["submission", "task_report", "uploaded_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reminder)

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from ipcity.views import healthz
+from ipcity.views import favicon, healthz
 
 admin.site.site_header = "知识产权强市建设示范城市工作平台"
 admin.site.site_title = "工作平台管理"
@@ -15,6 +15,7 @@ handler404 = "ipcity.api.page_not_found"
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("plans.urls")),
     path("", include("accounts.urls")),
     path("", include("indicators.urls")),

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_safe
 
 
 @require_safe
@@ -11,3 +14,11 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@cache_control(max_age=86400)
+def favicon(request):
+    """Pages link their icon; the admin and error pages do not, and browsers then ask for /favicon.ico.
+    Not a permanent redirect: the static file's hashed name changes with each release."""
+    return redirect(static("img/favicon.svg"))

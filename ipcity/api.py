@@ -95,14 +95,20 @@ ERRORS = {
     "401": ("ApiError", DETAIL_SCHEMA, "未登录，或令牌无效（请求头 Authorization: Token …）"),
     "403": ("ApiError", DETAIL_SCHEMA, "角色无权执行此操作"),
     "404": ("ApiError", DETAIL_SCHEMA, "不存在，或不在您的查看范围内"),
+    "415": ("ApiError", DETAIL_SCHEMA, "请求体格式不支持（请用 application/json）"),
+    "503": (
+        "ApiError",
+        DETAIL_SCHEMA,
+        "数据库暂时不可用或拒绝写入，未保存任何内容；按响应头 Retry-After 的秒数后重试",
+    ),
 }
 
 
 class AutoSchema(openapi.AutoSchema):
-    """drf-spectacular's schema plus the errors the view can answer, derived from the view itself: 400 and
-    401 everywhere (unknown query parameters, no token), 403 where a role is required beyond being logged
-    in, 404 where the path names an object or a GET is paginated (a page past the end). What a view
-    documents itself wins."""
+    """drf-spectacular's schema plus the errors the view can answer, derived from the view itself: 400, 401
+    and 503 everywhere (unknown query parameters, no token, the database failing), 415 where a body is
+    read, 403 where a role is required beyond being logged in, 404 where the path names an object or a GET
+    is paginated (a page past the end). What a view documents itself wins."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -120,7 +126,10 @@ class AutoSchema(openapi.AutoSchema):
         return responses
 
     def _error_codes(self) -> list[str]:
-        codes = ["400", "401"]
+        # 503: ipcity.middleware.DatabaseRefusedMiddleware, for any request the database fails.
+        codes = ["400", "401", "503"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
         if any(not isinstance(permission, IsAuthenticated) for permission in self.view.get_permissions()):
             codes.append("403")
         paginated = self.method == "GET" and getattr(self.view, "pagination_class", None) is not None

@@ -72,8 +72,15 @@ def test_the_schema_documents_every_error_an_operation_can_answer(db):
     for path, item in paths.items():
         for method, operation in item.items():
             codes, where = set(operation["responses"]), (method, path)
-            assert {"400", "401"} <= codes, where
+            assert {"400", "401", "503"} <= codes, where
+            assert ("415" in codes) == (method in ("post", "put", "patch")), where
             assert ("404" in codes) == ("{" in path or (path, method) == ("/api/submissions/", "get")), where
             assert ("403" in codes) == (path.startswith("/api/submissions/") and method != "get"), where
     patch = paths["/api/submissions/{id}/"]["patch"]["responses"]
-    assert set(patch) == {"200", "400", "401", "403", "404", "409"}
+    assert set(patch) == {"200", "400", "401", "403", "404", "409", "415", "503"}
+
+
+def test_it_refuses_a_body_it_cannot_read_with_415_in_chinese(desk, api_a):
+    response = api_a.post("/api/submissions/", "value=1", content_type="text/plain")
+    assert response.status_code == 415
+    assert "text/plain" in response.json()["detail"] and "不支持" in response.json()["detail"]

@@ -307,7 +307,7 @@ class Can:
 EDIT = Can(add=True, change=True, delete=True)
 AUDITED = Can(add=True, change=True)  # saved through services.admin_change with a reason; never deleted
 REVIEWED = Can(change=True)  # content corrected with a reason; arrives and is reviewed elsewhere
-LOG = Can(delete=True)  # written by the system; looked at, may be cleared
+LOG = Can()  # written by the system (reminder log, roll-up tables, run log, export jobs): looked at only
 REFERENCE = Can(add=True, change=True, delete=PROTECTED)
 AXES = Can(change=True, delete=True, all_read_only=True)  # django-axes' login records
 

@@ -253,46 +253,26 @@ class EvidenceAdmin(ReadOnly, HistoryAdmin):
     list_select_related = ["submission", "task_report", "uploaded_by"]
 
 
+# Rows the system writes (the reminder log, the roll-up's tables and its run log): looked at, never edited or
+# deleted by hand. Deleting a reminder would send it again; a queued key, lose a roll-up until the night.
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["unit", "period", "kind", "sent_on", "owed", "recipients"]
     list_filter = ["kind", "period"]
     search_fields = ["unit__name", "recipients"]
     list_select_related = ["unit", "period"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Progress)
-class ProgressAdmin(admin.ModelAdmin):
+class ProgressAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["indicator", "region", "year", "quarter", "actual", "completion", "expected", "status"]
     list_filter = ["plan", "year", "quarter", "status"]
     search_fields = ["indicator__name", "region__name"]
     list_select_related = ["indicator", "region"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the roll-up writes: looked at, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RollupRun)
-class RollupRunAdmin(ReadOnlyAdmin):
+class RollupRunAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["__str__", "kind", "plan", "started_at", "finished_at", "seconds", "rows", "failed"]
     list_filter = ["kind", "plan"]
     fields = ["kind", "plan", "scope", "started_at", "finished_at", "rows", "error"]
@@ -309,13 +289,13 @@ class RollupRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RollupPending)
-class RollupPendingAdmin(ReadOnlyAdmin):
+class RollupPendingAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["indicator", "year", "queued_at"]
     list_select_related = ["indicator"]
 
 
 @admin.register(Timeliness)
-class TimelinessAdmin(ReadOnlyAdmin):
+class TimelinessAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [
         "unit",
         "period",

@@ -5,9 +5,10 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 
+@require_safe
 def healthz(request):
     """Liveness for the load balancer and docker health checks: the process answers and the database too."""
     with connection.cursor() as cursor:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from accounts.permissions import READERS, REPORTERS, role_required
 from indicators.models import Progress
@@ -74,12 +75,14 @@ def _period(plan, form: QuarterForm) -> PeriodChoice:
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def index(request):
     glances = selectors.plans_at_a_glance(list(plan_list()))
     return render(request, "reports/index.html", {"glances": glances})
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def overview(request, slug: str):
     plan = plan_get(slug)
     form = OverviewForm(request.GET)
@@ -100,6 +103,7 @@ def overview(request, slug: str):
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def indicator(request, slug: str, code: str):
     plan = plan_get(slug)
     form = QuarterForm(request.GET)
@@ -114,6 +118,7 @@ def indicator(request, slug: str, code: str):
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def units(request, slug: str):
     plan = plan_get(slug)
     form = QuarterForm(request.GET)
@@ -127,6 +132,7 @@ def units(request, slug: str):
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def tasks(request, slug: str):
     plan = plan_get(slug)
     form = QuarterForm(request.GET)
@@ -138,6 +144,7 @@ def tasks(request, slug: str):
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def compare(request):
     form = QuarterForm(request.GET)
     if not form.is_valid():

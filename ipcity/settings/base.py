@@ -157,12 +157,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
 REST_FRAMEWORK = {
+    # Token first: a request without credentials (or with a bad token) is answered 401 with
+    # `WWW-Authenticate: Token`, which tells a program to authenticate, rather than 403, "you may not".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ipcity.api.AutoSchema",
+    "EXCEPTION_HANDLER": "ipcity.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Decimals travel as strings: a figure is never rounded by a float on its way to a client.
     "COERCE_DECIMAL_TO_STRING": True,
@@ -172,6 +175,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "知识产权强市建设示范城市工作方案：方案、指标、填报与进度接口",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs page are for logged-in users and token holders: the intranet's API surface is
+    # not advertised to anonymous visitors.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI served from our static files (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -208,7 +208,7 @@ def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
     if since is None:
         members = rollup_sql.members(root=plan.region_id)
         Progress.objects.filter(plan=plan).filter(
-            ~Q(region_id__in=RawSQL(members.text, members.params))  # noqa: S611 — constant text, parameters
+            ~Q(region_id__in=RawSQL(members.text, members.params))  # noqa: S611  # nosec B611
             | ~Q(year__range=(plan.start_year, plan.end_year))
         ).delete()
     years = sorted({year for year in since.values()}) if since is not None else None
@@ -364,7 +364,7 @@ def _progress_in_python(
 ) -> int:
     """SQLite: the gathered running figures (whole numbers of 0.0001), judged by `indicators.pace` series by
     series (indicator × region: a dozen quarters each, never a submission) and upserted."""
-    statement = gathered.add(f"\nSELECT {', '.join(rollup_sql.RUNNING)} FROM running")
+    statement = gathered.add(f"\nSELECT {', '.join(rollup_sql.RUNNING)} FROM running")  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(statement.text, statement.params)
         grid = [dict(zip(rollup_sql.RUNNING, row, strict=True)) for row in cursor.fetchall()]

@@ -61,7 +61,7 @@ def values(name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequenc
     casts = ", ".join(f"CAST(column{n} AS {kind})" for n, (_, kind) in enumerate(columns, start=1))
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     return Statement().add(
-        f"{name} ({names}) AS (SELECT {casts} FROM (VALUES {placeholders}) AS constants)",
+        f"{name} ({names}) AS (SELECT {casts} FROM (VALUES {placeholders}) AS constants)",  # nosec B608
         [value for row in rows for value in row],
     )
 
@@ -111,7 +111,7 @@ MEMBERS = """members (region_id) AS (
 
 def members(*, root: int) -> Statement:
     """The ids of the plan's regions, as a query."""
-    return Statement().add(f"WITH RECURSIVE {MEMBERS} SELECT region_id FROM members", [root])
+    return Statement().add(f"WITH RECURSIVE {MEMBERS} SELECT region_id FROM members", [root])  # nosec B608
 
 
 # The series of the grid: indicator, the indicator whose submissions it reads, measure, first year written.
@@ -144,6 +144,20 @@ def gathered(
     value, numerator, denominator, figure, population = (
         units(column, vendor) for column in ("value", "numerator", "denominator", "figure", "people.value")
     )
+    by_unit = ",\n        ".join(
+        by_quarter(lambda q, expression=expression, name=name: _in_quarter(expression, q, name))
+        for expression, name in ((value, "value"), (numerator, "numerator"), (denominator, "denominator"),
+                                 (figure, "figure"))
+    )  # fmt: skip
+    by_region = ",\n        ".join(
+        [by_quarter(lambda q, name=name: f"SUM({name}_{q}) AS {name}_{q}") for name in SUMMED]
+        + [by_quarter(lambda q: f"SUM({first_of([f'figure_{k}' for k in range(q, 0, -1)])}) AS level_{q}")]
+    )
+    so_far = ",\n        ".join(
+        [by_quarter(lambda q, name=name: f"{_so_far(name, q)} AS {name}_{q}") for name in SUMMED]
+        + [by_quarter(lambda q: f"region_years.level_{q} AS level_{q}")]
+    )
+    leading, trailing = ", ".join(RUNNING[:8]), ", ".join(RUNNING[9:])
     statement = Statement().add(
         f"""WITH RECURSIVE
 {MEMBERS},
@@ -156,7 +170,7 @@ credit (region_id, ancestor_id) AS (
     WHERE credit.ancestor_id <> %s
 ),
 counted (source, unit_id, unit_region, year, quarter, value, numerator, denominator, figure) AS (
-""",
+""",  # nosec B608
         [root, root],
     )
     statement.extend(compiled(counted))
@@ -165,10 +179,7 @@ counted (source, unit_id, unit_region, year, quarter, value, numerator, denomina
 ),
 unit_years AS (
     SELECT source, unit_region, year, MIN(quarter) AS first_quarter,
-        {by_quarter(lambda q: f"MAX({value}) FILTER (WHERE quarter = {q}) AS value_{q}")},
-        {by_quarter(lambda q: f"MAX({numerator}) FILTER (WHERE quarter = {q}) AS numerator_{q}")},
-        {by_quarter(lambda q: f"MAX({denominator}) FILTER (WHERE quarter = {q}) AS denominator_{q}")},
-        {by_quarter(lambda q: f"MAX({figure}) FILTER (WHERE quarter = {q}) AS figure_{q}")}
+        {by_unit}
     FROM counted
     GROUP BY source, unit_id, unit_region, year
 ),
@@ -176,14 +187,11 @@ unit_years AS (
 -- the plan: its figures count in the plan's region only.
 region_years AS (
     SELECT source, COALESCE(credit.ancestor_id, %s) AS region_id, year, MIN(first_quarter) AS first_quarter,
-        {by_quarter(lambda q: f"SUM(value_{q}) AS value_{q}")},
-        {by_quarter(lambda q: f"SUM(numerator_{q}) AS numerator_{q}")},
-        {by_quarter(lambda q: f"SUM(denominator_{q}) AS denominator_{q}")},
-        {by_quarter(lambda q: f"SUM({first_of([f'figure_{k}' for k in range(q, 0, -1)])}) AS level_{q}")}
+        {by_region}
     FROM unit_years LEFT JOIN credit ON credit.region_id = unit_years.unit_region
     GROUP BY source, COALESCE(credit.ancestor_id, %s), year
 ),
-""",
+""",  # nosec B608
         [root, root],
     )
     statement.extend(values("series", SERIES, series)).add(",\n").extend(values("years", YEARS, years))
@@ -192,24 +200,28 @@ region_years AS (
 grid AS (
     SELECT series.indicator_id, members.region_id, years.year, years.base, series.measure, series.first_year,
         {population} AS population, region_years.first_quarter,
-        {by_quarter(lambda q: f"{_so_far('value', q)} AS value_{q}")},
-        {by_quarter(lambda q: f"{_so_far('numerator', q)} AS numerator_{q}")},
-        {by_quarter(lambda q: f"{_so_far('denominator', q)} AS denominator_{q}")},
-        {by_quarter(lambda q: f"region_years.level_{q} AS level_{q}")}
+        {so_far}
     FROM series CROSS JOIN members CROSS JOIN years
     LEFT JOIN region_years ON region_years.source = series.source
         AND region_years.region_id = members.region_id AND region_years.year = years.year
     LEFT JOIN plans_population people ON people.region_id = members.region_id AND people.year = years.year
 ),
 running AS (
-    SELECT {", ".join(RUNNING[:8])},
+    SELECT {leading},
         SUM(value_4) OVER (PARTITION BY indicator_id, region_id ORDER BY year
                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS value_before,
-        {", ".join(RUNNING[9:])}
+        {trailing}
     FROM grid
-)"""
+)"""  # nosec B608
     )
     return statement
+
+
+SUMMED = ("value", "numerator", "denominator")
+
+
+def _in_quarter(expression: str, quarter: int, name: str) -> str:
+    return f"MAX({expression}) FILTER (WHERE quarter = {quarter}) AS {name}_{quarter}"
 
 
 def _so_far(name: str, quarter: int) -> str:
@@ -451,7 +463,7 @@ outcome AS (
         {by_quarter(_quarter_row)}
     ) AS quarterly (quarter, {", ".join(FIELDS)})
 ),
-""",
+""",  # nosec B608
         [root, at_risk_from, behind_from, end_position],
     )
     stored = ", ".join(f"stored.{name}" for name in FIELDS)
@@ -475,7 +487,7 @@ outcome AS (
         {", ".join(f"{name} = EXCLUDED.{name}" for name in FIELDS)}, computed_at = EXCLUDED.computed_at
     RETURNING 1
 )
-SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM written)""",
+SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM written)""",  # nosec B608
         [plan_id, computed_at, *([plan_id] if only_changed else [])],
     )
     return statement
@@ -538,7 +550,7 @@ LEFT JOIN indicators_timeliness stored ON stored.plan_id = %s AND stored.unit_id
     AND stored.period_id = computed.period_id
 WHERE stored.id IS NULL OR {changed}
 ON CONFLICT (plan_id, unit_id, period_id) DO UPDATE SET
-    {", ".join(f"{name} = excluded.{name}" for name in fields)}, computed_at = excluded.computed_at""",
+    {", ".join(f"{name} = excluded.{name}" for name in fields)}, computed_at = excluded.computed_at""",  # nosec B608
         [today, plan_id, computed_at, plan_id],
     )
     return statement

@@ -37,11 +37,11 @@ from reports.report_selectors import (
     IndicatorEntry,
     ReportData,
     TaskEntry,
-    TaskStatus,
     UnitFacts,
     bulletin_for,
     report_data,
 )
+from reports.selectors import TASK_STATUS_CHOICES
 
 Progressed = Callable[[int, int], None]
 
@@ -69,10 +69,9 @@ TASK_TONES = {
     "in_progress": "good",
     "not_started": "warn",
     "lagging": "bad",
-    "unapproved": "none",
-    "returned": "warn",
-    "missing": "bad",
+    "no_report": "none",
 }
+TASK_LABELS = dict(TASK_STATUS_CHOICES)
 TIMELINESS_TONES = {
     "on_time": "good",
     "late": "warn",
@@ -137,6 +136,10 @@ def _summary_rows(data: ReportData) -> tuple[list[Any], int, int]:
     rows += _count_table("状态", data.indicator_counts(), INDICATOR_TONES)
     rows += [[], _heading(f"二、重点任务推进情况（共{len(data.tasks)}项）")]
     rows += _count_table("推进状态", data.task_counts(), TASK_TONES)
+    if data.tasks_awaiting:
+        rows.append(
+            _paragraph(f"注：按已审核的进展统计；另有{data.tasks_awaiting}项任务的本季度进展待审核。")
+        )
     rows += [[], _heading(f"三、责任单位报送情况（共{len(data.units)}家）")]
     rows += _count_table("报送情况", data.unit_counts(), TIMELINESS_TONES)
     rows += [[], _heading("四、各类别指标完成情况")]
@@ -307,8 +310,8 @@ def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
             line.task.title,
             line.lead.name if line.lead else None,
             "、".join(unit.name for unit in line.co) or None,
-            _status(TaskStatus.LABELS[line.status], TASK_TONES[line.status]),
-            _texts(line, "progress"),
+            _status(TASK_LABELS[line.status], TASK_TONES[line.status]),
+            _texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None),
             _texts(line, "problems"),
             _texts(line, "next_steps"),
         ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from celery import current_app
 from celery.result import AsyncResult
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from accounts.permissions import is_reviewer
 from indicators.models import (
@@ -28,23 +28,12 @@ from indicators.models import (
     Timeliness,
 )
 from indicators.selectors import indicators_with_targets, progress_for
-from plans.models import Plan, Section, Task, TaskUnit, Unit
+from plans.models import Plan, Section, Task, Unit
 from reports.models import ExportJob, period_text
+from reports.selectors import TASK_STATUS_CHOICES, Quarter, TaskLine, task_lines
 
 INDICATOR_STATUSES = Progress.Status
 TIMELINESS_STATUSES = Timeliness.Status
-
-
-class TaskStatus:
-    """A task's status in the report: its lead unit's approved report, or why there is none."""
-
-    CHOICES = [
-        *TaskReport.Status.choices,
-        ("unapproved", "进展待审核"),
-        ("returned", "进展退回修改"),
-        ("missing", "未报送进展"),
-    ]
-    LABELS = dict(CHOICES)
 
 
 @dataclass(slots=True)
@@ -63,12 +52,32 @@ class IndicatorEntry:
 
 @dataclass(slots=True)
 class TaskEntry:
-    section: Section
-    task: Task
-    lead: Unit | None
-    co: list[Unit]
-    status: str  # a TaskStatus value
+    line: TaskLine  # the task's status by the one rule of `task_lines`
     reports: list[TaskReport]  # approved reports of the quarter, lead first, then document order
+
+    @property
+    def task(self) -> Task:
+        return self.line.task
+
+    @property
+    def section(self) -> Section:
+        return self.line.section
+
+    @property
+    def lead(self) -> Unit | None:
+        return self.line.lead
+
+    @property
+    def co(self) -> list[Unit]:
+        return self.line.co
+
+    @property
+    def status(self) -> str:
+        return self.line.status
+
+    @property
+    def awaiting(self) -> bool:
+        return self.line.awaiting
 
 
 @dataclass(slots=True)
@@ -91,7 +100,12 @@ class ReportData:
         return _counted(Counter(line.status for line in self.indicators), INDICATOR_STATUSES.choices)
 
     def task_counts(self) -> list[tuple[str, str, int]]:
-        return _counted(Counter(line.status for line in self.tasks), TaskStatus.CHOICES)
+        return _counted(Counter(line.status for line in self.tasks), TASK_STATUS_CHOICES)
+
+    @property
+    def tasks_awaiting(self) -> int:
+        """Tasks whose report of the quarter is still with the office (counted beside the statuses)."""
+        return sum(line.awaiting for line in self.tasks)
 
     def unit_counts(self) -> list[tuple[str, str, int]]:
         return _counted(Counter(row.status for row in self.units), TIMELINESS_STATUSES.choices)
@@ -117,8 +131,8 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
     the number of indicators, tasks, units or submissions.
 
     Every indicator of the plan has a line; one the roll-up has not reached shows as 无数据. A task's status
-    is its lead unit's approved report for the quarter; without one it is 进展待审核 (the report is with the
-    office), 进展退回修改 (the office returned it) or 未报送进展."""
+    is the dashboards' (`task_lines`: the most worrying of its units' latest approved reports); its texts are
+    the quarter's approved reports."""
     progress = {row.indicator_id: row for row in progress_for(plan, year, quarter)}
     indicators = list(indicators_with_targets(plan))
     units_of: dict[int, list[Unit]] = defaultdict(list)
@@ -130,8 +144,6 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
         units_of[assignment.indicator_id].append(assignment.unit)
     period, next_period = _period_and_next(year, quarter)
     notes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    reports: dict[int, list[TaskReport]] = defaultdict(list)
-    sent: dict[tuple[int, int], str] = {}  # (task, unit) → review state of a report that left the unit
     units: list[Timeliness] = []
     if period is not None:
         for indicator_id, unit_name, note in (
@@ -141,14 +153,6 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
             .values_list("indicator_id", "unit__name", "note")
         ):
             notes[indicator_id].append((unit_name, note))
-        for report in (
-            TaskReport.objects.filter(task__section__plan=plan, period=period)
-            .exclude(state=ReviewState.DRAFT)
-            .select_related("unit")
-        ):
-            sent[report.task_id, report.unit_id] = report.state
-            if report.state == ReviewState.APPROVED:
-                reports[report.task_id].append(report)
         units = list(
             Timeliness.objects.filter(plan=plan, period=period).select_related("unit").order_by("unit__name")
         )
@@ -168,7 +172,7 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
             )
             for indicator in indicators
         ],
-        tasks=[_task_line(section, task, reports[task.pk], sent) for section, task in _tasks(plan)],
+        tasks=[_task_entry(line, year, quarter) for line in task_lines(plan, Quarter(year, quarter))],
         units=units,
         next_period=next_period,
     )
@@ -188,35 +192,14 @@ def _period_and_next(year: int, quarter: int) -> tuple[Period | None, Period | N
     return found.get((year, quarter)), found.get(following)
 
 
-def _tasks(plan: Plan) -> list[tuple[Section, Task]]:
-    task_units = TaskUnit.objects.select_related("unit").order_by("position")
-    tasks = (
-        Task.objects.filter(section__plan=plan)
-        .select_related("section")
-        .prefetch_related(Prefetch("task_units", queryset=task_units))
-        .order_by("section__number", "number")
-    )
-    return [(task.section, task) for task in tasks]
-
-
-def _task_line(
-    section: Section, task: Task, approved: list[TaskReport], sent: dict[tuple[int, int], str]
-) -> TaskEntry:
-    named = [task_unit.unit for task_unit in task.task_units.all()]
-    lead = named[0] if named else None
-    order = {unit.pk: position for position, unit in enumerate(named)}
-    approved = sorted(approved, key=lambda report: (order.get(report.unit_id, len(order)), report.unit.name))
-    lead_report = next((r for r in approved if lead is not None and r.unit_id == lead.pk), None)
-    state = sent.get((task.pk, lead.pk)) if lead is not None else None
-    if lead_report is not None:
-        status = lead_report.status
-    elif state == ReviewState.RETURNED:
-        status = "returned"
-    elif state == ReviewState.SUBMITTED:
-        status = "unapproved"
-    else:
-        status = "missing"
-    return TaskEntry(section=section, task=task, lead=lead, co=named[1:], status=status, reports=approved)
+def _task_entry(line: TaskLine, year: int, quarter: int) -> TaskEntry:
+    """The task with the texts of its units' approved reports of this quarter, in the line's unit order."""
+    reports = [
+        unit.report
+        for unit in line.units
+        if unit.report and (unit.report.period.year, unit.report.period.quarter) == (year, quarter)
+    ]
+    return TaskEntry(line=line, reports=reports)
 
 
 # The bulletin (通报) -------------------------------------------------------------------------------------
@@ -306,13 +289,11 @@ _INDICATOR_PHRASES = {
     "no_data": "暂无数据{n}项",
 }
 _TASK_PHRASES = {
-    "done": "已完成{n}项",
-    "in_progress": "正在推进{n}项",
-    "not_started": "尚未启动{n}项",
     "lagging": "进展滞后{n}项",
-    "unapproved": "进展待审核{n}项",
-    "returned": "进展退回修改{n}项",
-    "missing": "未报送进展{n}项",
+    "not_started": "尚未启动{n}项",
+    "in_progress": "正在推进{n}项",
+    "done": "已完成{n}项",
+    "no_report": "尚无已审核进展{n}项",
 }
 _UNIT_PHRASES = {
     "on_time": "按时报送{n}家",
@@ -372,7 +353,8 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
         )
     if data.tasks:
         phrases = _count_phrases(data.task_counts(), _TASK_PHRASES)
-        overview.append(f"{len(data.tasks)}项重点任务中，{_joined(phrases)}。")
+        awaiting = f"；另有{data.tasks_awaiting}项任务的本季度进展待审核" if data.tasks_awaiting else ""
+        overview.append(f"{len(data.tasks)}项重点任务中，{_joined(phrases)}{awaiting}。")
     if data.units:
         phrases = _count_phrases(data.unit_counts(), _UNIT_PHRASES)
         overview.append(f"本季度应报送数据和进展的{len(data.units)}家责任单位中，{_joined(phrases)}。")

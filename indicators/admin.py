@@ -290,8 +290,8 @@ class RollupRunAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(RollupPending)
 class RollupPendingAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["indicator", "year", "queued_at"]
-    list_select_related = ["indicator"]
+    list_display = ["indicator", "year", "unit", "queued_at"]
+    list_select_related = ["indicator", "unit"]
 
 
 @admin.register(Timeliness)

@@ -550,6 +550,11 @@ class RollupPending(models.Model):
 
     indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField("年度")
+    # The unit whose reporting changed, when one did: the run then tallies only its timeliness. Without one
+    # (a target changed), every unit's timeliness of the year is tallied again.
+    unit = models.ForeignKey(
+        "plans.Unit", verbose_name="单位", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     queued_at = models.DateTimeField("加入时间", auto_now_add=True)
 
     class Meta:

@@ -62,15 +62,16 @@ PROGRESS_FIELDS = [
 # --- entry points ----------------------------------------------------------------------------------------
 
 
-def rollup_schedule(*, indicator_id: int, year: int) -> None:
-    """Queue an incremental roll-up of the figures of `indicator_id` in `year` (and what follows from them).
+def rollup_schedule(*, indicator_id: int, year: int, unit_id: int | None = None) -> None:
+    """Queue an incremental roll-up of the figures of `indicator_id` in `year` (and what follows from them),
+    and of `unit_id`'s timeliness that year (every unit's when no unit is named).
 
     Call it inside the transaction that approves, reopens or changes an approved submission. The key is
     stored in that transaction, so it exists exactly when the change does; the Celery task is sent only after
     commit. If sending fails (broker down) the failure is logged, never raised: the key stays queued and the
     next successful incremental run (beat sends one every few minutes) or the nightly full run picks it up.
     """
-    RollupPending.objects.create(indicator_id=indicator_id, year=year)
+    RollupPending.objects.create(indicator_id=indicator_id, year=year, unit_id=unit_id)
     transaction.on_commit(_dispatch)
 
 
@@ -105,8 +106,7 @@ def rollup_keys(*, keys: Iterable[tuple[int, int]]) -> RollupRun:
 
     def work() -> tuple[int, dict]:
         rows = sum(
-            _locked(plan, lambda locked, since=since: _refresh(locked, since=since, drain=False))
-            for plan, since in by_plan
+            _locked(plan, lambda locked, mine=mine: _incremental(locked, mine)) for plan, mine in by_plan
         )
         return rows, {"keys": [list(key) for key in keys]}
 
@@ -124,14 +124,17 @@ def rollup_pending() -> RollupRun | None:
 
     def drain(plan: Plan) -> int:
         queued = list(
-            RollupPending.objects.filter(indicator__plan=plan).values_list("pk", "indicator_id", "year")
+            RollupPending.objects.filter(indicator__plan=plan).values_list(
+                "pk", "indicator_id", "year", "unit_id"
+            )
         )
         if not queued:
             return 0
-        drained.extend([indicator_id, year] for _, indicator_id, year in queued)
-        since = _since(plan, {(indicator_id, year) for _, indicator_id, year in queued})
-        rows = _refresh(plan, since=since, drain=False)
-        RollupPending.objects.filter(pk__in=[pk for pk, _, _ in queued]).delete()
+        keys = {(indicator_id, year) for _, indicator_id, year, _ in queued}
+        drained.extend(list(key) for key in keys)
+        units = {unit_id for *_, unit_id in queued}
+        rows = _incremental(plan, keys, units=None if None in units else units)
+        RollupPending.objects.filter(pk__in=[pk for pk, *_ in queued]).delete()
         return rows
 
     def work() -> tuple[int, dict]:
@@ -166,32 +169,42 @@ def _locked(plan: Plan, work: Callable[[Plan], int]) -> int:
         return work(locked)
 
 
-def _keys_by_plan(keys: list[tuple[int, int]]) -> list[tuple[Plan, dict[int, int]]]:
+def _keys_by_plan(keys: list[tuple[int, int]]) -> list[tuple[Plan, set[tuple[int, int]]]]:
     plan_of = dict(Indicator.objects.filter(pk__in={key[0] for key in keys}).values_list("pk", "plan_id"))
     plans = Plan.objects.in_bulk(set(plan_of.values()))
     grouped: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for indicator_id, year in keys:
         if indicator_id in plan_of:
             grouped[plan_of[indicator_id]].add((indicator_id, year))
-    return [(plans[plan_id], _since(plans[plan_id], grouped[plan_id])) for plan_id in sorted(grouped)]
+    return [(plans[plan_id], grouped[plan_id]) for plan_id in sorted(grouped)]
 
 
-def _since(plan: Plan, keys: Collection[tuple[int, int]]) -> dict[int, int]:
-    """Source indicator → the first year to recompute (a year's figures also move every later year: running
-    sums, last year's actual as the next year's start and growth bar)."""
+def _incremental(plan: Plan, keys: Collection[tuple[int, int]], units: Collection[int] | None = None) -> int:
+    """The progress of the keys' indicators from each key's year on (a year's figures also move every later
+    year: running sums, last year's actual as the next year's start and growth bar), and the timeliness of
+    the keys' years: every year a key names, since each was queued by a change of that year's reporting."""
     since: dict[int, int] = {}
     for indicator_id, year in keys:
-        since[indicator_id] = min(since.get(indicator_id, year), max(year, plan.start_year))
-    return since
+        since[indicator_id] = min(since.get(indicator_id, plan.end_year + 1), max(year, plan.start_year))
+    years = sorted({year for _, year in keys if year in plan.years})
+    return _refresh(plan, since=since, years=years, units=units, drain=False)
 
 
 # --- one plan --------------------------------------------------------------------------------------------
 
 
-def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
+def _refresh(
+    plan: Plan,
+    *,
+    since: dict[int, int] | None,
+    drain: bool,
+    years: list[int] | None = None,
+    units: Collection[int] | None = None,
+) -> int:
     """Recompute the plan's progress — every indicator (since=None) or the sources in `since` and the
-    indicators computed from them, from the given year — and its timeliness. Returns the progress rows
-    computed. The caller holds the plan's lock inside a transaction."""
+    indicators computed from them, from the given year — and its timeliness: in `years` (every year of the
+    plan when None), of `units` (every unit when None). Returns the progress rows computed. The caller holds
+    the plan's lock inside a transaction."""
     now = timezone.now()
     queued = (
         list(RollupPending.objects.filter(indicator__plan=plan).values_list("pk", flat=True)) if drain else []
@@ -211,8 +224,8 @@ def _refresh(plan: Plan, *, since: dict[int, int] | None, drain: bool) -> int:
             ~Q(region_id__in=RawSQL(members.text, members.params))  # noqa: S611  # nosec B611
             | ~Q(year__range=(plan.start_year, plan.end_year))
         ).delete()
-    years = sorted({year for year in since.values()}) if since is not None else None
-    _timeliness(plan, years=years, now=now, complete=since is None)
+    if years is None or years:
+        _timeliness(plan, years=years, units=units, now=now, complete=since is None)
     if queued:
         RollupPending.objects.filter(pk__in=queued).delete()
     return rows
@@ -300,10 +313,15 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
         computed_at=now,
         only_changed=since is None,
     )
+    # For this transaction: sorts and hash tables of a national plan's figures stay in memory, and the
+    # statement is planned once rather than compiled (JIT costs seconds on a statement this size). The planner
+    # cannot tell how large the grid built from constants is: without hash joins a full run would compare its
+    # 1.5 million rows with the stored ones one index probe at a time.
+    settings = f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off"
+    if since is None:
+        settings += "; SET LOCAL enable_nestloop = off"
     with connection.cursor() as cursor:
-        # For this transaction: sorts and hash tables of a national plan's figures stay in memory, and the
-        # statement is planned once rather than compiled (JIT costs seconds on a statement this size).
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off")
+        cursor.execute(settings)
         cursor.execute(statement.text, statement.params)
         regions, _written = cursor.fetchone()
     return regions * sum(4 * max(plan.end_year - year + 1, 0) for year in first_years.values())
@@ -426,22 +444,26 @@ def _actual(year_row: dict, quarter: int) -> Fraction | None:
 # --- timeliness ------------------------------------------------------------------------------------------
 
 
-def _timeliness(plan: Plan, *, years: list[int] | None, now, complete: bool) -> None:
+def _timeliness(
+    plan: Plan, *, years: list[int] | None, units: Collection[int] | None, now, complete: bool
+) -> None:
     """Per unit owing the plan anything and per opened quarter: what it owes (its assigned indicators that are
     reported, not computed, plus the plan's tasks it is named on; unit groups never report), what it sent,
     on time or late, returned, approved; and the status: returned while anything is back with the unit, else
     on_time / late once everything owed is with the office, else not_due before the due date and missing
-    after. One statement; rows already stored with these figures are left alone."""
+    after. One statement; rows already stored with these figures are left alone. A unit's row depends on its
+    own reports only, so a run queued by one unit's change tallies that unit's (`units`)."""
     today = timezone.localdate(now)
     periods = Period.objects.filter(year__in=years or list(plan.years), opens_on__lte=today)
-    reporting = ~Q(unit__kind=Unit.Kind.GROUP)
+    mine = Q(unit_id__in=units) if units is not None else Q()
+    reporting = mine & ~Q(unit__kind=Unit.Kind.GROUP)
     owing = [
         Assignment.objects.filter(reporting, indicator__plan=plan, indicator__computed_from__isnull=True),
         TaskUnit.objects.filter(reporting, task__section__plan=plan),
     ]
     sent = [
-        Submission.objects.filter(indicator__plan=plan, indicator__computed_from__isnull=True),
-        TaskReport.objects.filter(task__section__plan=plan),
+        Submission.objects.filter(mine, indicator__plan=plan, indicator__computed_from__isnull=True),
+        TaskReport.objects.filter(mine, task__section__plan=plan),
     ]
     statement = rollup_sql.timeliness(
         plan_id=plan.pk,

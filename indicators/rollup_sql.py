@@ -301,25 +301,32 @@ def _reference(q: int) -> str:
 
 def _judged(q: int) -> str:
     """Quarter q of a year's row: the Progress row's figures, each as pace.judge works it out."""
-    an, ad = f"an_{q}", f"ad_{q}"
+    an, ad, position = f"an_{q}", f"ad_{q}", f"(base + {q})"
     expected = f"(e0 + e1 * {q})"  # the expected pace × e_den
     shortfall = f"(CASE WHEN path_cmp = 'lte' THEN -1 ELSE 1 END) * ({expected} * {ad} - {an} * e_den)"
-    ref_position, ref_n, ref_d, position = f"ref_position_{q}", f"ref_n_{q}", f"ref_d_{q}", f"(base + {q})"
-    trend = f"{ref_d} * ({position} - {ref_position})"
+    trend = f"ref_d_{q} * ({position} - ref_position_{q})"  # ref_d × quarters since the trend's start
+    trend_n = (
+        f"GREATEST({an} * {trend} + ({an} * ref_d_{q} - ref_n_{q} * {ad}) * (end_position - {position}), 0)"
+    )
     gap = f"(need_vn * {ad} - {an} * need_vd)"
     remaining = f"(CASE WHEN measure = 'flow' THEN {4 - q} ELSE final_position - base - {q} END)"
-    return f"""CASE WHEN {an} IS NULL THEN NULL WHEN {ad} = 1 THEN {an} ELSE {rounded(an, ad)} END AS actual_{
-        q
-    },
+    actual = rounded(an, ad)
+    above_ceiling = rounded(f"goal_max * {ad} * 100", an, d_positive=False)
+    of_last_year = rounded(f"{an} * pd * 100", f"{ad} * pn", d_positive=False)
+    of_target = rounded(f"{an} * 100", f"{ad} * goal_min", d_positive=False)
+    on_pace = rounded(expected, "e_den")
+    annualised = rounded(f"{an} * 4", f"{ad} * {q}")
+    extended = rounded(trend_n, f"{ad} * {trend}")
+    reduction = rounded(f"LEAST({gap}, 0)", f"need_vd * {ad} * {remaining}")
+    still = rounded(f"GREATEST({gap}, 0)", f"need_vd * {ad} * {remaining}")
+    return f"""CASE WHEN {an} IS NULL THEN NULL WHEN {ad} = 1 THEN {an} ELSE {actual} END AS actual_{q},
         CASE WHEN {an} IS NULL OR goal_cmp IS NULL THEN NULL
-             WHEN goal_cmp = 'lte' THEN CASE WHEN {an} <= goal_max * {ad} THEN 100
-                                        ELSE {rounded(f"goal_max * {ad} * 100", an, d_positive=False)} END
+             WHEN goal_cmp = 'lte' THEN CASE WHEN {an} <= goal_max * {ad} THEN 100 ELSE {above_ceiling} END
              WHEN goal_cmp = 'done' THEN CASE WHEN {an} >= {ad} THEN 100 ELSE 0 END
-             WHEN goal_cmp = 'growth' THEN
-                 CASE WHEN pn <> 0 THEN {rounded(f"{an} * pd * 100", f"{ad} * pn", d_positive=False)} END
-             WHEN goal_min <> 0 THEN {rounded(f"{an} * 100", f"{ad} * goal_min", d_positive=False)}
+             WHEN goal_cmp = 'growth' THEN CASE WHEN pn <> 0 THEN {of_last_year} END
+             WHEN goal_min <> 0 THEN {of_target}
         END AS completion_{q},
-        CASE WHEN e_den IS NOT NULL THEN {rounded(expected, "e_den")} END AS expected_{q},
+        CASE WHEN e_den IS NOT NULL THEN {on_pace} END AS expected_{q},
         CASE WHEN {an} IS NULL THEN 'no_data'
              WHEN CASE goal_cmp
                       WHEN 'gte' THEN {an} >= goal_min * {ad}
@@ -339,19 +346,14 @@ def _judged(q: int) -> str:
              ELSE 'behind'
         END AS status_{q},
         CASE WHEN {an} IS NULL THEN NULL
-             WHEN measure = 'flow' THEN {rounded(f"{an} * 4", f"{ad} * {q}")}
-             WHEN measure = 'ratio' THEN {rounded(an, ad)}
-             WHEN {ref_position} IS NULL THEN NULL
-             ELSE {
-        rounded(
-            f"GREATEST({an} * {trend} + ({an} * {ref_d} - {ref_n} * {ad}) * (end_position - {position}), 0)",
-            f"{ad} * {trend}",
-        )
-    }
+             WHEN measure = 'flow' THEN {annualised}
+             WHEN measure = 'ratio' THEN {actual}
+             WHEN ref_position_{q} IS NULL THEN NULL
+             ELSE {extended}
         END AS forecast_{q},
         CASE WHEN {an} IS NULL OR need_vn IS NULL OR {remaining} <= 0 THEN NULL
-             WHEN need_cmp = 'lte' THEN {rounded(f"LEAST({gap}, 0)", f"need_vd * {ad} * {remaining}")}
-             ELSE {rounded(f"GREATEST({gap}, 0)", f"need_vd * {ad} * {remaining}")}
+             WHEN need_cmp = 'lte' THEN {reduction}
+             ELSE {still}
         END AS needed_{q}"""
 
 

@@ -556,13 +556,13 @@ def _schedule_rollup(rows: list[Submission | TaskReport]) -> None:
     keys = set()
     for row in rows:
         if isinstance(row, Submission):
-            keys.add((row.indicator_id, row.period.year))
+            keys.add((row.indicator_id, row.period.year, row.unit_id))
         else:
             first = Indicator.objects.filter(plan__sections__tasks=row.task_id).order_by("position").first()
             if first is not None:
-                keys.add((first.pk, row.period.year))
-    for indicator_id, year in sorted(keys):
-        rollup_schedule(indicator_id=indicator_id, year=year)
+                keys.add((first.pk, row.period.year, row.unit_id))
+    for indicator_id, year, unit_id in sorted(keys):
+        rollup_schedule(indicator_id=indicator_id, year=year, unit_id=unit_id)
 
 
 def _submit_rows(
@@ -970,7 +970,7 @@ def admin_change(*, row: Model, by: User, reason: str, seen_version: int | None 
         _stamp(row, by, ADMIN_REASON.format(reason=reason))
         row.save()
         if isinstance(row, Submission) and row.state == ReviewState.APPROVED:
-            rollup_schedule(indicator_id=row.indicator_id, year=row.period.year)
+            rollup_schedule(indicator_id=row.indicator_id, year=row.period.year, unit_id=row.unit_id)
         elif isinstance(row, Target):
             rollup_schedule(indicator_id=row.indicator_id, year=row.year)
     return row

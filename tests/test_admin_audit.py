@@ -69,7 +69,7 @@ def test_an_approved_figure_changed_in_the_admin_is_audited_and_rolled_up(
     )
     changes = newest.diff_against(before, included_fields=["value"]).changes
     assert [(c.field, c.old, c.new) for c in changes] == [("value", D(70), D(72))]
-    assert rollups == [{"indicator_id": row.indicator_id, "year": 2026}]
+    assert rollups == [{"indicator_id": row.indicator_id, "year": 2026, "unit_id": row.unit_id}]
 
 
 def test_the_reason_is_required(admin_client_, approved):

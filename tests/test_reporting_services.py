@@ -288,7 +288,8 @@ def test_approval_locks_and_schedules_a_roll_up(
     monkeypatch.setattr(services, "rollup_schedule", lambda **key: scheduled.append(key))
     row = review_approve(row=submitted, by=reviewer)
     assert (row.state, row.reviewed_by) == ("approved", reviewer)
-    assert scheduled == [{"indicator_id": stock.pk, "year": 2025}]
+    # The key names the unit too: the roll-up then tallies only that unit's timeliness.
+    assert scheduled == [{"indicator_id": stock.pk, "year": 2025, "unit_id": unit.pk}]
     with pytest.raises(ValidationError, match="已审核"):
         figures_save(
             unit=unit, period=period, inputs=[fig(stock, value=D(6))], by=reporter, today=Q3_2025_OPEN

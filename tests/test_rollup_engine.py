@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from indicators import rollup
 from indicators.demo import demo_load
 from indicators.models import Assignment, Period, Progress, RollupPending, RollupRun, Submission, Timeliness
-from indicators.rollup import rollup_full, rollup_keys, rollup_pending
+from indicators.rollup import rollup_full, rollup_keys, rollup_pending, rollup_schedule
 from plans.models import Region
 from tests import factories
 
@@ -274,3 +274,38 @@ def test_a_quarter_not_yet_open_has_no_timeliness_row(owing):
     _timeliness(owing, datetime.datetime(2024, 3, 20, tzinfo=SHANGHAI))
     assert list(Timeliness.objects.values_list("period__quarter", flat=True)) == [1]
     assert Period.objects.count() == 2
+
+
+def test_an_incremental_run_tallies_the_timeliness_of_every_year_its_keys_name(db):
+    """Two changes of one indicator, in 2024 and 2025 (and one from before the plan): the progress is
+    recomputed from 2024 on, and the timeliness of 2024 and of 2025 is tallied again."""
+    plan = factories.PlanFactory(region=factories.RegionFactory())
+    unit = factories.UnitFactory(region=plan.region)
+    stock = factories.IndicatorFactory(plan=plan, measure="stock")
+    factories.AssignmentFactory(indicator=stock, unit=unit)
+    figures = [
+        factories.ApprovedSubmissionFactory(indicator=stock, unit=unit, period__year=year, period__quarter=1)
+        for year in (2023, 2024, 2025)
+    ]
+    rollup_full(plan=plan)
+    reporting = Timeliness.objects.filter(plan=plan)  # quarters 2024 Q1 and 2025 Q1 exist (and 2023 Q1)
+    assert set(reporting.values_list("period__year", "approved")) == {(2024, 1), (2025, 1)}
+    Submission.objects.filter(pk__in=[each.pk for each in figures]).update(state="submitted")
+    for each in figures:
+        rollup_schedule(indicator_id=stock.pk, year=each.period.year, unit_id=unit.pk)
+    run = rollup_pending()
+    assert run.rows == 12  # one region, 2024 Q1 to 2026 Q4
+    assert set(reporting.values_list("period__year", "approved")) == {(2024, 0), (2025, 0)}
+
+
+def test_a_key_naming_a_unit_tallies_that_unit_s_timeliness_only(owing):
+    other = factories.UnitFactory(region=owing["plan"].region)
+    factories.AssignmentFactory(indicator=owing["indicators"][0], unit=other)
+    rollup_full(plan=owing["plan"])
+    before = dict(Timeliness.objects.filter(plan=owing["plan"]).values_list("unit_id", "computed_at"))
+    _send(owing, "approved")
+    rollup_schedule(indicator_id=owing["indicators"][0].pk, year=2024, unit_id=owing["unit"].pk)
+    rollup_pending()
+    after = dict(Timeliness.objects.filter(plan=owing["plan"]).values_list("unit_id", "computed_at"))
+    assert after[other.pk] == before[other.pk] and after[owing["unit"].pk] != before[owing["unit"].pk]
+    assert Timeliness.objects.get(plan=owing["plan"], unit=owing["unit"]).approved == 1

@@ -25,7 +25,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indicators import pace
-from indicators.models import Assignment, Indicator, Period, Progress, RollupPending, Submission
+from indicators.models import (
+    Assignment,
+    Indicator,
+    Period,
+    Progress,
+    RollupPending,
+    Submission,
+    Timeliness,
+)
 from indicators.rollup import rollup_full, rollup_pending, rollup_schedule
 from plans.models import Plan, Population, Region
 from tests import factories
@@ -237,8 +245,12 @@ def build(spec: WorldSpec, periods: dict[tuple[int, int], Period]) -> World:
         for year, value in each.baselines.items():
             factories.BaselineFactory(indicator=indicator, year=year, value=value)
         indicators.append(indicator)
-    for position, unit in spec.leads.items():
-        factories.AssignmentFactory(indicator=indicators[position], unit=units[unit], is_lead=True)
+    # Units owe what they report (so they have a timeliness row), the lead's assignment marked as such.
+    reporters = {(report.indicator, report.unit) for report in spec.reports} | set(spec.leads.items())
+    Assignment.objects.bulk_create(
+        Assignment(indicator=indicators[n], unit=units[unit], is_lead=spec.leads.get(n) == unit)
+        for n, unit in sorted(reporters)
+    )
 
     sent = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
     submissions = Submission.objects.bulk_create(
@@ -377,6 +389,22 @@ def written(plan: Plan) -> dict[tuple, dict]:
     }
 
 
+def reporting(plan: Plan) -> set[tuple]:
+    """The plan's Timeliness rows, without the time they were computed."""
+    fields = [
+        "unit_id",
+        "period_id",
+        "expected",
+        "submitted",
+        "on_time",
+        "late",
+        "returned",
+        "approved",
+        "status",
+    ]
+    return set(Timeliness.objects.filter(plan=plan).values_list(*fields))
+
+
 def assert_same(actual: dict, expected: dict) -> None:
     assert actual.keys() == expected.keys()
     wrong = {key: (actual[key], expected[key]) for key in expected if actual[key] != expected[key]}
@@ -432,14 +460,18 @@ def test_an_incremental_roll_up_of_the_changed_keys_equals_a_full_one(periods, s
                 submitted_at=submission.submitted_at or datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
                 value=data.draw(st.none() | figures(top=100)) if submission.value is not None else None,
             )
-            # What the reporting services do when an approved figure comes, changes or goes.
-            rollup_schedule(indicator_id=submission.indicator_id, year=submission.period.year)
+            # What the reporting services do when an approved figure comes, changes or goes: the key names
+            # the unit, whose timeliness alone the run tallies again.
+            rollup_schedule(
+                indicator_id=submission.indicator_id, year=submission.period.year, unit_id=submission.unit_id
+            )
         assert RollupPending.objects.count() == len(changed)
         rollup_pending()
-        incremental = written(world.plan)
+        incremental = written(world.plan), reporting(world.plan)
         assert not RollupPending.objects.exists()
         rollup_full(plan=world.plan)
-        assert incremental == written(world.plan) == recompute(world.plan)
+        assert incremental == (written(world.plan), reporting(world.plan))
+        assert incremental[0] == recompute(world.plan)
         transaction.set_rollback(True)
 
 

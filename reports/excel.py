@@ -68,6 +68,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
 __all__ = [
+    "CUT_MARK",
     "DEFAULT_STYLES",
     "Cell",
     "ChartSpec",
@@ -91,12 +92,13 @@ __all__ = [
 # OWASP's list plus the full-width and small forms a Chinese input method produces.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n＝＋－＠﹦﹢﹣﹫")
 EXCEL_CELL_MAX = 32767
-_CUT_MARK = "…（超出单元格长度，已截断）"
+CUT_MARK = "…（超出单元格长度，已截断）"
 PAPER_A4 = "9"
 LINE_HEIGHT = 15.0  # points per line of 11-point text
 MAX_ROW_HEIGHT = 409.0  # Excel's limit; a cell with more text scrolls within it
 MOST_LINES = math.ceil((MAX_ROW_HEIGHT - 3) / LINE_HEIGHT)  # lines that reach it: no need to count further
 PROGRESS_EVERY = 50
+LONG_TEXT = 4096  # characters from which a cell's text is written without being copied into its row's XML
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +291,7 @@ def neutralise(text: str) -> tuple[str, bool]:
     if ILLEGAL_CHARACTERS_RE.search(text):
         text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
     if len(text) > EXCEL_CELL_MAX:
-        text = text[: EXCEL_CELL_MAX - len(_CUT_MARK)] + _CUT_MARK
+        text = text[: EXCEL_CELL_MAX - len(CUT_MARK)] + CUT_MARK
     return text, bool(text) and text[0] in FORMULA_TRIGGERS
 
 
@@ -360,7 +362,9 @@ def _row_height(height: float) -> dict[str, str]:
 
 
 class _RowXml(tuple):
-    """A row already written as its XML text (the only item): `_RowWriter` copies it to the sheet."""
+    """A row already written as XML text: one string, or its pieces in order when it holds a long text (a
+    cell of 30,000 characters is written as it is rather than copied into the row's string, so memory
+    holds it once)."""
 
     __slots__ = ()
 
@@ -370,7 +374,9 @@ class _RowWriter(WorksheetWriter):
 
     def write_row(self, xf, row, row_idx):
         if type(row) is _RowXml:
-            xf._file(row[0])  # et_xmlfile's text sink (pinned): the row's XML, already escaped
+            write = xf._file  # et_xmlfile's text sink (pinned): the row's XML, already escaped
+            for text in row:
+                write(text)
         else:
             super().write_row(xf, row, row_idx)
 
@@ -510,7 +516,11 @@ class _SheetWriter:
             if type(value) is Cell:
                 value = value.value
             if type(value) is str:
-                if "\n" in value:
+                if (
+                    len(value) >= usable * MOST_LINES
+                ):  # a character is at least one unit wide: no need to measure
+                    lines = MOST_LINES
+                elif "\n" in value:
                     lines = max(lines, wrapped_lines(value, usable + 1, most=MOST_LINES))
                 else:
                     lines = max(lines, -(-text_width(value) // usable))
@@ -556,6 +566,7 @@ class _SheetWriter:
         sids = self._column_sids if self._body else self._no_sids
         letters = self._letters
         last = len(sids)
+        long = False
         parts = [
             f'<row r="{row}">' if height is None else f'<row r="{row}" ht="{height:g}" customHeight="1">'
         ]
@@ -590,9 +601,12 @@ class _SheetWriter:
                     continue
                 stripped = value.strip()
                 space = ' xml:space="preserve"' if stripped and stripped != value else ""
-                parts.append(
-                    f'<c r="{ref}{row}"{sid} t="inlineStr"><is><t{space}>{_escape_cdata(value)}</t></is></c>'
-                )
+                cell = f'<c r="{ref}{row}"{sid} t="inlineStr"><is><t{space}>'
+                if len(value) < LONG_TEXT:
+                    parts.append(f"{cell}{_escape_cdata(value)}</t></is></c>")
+                else:  # written as it is, not copied into the row's text (see _RowXml)
+                    parts += (cell, _escape_cdata(value), "</t></is></c>")
+                    long = True
             elif kind is bool:
                 parts.append(f'<c r="{ref}{row}"{sid} t="b"><v>{1 if value else 0}</v></c>')
             elif kind is not int and (math.isnan(value) or math.isinf(value)):
@@ -602,7 +616,7 @@ class _SheetWriter:
                 number = "%.16g" % value  # noqa: UP031
                 parts.append(f'<c r="{ref}{row}"{sid} t="n"><v>{number}</v></c>')
         parts.append("</row>")
-        return _RowXml(("".join(parts),))
+        return _RowXml(parts if long else ("".join(parts),))
 
     def _letter(self, col_idx: int) -> str:
         letters = self._letters

@@ -30,15 +30,16 @@ from reports.excel import (
     fit_width,
     font,
     solid,
+    width_for,
     write_workbook,
 )
 from reports.report_selectors import (
+    TIMELINESS_COUNTS,
     Bulletin,
     IndicatorEntry,
     ReportData,
-    TaskEntry,
     TaskStatus,
-    UnitFacts,
+    UnitList,
     bulletin_for,
     report_data,
 )
@@ -137,7 +138,7 @@ def _summary_rows(data: ReportData) -> tuple[list[Any], int, int]:
     rows += _count_table("状态", data.indicator_counts(), INDICATOR_TONES)
     rows += [[], _heading(f"二、重点任务推进情况（共{len(data.tasks)}项）")]
     rows += _count_table("推进状态", data.task_counts(), TASK_TONES)
-    rows += [[], _heading(f"三、责任单位报送情况（共{len(data.units)}家）")]
+    rows += [[], _heading(f"三、责任单位报送情况（共{data.units.total}家）")]
     rows += _count_table("报送情况", data.unit_counts(), TIMELINESS_TONES)
     rows += [[], _heading("四、各类别指标完成情况")]
     statuses = list(Progress.Status)
@@ -210,37 +211,27 @@ def _target_cell(target: Target | None, unit: str) -> str | None:
     return text if target.origin == Target.Origin.DOCUMENT else f"{text}（{target.get_origin_display()}）"
 
 
-def _notes(notes: list[tuple[str, str]]) -> str | None:
-    if not notes:
-        return None
-    if len(notes) == 1:
-        return notes[0][1]
-    return "\n".join(f"【{unit}】{note}" for unit, note in notes)
-
-
-def _unit_names(line: IndicatorEntry) -> str:
-    return "、".join(unit.name for unit in line.units)
-
-
-def _indicator_rows(lines: list[IndicatorEntry]) -> Iterator[list[Any]]:
+def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
     labels = dict(Progress.Status.choices)
-    for number, line in enumerate(lines, start=1):
+    statuses = {status: _status(labels[status], tone) for status, tone in INDICATOR_TONES.items()}
+    for number, (line, texts) in enumerate(
+        zip(data.indicators, data.indicator_texts(), strict=True), start=1
+    ):
         indicator, progress = line.indicator, line.progress
-        status = line.status
         yield [
             number,
             indicator.get_category_display(),
             indicator.name,
             indicator.unit or None,
-            line.baseline.value if line.baseline else None,
+            line.baseline,
             *(_target_cell(target, indicator.unit) for target in line.targets),
             progress.actual if progress else None,
             _percent(progress.completion, 100) if progress else None,
             progress.expected if progress else None,
-            _status(labels[status], INDICATOR_TONES[status]),
+            statuses[line.status],
             progress.forecast if progress else None,
-            _unit_names(line) or None,
-            _notes(line.notes),
+            texts.units,
+            texts.notes,
         ]
 
 
@@ -262,14 +253,14 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("序时进度", 10),
         Column("状态", 10, "center"),
         Column("预计期末值", 11),
-        Column("责任单位", fit_width(map(_unit_names, lines), minimum=12, maximum=18), "wrap"),
+        Column("责任单位", width_for(data.units_width, minimum=12, maximum=18), "wrap"),
         Column("备注", 22, "wrap"),
     ]
     return SheetSpec(
         title="指标进度",
         title_rows=_title_rows(data, "指标进度", generated_at),
         columns=columns,
-        rows=_indicator_rows(lines),
+        rows=_indicator_rows(data),
         size=len(lines),
         body_style="cell",
         freeze_cols=3,
@@ -286,32 +277,17 @@ def _target_texts(lines: list[IndicatorEntry], index: int) -> Iterator[str]:
 # 任务进展 -------------------------------------------------------------------------------------------------
 
 
-def _texts(line: TaskEntry, attribute: str) -> str | None:
-    texts = [(report.unit.name, getattr(report, attribute).strip()) for report in line.reports]
-    texts = [(unit, text) for unit, text in texts if text]
-    if not texts:
-        return None
-    if len(line.reports) == 1 and line.lead is not None and line.reports[0].unit_id == line.lead.pk:
-        return texts[0][1]  # the lead alone speaks for the task; anyone else is named
-    return "\n".join(f"【{unit}】{text}" for unit, text in texts)
-
-
-def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
+def _task_rows(data: ReportData) -> Iterator[Any]:
+    statuses = {status: _status(label, TASK_TONES[status]) for status, label in TaskStatus.LABELS.items()}
     section = None
-    for line in lines:
+    for line, texts in zip(data.tasks, data.task_texts(), strict=True):
         if line.section != section:
             section = line.section
             yield Row([str(section)], merge=True, style="section", height=20)
-        yield [
-            line.task.number,
-            line.task.title,
-            line.lead.name if line.lead else None,
-            "、".join(unit.name for unit in line.co) or None,
-            _status(TaskStatus.LABELS[line.status], TASK_TONES[line.status]),
-            _texts(line, "progress"),
-            _texts(line, "problems"),
-            _texts(line, "next_steps"),
-        ]
+        said = (texts.progress, texts.problems, texts.next_steps)
+        if line.lead_texts is not None:  # the lead alone speaks for the task; anyone else is named
+            said = tuple(text.strip() or None for text in line.lead_texts)
+        yield [line.task.number, line.task.title, line.lead, texts.co, statuses[line.status], *said]
 
 
 def task_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
@@ -322,16 +298,14 @@ def task_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
         columns=[
             Column("序号", 5, "center"),
             Column("任务", fit_width((line.task.title for line in lines), minimum=14, maximum=20), "wrap"),
-            Column(
-                "牵头单位", fit_width((t.lead.name for t in lines if t.lead), minimum=12, maximum=16), "wrap"
-            ),
+            Column("牵头单位", fit_width((t.lead for t in lines if t.lead), minimum=12, maximum=16), "wrap"),
             Column("配合单位", 20, "wrap"),
             Column("状态", 10, "center"),
             Column("本季度进展", 36, "wrap"),
             Column("存在问题", 24, "wrap"),
             Column("下步计划", 24, "wrap"),
         ],
-        rows=_task_rows(lines),
+        rows=_task_rows(data),
         size=len(lines) + len({line.section.pk for line in lines}),
         body_style="cell",
         freeze_cols=2,
@@ -340,40 +314,31 @@ def task_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
 
 # 报送情况 -------------------------------------------------------------------------------------------------
 
-_COUNTS = ("expected", "submitted", "on_time", "late", "returned", "approved")
 
-
-def _timeliness_rows(rows: list[Timeliness]) -> Iterator[Any]:
+def _timeliness_rows(data: ReportData) -> Iterator[Any]:
     labels = dict(Timeliness.Status.choices)
-    for number, row in enumerate(rows, start=1):
-        yield [
-            number,
-            row.unit.name,
-            *(getattr(row, name) for name in _COUNTS),
-            _status(labels[row.status], TIMELINESS_TONES[row.status]),
-            _percent(row.on_time, row.expected),
-        ]
-    if rows:
-        totals = [sum(getattr(row, name) for row in rows) for name in _COUNTS]
-        yield Row(
-            ["合计", f"{len(rows)}家单位", *totals, None, _percent(totals[2], totals[0])], style="total"
-        )
+    statuses = {status: _status(labels[status], tone) for status, tone in TIMELINESS_TONES.items()}
+    number = 0
+    for number, (name, *counts, status) in enumerate(data.timeliness_rows(), start=1):
+        yield [number, name, *counts, statuses[status], _percent(counts[2], counts[0])]
+    if number:
+        totals = [data.units.totals[name] for name in TIMELINESS_COUNTS]
+        yield Row(["合计", f"{number}家单位", *totals, None, _percent(totals[2], totals[0])], style="total")
 
 
 def timeliness_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
-    rows = data.units
     return SheetSpec(
         title="报送情况",
         title_rows=_title_rows(data, "报送情况", generated_at),
         columns=[
             Column("序号", 6, "center"),
-            Column("单位", fit_width((row.unit.name for row in rows), minimum=16, maximum=36), "wrap"),
-            *(Column(Timeliness._meta.get_field(name).verbose_name, 10) for name in _COUNTS),
+            Column("单位", width_for(data.units.widest_name, minimum=16, maximum=36), "wrap"),
+            *(Column(Timeliness._meta.get_field(name).verbose_name, 10) for name in TIMELINESS_COUNTS),
             Column("报送情况", 12, "center"),
             Column("按时率", 10, "percent"),
         ],
-        rows=_timeliness_rows(rows),
-        size=len(rows) + 1,
+        rows=_timeliness_rows(data),
+        size=data.units.total + 1,
         body_style="cell",
         freeze_cols=2,
     )
@@ -402,7 +367,7 @@ def _paragraph(text: str) -> Row:
     return Row([text], merge=True, style="paragraph")
 
 
-def _unit_table(lead: str, units: list[UnitFacts]) -> Iterator[Any]:
+def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
     yield _paragraph(_INDENT + lead)
     if units:
         yield [Cell(column.header, "header") for column in BULLETIN_COLUMNS]

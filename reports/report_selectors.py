@@ -2,17 +2,44 @@
 
 Figures come from the roll-up (`progress_for`, `Timeliness`), never from raw submissions, so the report, the
 progress API and the dashboards agree. Texts (notes, task progress) come from approved rows only: the report
-goes upward and carries what the office has reviewed."""
+goes upward and carries what the office has reviewed.
+
+Sized for a national plan (thousands of units, each assigned every indicator): what grows with the units is
+never held in memory. Lists of units and notes are joined into their cell text by the database, per
+indicator or task, and streamed one line at a time; timeliness rows stream straight from a cursor; counts,
+totals and column widths are aggregates. What is held is bounded by the plan: its indicators and tasks."""
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from celery import current_app
 from celery.result import AsyncResult
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Length
+from django.db.models.lookups import GreaterThan
 
 from accounts.permissions import is_reviewer
 from indicators.models import (
@@ -27,12 +54,30 @@ from indicators.models import (
     TaskReport,
     Timeliness,
 )
-from indicators.selectors import indicators_with_targets, progress_for
+from indicators.selectors import progress_for
 from plans.models import Plan, Section, Task, TaskUnit, Unit
+from reports.excel import CUT_MARK, EXCEL_CELL_MAX
 from reports.models import ExportJob, period_text
 
 INDICATOR_STATUSES = Progress.Status
 TIMELINESS_STATUSES = Timeliness.Status
+TIMELINESS_COUNTS = ("expected", "submitted", "on_time", "late", "returned", "approved")
+# Rows per round trip of a streamed cursor (two chunks are held while the next arrives): a line of joined
+# texts may hold a few cells of 32,767 characters, a unit's line a few hundred.
+TEXT_CHUNK = 1
+ROW_CHUNK = 100
+UNITS_SEPARATOR = "、"
+# Sorts a report by a unit the task no longer names after every named one (positions are below 2^15).
+UNNAMED = 1 << 16
+# What Python's str.strip() removes (the characters whose str.isspace() is true, checked by a test): the
+# database strips the same from task texts.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class TaskStatus:
@@ -47,14 +92,148 @@ class TaskStatus:
     LABELS = dict(CHOICES)
 
 
+# SQL pieces -----------------------------------------------------------------------------------------------
+
+
+class Joined(Subquery):
+    """The texts a one-column queryset yields, joined by `separator` in the queryset's order; NULL when it
+    yields none (NULL texts are skipped). With `alone`, a group of exactly one row shows that expression
+    instead (a note alone is shown without its unit's name). Each row is read once.
+
+    PostgreSQL builds an array in the subquery's order; SQLite's GROUP_CONCAT reads an ordered subquery in
+    order (it has no ORDER BY inside aggregates before 3.44; tests/test_reports_national.py checks the order
+    on both). No more than a cell's worth leaves the database: a text longer than EXCEL_CELL_MAX comes back
+    as the writer would store it (`reports.excel.neutralise`: line breaks as LF, cut, marked as cut)."""
+
+    output_field = TextField()
+
+    def __init__(self, rows: QuerySet, text: Any, separator: str, alone: Any = None) -> None:
+        super().__init__(rows.annotate(joined_part=text).values("joined_part"))
+        self.separator = separator
+        self.alone = alone
+
+    def get_source_expressions(self):
+        return [self.query, self.alone]
+
+    def set_source_expressions(self, exprs):
+        self.query, self.alone = exprs
+
+    @staticmethod
+    def _cut(joined: str, *, length: str, substr: str) -> tuple[str, tuple]:
+        """`neutralise`'s cut in SQL, for texts longer than a cell: line breaks as LF, then cut with the mark.
+        A text that fits comes back untouched."""
+        lf = "REPLACE(REPLACE(cut.joined_text, %s, %s), %s, %s)"
+        lf_params = ("\r\n", "\n", "\r", "\n")
+        sql = (
+            f"(SELECT CASE WHEN {length}(cut.joined_text) <= %s THEN cut.joined_text"  # noqa: S608
+            f" WHEN {length}({lf}) <= %s THEN {lf}"
+            f" ELSE {substr}({lf}, 1, %s) || %s END FROM ({joined}) cut)"
+        )
+        limit = EXCEL_CELL_MAX
+        return sql, (limit, *lf_params, limit, *lf_params, *lf_params, limit - len(CUT_MARK), CUT_MARK)
+
+    def _sql(self, compiler, connection, *, joined: str, one: str, length: str, substr: str):
+        """The SQL, from the vendor's `joined` text (with {one}: the test for a single row, {alone} and
+        {rows}: the compiled subqueries) and its string functions. The SQL is compiled expressions and fixed
+        words; every value is a parameter."""
+        rows, rows_params = self.query.as_sql(compiler, connection)
+        alone, alone_params = ("NULL", ()) if self.alone is None else compiler.compile(self.alone)
+        one = one if self.alone is not None else "1 = 0"
+        sql, cut_params = self._cut(
+            joined.format(one=one, alone=alone, rows=rows), length=length, substr=substr
+        )
+        return sql, (*cut_params, *alone_params, self.separator, *rows_params)
+
+    def as_sql(self, compiler, connection, template=None, **extra_context):
+        joined = (
+            "SELECT CASE WHEN {one} THEN {alone} ELSE GROUP_CONCAT(part.joined_part, %s) END"
+            " AS joined_text FROM {rows} part"
+        )
+        return self._sql(
+            compiler, connection, joined=joined, one="COUNT(*) = 1", length="LENGTH", substr="SUBSTR"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # OFFSET 0 keeps PostgreSQL from inlining the derived tables into each CASE branch: the array is
+        # built once and joined once.
+        joined = (
+            "SELECT CASE WHEN {one} THEN {alone} ELSE NULLIF(ARRAY_TO_STRING(part.parts, %s), '') END"
+            " AS joined_text FROM (SELECT ARRAY{rows} AS parts OFFSET 0) part OFFSET 0"
+        )
+        one = "CARDINALITY(part.parts) = 1"
+        return self._sql(
+            compiler, connection, joined=joined, one=one, length="CHAR_LENGTH", substr="SUBSTRING"
+        )
+
+
+class TextSpan(Func):
+    """Twice `reports.excel.text_width` before rounding down: UTF-8 bytes + characters. Spans add up when
+    texts are joined, so a column is fitted to a text the database never has to build."""
+
+    output_field = IntegerField()
+    arity = 1
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text, params = compiler.compile(self.source_expressions[0])
+        return f"(OCTET_LENGTH({text}) + CHAR_LENGTH({text}))", (*params, *params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        text, params = compiler.compile(self.source_expressions[0])
+        return f"(LENGTH(CAST({text} AS BLOB)) + LENGTH({text}))", (*params, *params)
+
+
+def span(text: str) -> int:
+    return len(text.encode("utf-8")) + len(text)
+
+
+class Stripped(Func):
+    """The text without leading and trailing whitespace, as Python's str.strip() removes it."""
+
+    output_field = TextField()
+
+    def __init__(self, expression: Any) -> None:
+        super().__init__(expression, Value(WHITESPACE))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="BTRIM", **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="TRIM", **extra_context)
+
+
+class CodePointOrder(Func):
+    """Order text by code point, as Python sorts strings, whatever the database's collation."""
+
+    template = '%(expressions)s COLLATE "C"'
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="%(expressions)s COLLATE BINARY", **extra_context)
+
+
+def _named(text: Any) -> Concat:
+    """【unit】text: one unit's words among several in a cell."""
+    return Concat(Value("【"), "unit__name", Value("】"), text, output_field=TextField())
+
+
+def aligned(keys: Iterable[K], stream: Iterable[tuple[K, V]]) -> Iterator[V]:
+    """Each of `keys` with its value from `stream`, which yields (key, value) in the same order."""
+    stream = iter(stream)
+    for key in keys:
+        found, value = next(stream, (None, None))
+        if found != key:
+            raise RuntimeError(f"报表数据顺序不一致：应为{key}，读到{found}")
+        yield value
+
+
+# The progress report --------------------------------------------------------------------------------------
+
+
 @dataclass(slots=True)
 class IndicatorEntry:
     indicator: Indicator
     progress: Progress | None
-    baseline: Baseline | None
+    baseline: Decimal | None  # the latest baseline's value
     targets: list[Target | None]  # one per plan year
-    units: list[Unit]  # assigned reporting units, the lead first
-    notes: list[tuple[str, str]]  # (unit name, note) from approved submissions of the quarter
 
     @property
     def status(self) -> str:
@@ -62,13 +241,41 @@ class IndicatorEntry:
 
 
 @dataclass(slots=True)
+class IndicatorTexts:
+    units: str | None  # assigned reporting units, the lead first: 市知识产权局、市科技局
+    notes: str | None  # notes of the quarter's approved figures: the note alone, or 【unit】note lines
+
+
+@dataclass(slots=True)
 class TaskEntry:
     section: Section
     task: Task
-    lead: Unit | None
-    co: list[Unit]
+    lead: str | None  # the first unit named on the task
     status: str  # a TaskStatus value
-    reports: list[TaskReport]  # approved reports of the quarter, lead first, then document order
+    # The lead's approved report when it is the task's only approved one: (progress, problems, next steps),
+    # shown as written; otherwise every approved report speaks, named.
+    lead_texts: tuple[str, str, str] | None
+
+
+@dataclass(slots=True)
+class TaskTexts:
+    co: str | None  # the units named after the lead, in document order
+    progress: str | None
+    problems: str | None
+    next_steps: str | None
+
+
+@dataclass(slots=True)
+class UnitSummary:
+    """The quarter's Timeliness rows in aggregate: count per status, column sums, widest unit name."""
+
+    counts: dict[str, int]
+    totals: dict[str, int]
+    widest_name: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 @dataclass(slots=True)
@@ -79,7 +286,8 @@ class ReportData:
     period: Period | None
     indicators: list[IndicatorEntry]
     tasks: list[TaskEntry]
-    units: list[Timeliness]
+    units: UnitSummary
+    units_width: int  # text width of the widest 责任单位 cell of the indicator sheet
     next_period: Period | None = None
 
     @property
@@ -94,7 +302,7 @@ class ReportData:
         return _counted(Counter(line.status for line in self.tasks), TaskStatus.CHOICES)
 
     def unit_counts(self) -> list[tuple[str, str, int]]:
-        return _counted(Counter(row.status for row in self.units), TIMELINESS_STATUSES.choices)
+        return _counted(Counter(self.units.counts), TIMELINESS_STATUSES.choices)
 
     def category_counts(self) -> list[tuple[str, dict[str, int]]]:
         """(category label, {status: count}) for the categories the plan's indicators use, in choice order."""
@@ -107,51 +315,56 @@ class ReportData:
             if value in by_category
         ]
 
+    def indicator_texts(self) -> Iterator[IndicatorTexts]:
+        """The texts of each line of `indicators`, in order, streamed (one query)."""
+        rows = _indicator_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
+        return aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
+
+    def task_texts(self) -> Iterator[TaskTexts]:
+        """The texts of each line of `tasks`, in order, streamed (one query)."""
+        rows = _task_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
+        return aligned((line.task.pk for line in self.tasks), _keyed(rows, TaskTexts))
+
+    def timeliness_rows(self) -> Iterator[tuple]:
+        """(unit name, *TIMELINESS_COUNTS, status) of each unit by name, streamed (one query)."""
+        if self.period is None:
+            return iter(())
+        rows = Timeliness.objects.filter(plan=self.plan, period=self.period).order_by("unit__name", "unit_id")
+        return rows.values_list("unit__name", *TIMELINESS_COUNTS, "status").iterator(chunk_size=ROW_CHUNK)
+
 
 def _counted(counter: Counter, choices: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
     return [(value, label, counter[value]) for value, label in choices]
 
 
+def _keyed(rows: Iterable[tuple], make: Callable[..., V]) -> Iterator[tuple[Any, V]]:
+    for key, *values in rows:
+        yield key, make(*values)
+
+
 def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
-    """Everything the progress report shows for a plan and quarter, in document order, in 11 queries whatever
-    the number of indicators, tasks, units or submissions.
+    """Everything the progress report shows for a plan and quarter, in document order: 6 queries now and one
+    for each of `indicator_texts`, `task_texts` and `timeliness_rows` when read, whatever the number of
+    indicators, tasks, units or submissions.
 
     Every indicator of the plan has a line; one the roll-up has not reached shows as 无数据. A task's status
     is its lead unit's approved report for the quarter; without one it is 进展待审核 (the report is with the
     office), 进展退回修改 (the office returned it) or 未报送进展."""
     progress = {row.indicator_id: row for row in progress_for(plan, year, quarter)}
-    indicators = list(indicators_with_targets(plan))
-    units_of: dict[int, list[Unit]] = defaultdict(list)
-    for assignment in (
-        Assignment.objects.filter(indicator__plan=plan)
-        .select_related("unit")
-        .order_by("indicator_id", "-is_lead", "unit__name")
-    ):
-        units_of[assignment.indicator_id].append(assignment.unit)
+    # The text width of an indicator's 责任单位 cell: its names and the separators between them.
+    assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by().values("indicator")
+    units_span = Sum(TextSpan("unit__name")) + (Count("pk") - 1) * span(UNITS_SEPARATOR)
+    units_width = Subquery(
+        assigned.annotate(width=units_span / 2).values("width"), output_field=IntegerField()
+    )
+    latest = Baseline.objects.filter(indicator=OuterRef("pk")).order_by("-year").values("value")[:1]
+    indicators = list(
+        Indicator.objects.filter(plan=plan)
+        .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("year")))
+        .annotate(units_width=units_width, baseline=Subquery(latest))
+        .order_by("position", "code")
+    )
     period, next_period = _period_and_next(year, quarter)
-    notes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    reports: dict[int, list[TaskReport]] = defaultdict(list)
-    sent: dict[tuple[int, int], str] = {}  # (task, unit) → review state of a report that left the unit
-    units: list[Timeliness] = []
-    if period is not None:
-        for indicator_id, unit_name, note in (
-            Submission.objects.filter(indicator__plan=plan, period=period, state=ReviewState.APPROVED)
-            .exclude(note="")
-            .order_by("indicator_id", "unit__name")
-            .values_list("indicator_id", "unit__name", "note")
-        ):
-            notes[indicator_id].append((unit_name, note))
-        for report in (
-            TaskReport.objects.filter(task__section__plan=plan, period=period)
-            .exclude(state=ReviewState.DRAFT)
-            .select_related("unit")
-        ):
-            sent[report.task_id, report.unit_id] = report.state
-            if report.state == ReviewState.APPROVED:
-                reports[report.task_id].append(report)
-        units = list(
-            Timeliness.objects.filter(plan=plan, period=period).select_related("unit").order_by("unit__name")
-        )
     return ReportData(
         plan=plan,
         year=year,
@@ -161,17 +374,34 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
             IndicatorEntry(
                 indicator=indicator,
                 progress=progress.get(indicator.pk),
-                baseline=indicator.latest_baseline,
+                baseline=indicator.baseline,
                 targets=_targets_by_year(indicator, plan),
-                units=units_of[indicator.pk],
-                notes=notes[indicator.pk],
             )
             for indicator in indicators
         ],
-        tasks=[_task_line(section, task, reports[task.pk], sent) for section, task in _tasks(plan)],
-        units=units,
+        tasks=_tasks(plan, period),
+        units=_unit_summary(plan, period),
+        units_width=max((indicator.units_width or 0 for indicator in indicators), default=0),
         next_period=next_period,
     )
+
+
+def _indicator_texts(plan: Plan, period: Period | None) -> QuerySet:
+    """(indicator id, units, notes) per indicator in document order; the texts are joined by the database."""
+    assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by("-is_lead", "unit__name")
+    units = Joined(assigned, F("unit__name"), UNITS_SEPARATOR)
+    rows = Indicator.objects.filter(plan=plan).order_by("position", "code")
+    if period is None:
+        return rows.annotate(units=units, notes=Value(None, TextField())).values_list("pk", "units", "notes")
+    notes = (
+        Submission.objects.filter(indicator=OuterRef("pk"), period=period, state=ReviewState.APPROVED)
+        .exclude(note="")
+        .order_by()
+    )
+    # One note shows as written; several as 【unit】note lines by unit name.
+    alone = Subquery(notes.values("note")[:1])
+    named = Joined(notes.order_by("unit__name"), _named("note"), "\n", alone=alone)
+    return rows.annotate(units=units, notes=named).values_list("pk", "units", "notes")
 
 
 def _targets_by_year(indicator: Indicator, plan: Plan) -> list[Target | None]:
@@ -188,35 +418,99 @@ def _period_and_next(year: int, quarter: int) -> tuple[Period | None, Period | N
     return found.get((year, quarter)), found.get(following)
 
 
-def _tasks(plan: Plan) -> list[tuple[Section, Task]]:
-    task_units = TaskUnit.objects.select_related("unit").order_by("position")
+def _tasks(plan: Plan, period: Period | None) -> list[TaskEntry]:
+    """The plan's tasks in document order with their lead unit (the first named) and the lead's report of
+    the quarter, in one query."""
+    named = TaskUnit.objects.filter(task=OuterRef("pk")).order_by("position")
     tasks = (
         Task.objects.filter(section__plan=plan)
         .select_related("section")
-        .prefetch_related(Prefetch("task_units", queryset=task_units))
+        .annotate(
+            lead_id=Subquery(named.values("unit_id")[:1]), lead=Subquery(named.values("unit__name")[:1])
+        )
         .order_by("section__number", "number")
     )
-    return [(task.section, task) for task in tasks]
+    if period is None:
+        return [TaskEntry(task.section, task, task.lead, "missing", None) for task in tasks]
+    reports = TaskReport.objects.filter(task=OuterRef("pk"), period=period).order_by()
+    lead_report = reports.filter(unit_id=OuterRef("lead_id"))
+    approved = reports.filter(state=ReviewState.APPROVED).values("task").annotate(n=Count("pk")).values("n")
+    tasks = tasks.annotate(
+        approved=Subquery(approved),
+        **{
+            f"lead_{name}": Subquery(lead_report.values(name)[:1])
+            for name in ("state", "status", "progress", "problems", "next_steps")
+        },
+    )
+    return [_task_entry(task) for task in tasks]
 
 
-def _task_line(
-    section: Section, task: Task, approved: list[TaskReport], sent: dict[tuple[int, int], str]
-) -> TaskEntry:
-    named = [task_unit.unit for task_unit in task.task_units.all()]
-    lead = named[0] if named else None
-    order = {unit.pk: position for position, unit in enumerate(named)}
-    approved = sorted(approved, key=lambda report: (order.get(report.unit_id, len(order)), report.unit.name))
-    lead_report = next((r for r in approved if lead is not None and r.unit_id == lead.pk), None)
-    state = sent.get((task.pk, lead.pk)) if lead is not None else None
-    if lead_report is not None:
-        status = lead_report.status
+def _task_entry(task: Task) -> TaskEntry:
+    state = task.lead_state
+    if state == ReviewState.APPROVED:
+        status = task.lead_status
     elif state == ReviewState.RETURNED:
         status = "returned"
     elif state == ReviewState.SUBMITTED:
         status = "unapproved"
     else:
         status = "missing"
-    return TaskEntry(section=section, task=task, lead=lead, co=named[1:], status=status, reports=approved)
+    alone = state == ReviewState.APPROVED and task.approved == 1
+    texts = (task.lead_progress, task.lead_problems, task.lead_next_steps) if alone else None
+    return TaskEntry(section=task.section, task=task, lead=task.lead, status=status, lead_texts=texts)
+
+
+def _task_texts(plan: Plan, period: Period | None) -> QuerySet:
+    """(task id, co-units, progress, problems, next steps) per task in document order, joined by the
+    database: every approved report that says something, as 【unit】text lines, units in the order the task
+    names them (others after, by name)."""
+    named = TaskUnit.objects.filter(task=OuterRef("pk")).order_by("position")
+    co = Joined(named[1:], F("unit__name"), UNITS_SEPARATOR)
+    rows = Task.objects.filter(section__plan=plan).order_by("section__number", "number")
+    if period is None:
+        none = Value(None, TextField())
+        rows = rows.annotate(co=co, progress=none, problems=none, next_steps=none)
+        return rows.values_list("pk", "co", "progress", "problems", "next_steps")
+    position = (
+        TaskUnit.objects.filter(task=OuterRef("task_id"), unit=OuterRef("unit_id"))
+        .order_by()
+        .values("position")
+    )
+    reports = TaskReport.objects.filter(task=OuterRef("pk"), period=period, state=ReviewState.APPROVED)
+    reports = reports.order_by(
+        Coalesce(Subquery(position[:1]), Value(UNNAMED), output_field=IntegerField()),
+        CodePointOrder("unit__name"),
+    )
+
+    def texts(attribute: str) -> Joined:
+        said = Stripped(attribute)
+        line = Case(
+            When(GreaterThan(Length(said), 0), then=_named(said)),
+            output_field=TextField(),
+        )
+        return Joined(reports, line, "\n")
+
+    return rows.annotate(
+        co=co, progress=texts("progress"), problems=texts("problems"), next_steps=texts("next_steps")
+    ).values_list("pk", "co", "progress", "problems", "next_steps")
+
+
+def _unit_summary(plan: Plan, period: Period | None) -> UnitSummary:
+    statuses = TIMELINESS_STATUSES.values
+    if period is None:
+        return UnitSummary(
+            counts=dict.fromkeys(statuses, 0), totals=dict.fromkeys(TIMELINESS_COUNTS, 0), widest_name=0
+        )
+    found = Timeliness.objects.filter(plan=plan, period=period).aggregate(
+        **{f"status_{status}": Count("pk", filter=Q(status=status)) for status in statuses},
+        **{f"sum_{name}": Sum(name) for name in TIMELINESS_COUNTS},
+        widest=Max(TextSpan("unit__name")),
+    )
+    return UnitSummary(
+        counts={status: found[f"status_{status}"] for status in statuses},
+        totals={name: found[f"sum_{name}"] or 0 for name in TIMELINESS_COUNTS},
+        widest_name=(found["widest"] or 0) // 2,
+    )
 
 
 # The bulletin (通报) -------------------------------------------------------------------------------------
@@ -232,6 +526,35 @@ class UnitFacts:
         return "；".join(self.facts)
 
 
+class UnitList:
+    """The bulletin's units, counted when the bulletin is made and read from the database each time they are
+    iterated: the page and the sheet list thousands of units without holding them. Compares equal to the
+    list of the same UnitFacts."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, count: int, rows: Callable[[], Iterable[UnitFacts]]) -> None:
+        self._count = count
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[UnitFacts]:
+        return iter(self._rows())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, UnitList | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"<UnitList: {self._count}家单位>"
+
+
 @dataclass(slots=True)
 class Bulletin:
     plan: Plan
@@ -242,8 +565,8 @@ class Bulletin:
     date: datetime.date
     opening: str
     overview: list[str]
-    praised: list[UnitFacts]
-    named: list[UnitFacts]
+    praised: UnitList
+    named: UnitList
     requirements: list[str]
 
     @property
@@ -323,46 +646,123 @@ _UNIT_PHRASES = {
 }
 
 
-def _behind(lines: list[IndicatorEntry]) -> list[str]:
-    names = [f"“{line.indicator.name}”" for line in lines if line.status == Progress.Status.BEHIND]
-    return ["负责的" + "、".join(names) + "落后于序时进度"] if names else []
+def _behind(names: str | None) -> list[str]:
+    """The fact naming a unit for its indicators behind their pace (“A”、“B”), if any."""
+    return [f"负责的{names}落后于序时进度"] if names else []
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """Which indicators make a unit praised or named, and the SQL that asks it of each unit."""
+
+    behind: list[Indicator]  # in document order
+    not_good: list[int]
+
+    def assigned(self, unit: str) -> QuerySet[Assignment]:
+        return Assignment.objects.filter(unit=OuterRef(unit))
+
+    def behind_names(self, unit: str) -> Joined | Value:
+        """The names of the unit's indicators behind their pace, in document order: “A”、“B”."""
+        if not self.behind:
+            return Value(None, TextField())
+        rows = (
+            self.assigned(unit)
+            .filter(indicator__in=self.behind)
+            .order_by("indicator__position", "indicator__code")
+        )
+        return Joined(rows, Concat(Value("“"), "indicator__name", Value("”"), output_field=TextField()), "、")
+
+    def has_behind(self, unit: str) -> Q:
+        return (
+            Q(Exists(self.assigned(unit).filter(indicator__in=self.behind))) if self.behind else Q(pk__in=[])
+        )
+
+    def praised(self, unit: str) -> Q:
+        on_time = Q(status=Timeliness.Status.ON_TIME)
+        if not self.not_good:
+            return on_time
+        return on_time & ~Q(Exists(self.assigned(unit).filter(indicator_id__in=self.not_good)))
+
+    def named(self, unit: str) -> Q:
+        unsent = Q(late__gt=0) | Q(expected__gt=F("submitted"))
+        late = Q(status__in=[Timeliness.Status.LATE, Timeliness.Status.MISSING]) & unsent
+        return late | self.has_behind(unit)
+
+
+def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tuple[UnitList, UnitList]:
+    """The praised and the named units, counted in one or two queries and streamed when read (one query
+    for the praised, two for the named).
+
+    Both read the quarter's Timeliness rows by unit name; units reporting an indicator behind its pace but
+    owing nothing this quarter (no Timeliness row) are named after them, in the order the indicator lines
+    first list them."""
+    judged = _Judged(
+        behind=[line.indicator for line in data.indicators if line.status == Progress.Status.BEHIND],
+        not_good=[line.indicator.pk for line in data.indicators if line.status not in GOOD],
+    )
+    plans_assignments = Assignment.objects.filter(indicator__plan=plan)
+    rows = (
+        Timeliness.objects.none() if period is None else Timeliness.objects.filter(plan=plan, period=period)
+    )
+    rows = rows.order_by("unit__name", "unit_id")
+    unrated = Unit.objects.filter(judged.has_behind("pk")).exclude(Exists(rows.filter(unit=OuterRef("pk"))))
+    counts = rows.aggregate(
+        praised=Count("pk", filter=judged.praised("unit_id")),
+        named=Count("pk", filter=judged.named("unit_id")),
+    )
+    named_count = (counts["named"] or 0) + (unrated.count() if judged.behind else 0)
+
+    def praised() -> Iterator[UnitFacts]:
+        count = plans_assignments.filter(unit=OuterRef("unit_id")).values("unit").annotate(n=Count("pk"))
+        found = rows.filter(judged.praised("unit_id")).annotate(assigned=Subquery(count.values("n")))
+        for name, expected, assigned in found.values_list("unit__name", "expected", "assigned").iterator(
+            chunk_size=ROW_CHUNK
+        ):
+            facts = [f"按时报送本季度应报的{expected}项数据和进展"]
+            if assigned:
+                facts.append(f"负责的{assigned}项指标均已完成年度目标或达到序时进度")
+            yield UnitFacts(name, facts)
+
+    def named() -> Iterator[UnitFacts]:
+        found = rows.filter(judged.named("unit_id")).annotate(behind=judged.behind_names("unit_id"))
+        fields = ("unit__name", "status", "late", "expected", "submitted", "behind")
+        for name, status, late, expected, submitted, behind in found.values_list(*fields).iterator(
+            chunk_size=ROW_CHUNK
+        ):
+            facts = []
+            if status in (Timeliness.Status.LATE, Timeliness.Status.MISSING):
+                if late:
+                    facts.append(f"逾期报送{late}项")
+                if expected - submitted > 0:
+                    facts.append(f"应报{expected}项，未报送{expected - submitted}项")
+            yield UnitFacts(name, facts + _behind(behind))
+        # Units with an indicator behind but no reporting duty this quarter are named for the indicator alone.
+        first = plans_assignments.filter(unit=OuterRef("pk")).order_by(
+            "indicator__position", "indicator__code"
+        )
+        found = unrated.annotate(
+            first_position=Subquery(first.values("indicator__position")[:1]),
+            first_code=Subquery(first.values("indicator__code")[:1]),
+            first_lead=Subquery(first.values("is_lead")[:1]),
+            behind=judged.behind_names("pk"),
+        ).order_by("first_position", "first_code", "-first_lead", "name", "pk")
+        for name, behind in found.values_list("name", "behind").iterator(chunk_size=ROW_CHUNK):
+            yield UnitFacts(name, _behind(behind))
+
+    return (
+        UnitList(counts["praised"] or 0, praised),
+        UnitList(named_count, named),
+    )
 
 
 def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -> Bulletin:
-    """The quarter's bulletin, every statement taken from the roll-up's figures (report_data's queries).
+    """The quarter's bulletin, every statement taken from the roll-up's figures (report_data's queries),
+    in a fixed number of queries; the praised and named units are read when iterated.
 
     Praised: units that reported on time and none of whose assigned indicators is at risk or behind.
     Named: units that reported late or not at all, and units with an assigned indicator behind its pace."""
     data = report_data(plan, year, quarter)
-    indicators_of: dict[int, list[IndicatorEntry]] = defaultdict(list)
-    for line in data.indicators:
-        for unit in line.units:
-            indicators_of[unit.pk].append(line)
-    praised, named = [], []
-    for row in data.units:
-        lines = indicators_of.pop(row.unit_id, [])
-        if row.status == Timeliness.Status.ON_TIME and all(line.status in GOOD for line in lines):
-            facts = [f"按时报送本季度应报的{row.expected}项数据和进展"]
-            if lines:
-                facts.append(f"负责的{len(lines)}项指标均已完成年度目标或达到序时进度")
-            praised.append(UnitFacts(row.unit.name, facts))
-            continue
-        facts = []
-        if row.status in (Timeliness.Status.LATE, Timeliness.Status.MISSING):
-            if row.late:
-                facts.append(f"逾期报送{row.late}项")
-            unsent = row.expected - row.submitted
-            if unsent > 0:
-                facts.append(f"应报{row.expected}项，未报送{unsent}项")
-        facts += _behind(lines)
-        if facts:
-            named.append(UnitFacts(row.unit.name, facts))
-    # Units with an indicator behind but no reporting duty this quarter are named for the indicator alone.
-    for unit_id, lines in indicators_of.items():
-        facts = _behind(lines)
-        if facts:
-            unit = next(unit for unit in lines[0].units if unit.pk == unit_id)
-            named.append(UnitFacts(unit.name, facts))
+    praised, named = _bulletin_units(plan, data.period, data)
 
     overview = []
     if data.indicators:
@@ -373,9 +773,9 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
     if data.tasks:
         phrases = _count_phrases(data.task_counts(), _TASK_PHRASES)
         overview.append(f"{len(data.tasks)}项重点任务中，{_joined(phrases)}。")
-    if data.units:
+    if data.units.total:
         phrases = _count_phrases(data.unit_counts(), _UNIT_PHRASES)
-        overview.append(f"本季度应报送数据和进展的{len(data.units)}家责任单位中，{_joined(phrases)}。")
+        overview.append(f"本季度应报送数据和进展的{data.units.total}家责任单位中，{_joined(phrases)}。")
     else:
         overview.append("本季度尚无责任单位报送情况统计。")
 

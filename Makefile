@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test test-sqlite lint format bench worker beat demo check-compose clean
+.PHONY: run test test-sqlite lint format security check-deploy audit-deps bench worker beat demo check-compose clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,23 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory security check-deploy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# bandit over our code (findings fixed, or `# nosec` with the reason in README's 安全 / Security section).
+security: $(STAMP)
+	$(BIN)/bandit -q -c pyproject.toml -r accounts audit bench indicators ipcity plans reports
+
+# Django's deploy checklist with the production settings and throwaway values: a weakened setting fails here.
+check-deploy: $(STAMP)
+	env DJANGO_SETTINGS_MODULE=ipcity.settings.production \
+	  DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  DJANGO_ALLOWED_HOSTS=ipcity.example.cn DATABASE_URL=sqlite:///:memory: REDIS_URL=redis://127.0.0.1:6379/0 \
+	  $(MANAGE) check --deploy --fail-level WARNING
+
+# Known vulnerabilities in the exact pins of pyproject.toml; needs the vulnerability service (see README 安全).
+audit-deps: $(STAMP)
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 test-sqlite: $(STAMP)
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -39,6 +55,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The national benchmark (BENCHMARKS.md): its own database ipcity_bench on the PostgreSQL server of DATABASE_URL
+# (default: the local one), never the app's. BENCH_ARGS="--scale 0.1 --keep" for a smaller or repeated run.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+bench: $(STAMP)
+	mkdir -p var
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(MANAGE) bench --json var/bench.json $(BENCH_ARGS)
 
 worker: $(STAMP)
 	$(BIN)/celery -A ipcity worker --loglevel INFO

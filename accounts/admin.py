@@ -18,3 +18,8 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         ("角色与单位", {"fields": ["role", "unit"]}),
     ]
+
+    def has_delete_permission(self, request, obj=None):
+        # Who did what stays in the audit trail: a user who leaves is deactivated (untick 有效), never deleted
+        # (deleting would blank the user on every record; the audit guard refuses that in the database too).
+        return False

@@ -54,7 +54,9 @@ def visible_units(user) -> QuerySet[Unit]:
 
 
 def role_required(*roles):
-    """A function view only for these roles: anonymous users go to the login page, other roles get 403."""
+    """A function view only for these roles: anonymous users go to the login page, other roles get 403.
+    Put it above the view's method decorator (`require_GET`…): who may come is answered before which
+    method, as DRF does, so a refused role hears the same whatever it sends."""
 
     def decorator(view):
         @wraps(view)

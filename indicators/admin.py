@@ -6,8 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from simple_history.admin import SimpleHistoryAdmin
 
+from audit.admin import HistoryAdmin, ReadOnly
 from indicators import services
 from indicators.models import (
     Assignment,
@@ -79,12 +79,14 @@ class SubmissionAdminForm(ReasonForm):
         return cleaned
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class AuditedAdmin(HistoryAdmin):
     """Saves (and inline changes) through the audited services, with the reason the admin typed."""
 
     form = ReasonForm
 
     def save_model(self, request, obj, form, change):
+        if change and not set(form.changed_data) - {"change_reason", "seen_version"}:
+            return  # only an inline changed: the row itself gets no empty audit record
         services.admin_change(
             row=obj,
             by=request.user,
@@ -141,7 +143,7 @@ class TargetAdmin(AuditedAdmin):
 
 
 @admin.register(Baseline)
-class BaselineAdmin(SimpleHistoryAdmin):
+class BaselineAdmin(AuditedAdmin):
     list_display = ["indicator", "year", "value"]
     list_filter = ["indicator__plan", "year"]
     search_fields = ["indicator__name", "source"]
@@ -163,14 +165,14 @@ class PeriodExceptionInline(admin.TabularInline):
 
 
 @admin.register(Period)
-class PeriodAdmin(SimpleHistoryAdmin):
+class PeriodAdmin(AuditedAdmin):
     list_display = ["__str__", "opens_on", "due_on", "locks_on"]
     list_filter = ["year"]
     inlines = [PeriodExceptionInline]
 
 
 @admin.register(PeriodException)
-class PeriodExceptionAdmin(SimpleHistoryAdmin):
+class PeriodExceptionAdmin(AuditedAdmin):
     list_display = ["period", "unit", "until", "granted_by", "granted_at"]
     list_filter = ["period"]
     search_fields = ["unit__name", "reason"]
@@ -243,63 +245,34 @@ class TaskReportAdmin(ReviewedAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(ReadOnly, HistoryAdmin):
     """Evidence is added and removed by its unit on the reporting page (checked, audited); here it is read."""
 
     list_display = ["name", "submission", "task_report", "size", "uploaded_by", "uploaded_at"]
     search_fields = ["name"]
     list_select_related = ["submission", "task_report", "uploaded_by"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
+# Rows the system writes (the reminder log, the roll-up's tables and its run log): looked at, never edited or
+# deleted by hand. Deleting a reminder would send it again; a queued key, lose a roll-up until the night.
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["unit", "period", "kind", "sent_on", "owed", "recipients"]
     list_filter = ["kind", "period"]
     search_fields = ["unit__name", "recipients"]
     list_select_related = ["unit", "period"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Progress)
-class ProgressAdmin(admin.ModelAdmin):
+class ProgressAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["indicator", "region", "year", "quarter", "actual", "completion", "expected", "status"]
     list_filter = ["plan", "year", "quarter", "status"]
     search_fields = ["indicator__name", "region__name"]
     list_select_related = ["indicator", "region"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the roll-up writes: looked at, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RollupRun)
-class RollupRunAdmin(ReadOnlyAdmin):
+class RollupRunAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["__str__", "kind", "plan", "started_at", "finished_at", "seconds", "rows", "failed"]
     list_filter = ["kind", "plan"]
     fields = ["kind", "plan", "scope", "started_at", "finished_at", "rows", "error"]
@@ -316,13 +289,13 @@ class RollupRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RollupPending)
-class RollupPendingAdmin(ReadOnlyAdmin):
+class RollupPendingAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["indicator", "year", "queued_at"]
     list_select_related = ["indicator"]
 
 
 @admin.register(Timeliness)
-class TimelinessAdmin(ReadOnlyAdmin):
+class TimelinessAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [
         "unit",
         "period",

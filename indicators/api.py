@@ -16,7 +16,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,6 +25,7 @@ from indicators.models import Indicator, Period, Progress, ReviewState, Submissi
 from indicators.rules import figure_parse
 from indicators.selectors import progress_for, submissions_visible
 from indicators.services import Conflict, FigureInput
+from ipcity.api import KnownQueryParams, StrictPageNumberPagination
 from plans.selectors import plan_get
 
 # ------------------------------------------------------------------------------------------------------------
@@ -110,9 +110,8 @@ class SubmissionFilter(django_filters.FilterSet):
         fields = ["year", "quarter", "plan", "indicator", "unit", "state"]
 
 
-class SubmissionPage(PageNumberPagination):
+class SubmissionPage(StrictPageNumberPagination):
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 1000
 
 
@@ -121,12 +120,15 @@ class ConflictError(APIException):
     default_detail = "数据已被他人修改，请刷新后重试。"
 
 
+EMPTY_FIGURE = "没有可保存的内容：请填写数值（比率填写分子和分母，定性指标填写是否完成）。"
+
+
 class Refused(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "请求无效。"
 
 
-class SubmissionApiBase:
+class SubmissionApiBase(KnownQueryParams):
     """What every submissions endpoint shares: the reporting services' errors as HTTP answers (a refused
     figure → 400 with the Chinese messages, a stale version → 409), and the role each method needs."""
 
@@ -153,8 +155,11 @@ class SubmissionApiBase:
         )
 
 
-def _save_figure(*, indicator: Indicator, unit, period: Period, fields: dict, stored, version, by) -> None:
-    """Parse the given parts over what is stored (a PATCH may send only some) and save them as a draft."""
+def _save_figure(
+    *, indicator: Indicator, unit, period: Period, fields: dict, stored, version, by
+) -> list[Submission]:
+    """Parse the given parts over what is stored (a PATCH may send only some) and save them as a draft; the
+    rows stored, none when a new figure was empty (the reporting services write no empty row)."""
     raw = {
         name: getattr(stored, name) if stored is not None else None
         for name in ("value", "numerator", "denominator", "done", "note")
@@ -165,17 +170,13 @@ def _save_figure(*, indicator: Indicator, unit, period: Period, fields: dict, st
         raise DjangoValidationError(
             {f"indicator-{indicator.pk}": [f"{indicator.name}：{p}" for p in problems]}
         )
-    services.figures_save(
+    return services.figures_save(
         unit=unit, period=period, inputs=[FigureInput(indicator.pk, figure, version)], by=by
     )
 
 
-ERRORS = {
-    400: OpenApiResponse(ErrorOutput, description="数据不符合填报规则（中文说明）"),
-    403: OpenApiResponse(ErrorOutput, description="角色无权执行此操作"),
-    404: OpenApiResponse(ErrorOutput, description="不存在或不属于本单位"),
-    409: OpenApiResponse(ErrorOutput, description="已被他人修改（版本不符）"),
-}
+# 400, 401, 403 and 404 are added to every operation that can answer them by ipcity.api.AutoSchema.
+ERRORS = {409: OpenApiResponse(ErrorOutput, description="已被他人修改（版本不符）")}
 
 
 @extend_schema(tags=["submissions"])
@@ -215,12 +216,13 @@ class SubmissionListApi(SubmissionApiBase, ListAPIView):
             raise ConflictError(
                 f"本单位{period}已有该指标的填报（版本{stored.version}），更新时请提供 version。"
             )
-        _save_figure(
+        rows = _save_figure(
             indicator=indicator, unit=unit, period=period, fields=data, stored=stored,
             version=data.get("version", 0), by=request.user,
         )  # fmt: skip
-        row = Submission.objects.get(indicator=indicator, unit=unit, period=period)
-        return self.answer(row, status.HTTP_200_OK if stored else status.HTTP_201_CREATED)
+        if not rows:
+            raise Refused(EMPTY_FIGURE)
+        return self.answer(rows[0], status.HTTP_200_OK if stored else status.HTTP_201_CREATED)
 
 
 def _valid(serializer_class, data) -> dict:
@@ -231,7 +233,7 @@ def _valid(serializer_class, data) -> dict:
 
 @extend_schema(tags=["submissions"])
 class SubmissionDetailApi(SubmissionApiBase, APIView):
-    @extend_schema(summary="一条指标填报", responses={200: SubmissionOutput, 404: ERRORS[404]})
+    @extend_schema(summary="一条指标填报", responses=SubmissionOutput)
     def get(self, request, pk: int):
         return self.answer(self.visible(pk))
 
@@ -363,7 +365,9 @@ class ProgressOutput(serializers.Serializer):
     ],
     responses=ProgressOutput(many=True),
 )
-class PlanProgressApi(APIView):
+class PlanProgressApi(KnownQueryParams, APIView):
+    query_params = ("year", "quarter")
+
     def get(self, request, slug: str):
         plan = plan_get(slug)
         query = ProgressInput(data=request.query_params, context={"plan": plan})

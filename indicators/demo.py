@@ -15,6 +15,8 @@ import zlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -24,7 +26,8 @@ from indicators.models import Assignment, Indicator, Period, ReviewState, Submis
 from indicators.services import periods_ensure
 from plans.models import Plan, Population, Region, Task, TaskUnit, Unit
 
-DEMO_PASSWORD = "ipcity2026"  # noqa: S105 -- printed on start; demo accounts only
+# Demo accounts only; demo_load refuses to run outside `make run` and the tests.
+DEMO_PASSWORD = "ipcity2026"  # noqa: S105  # nosec B105
 REASON = "演示数据"
 QUANZHOU, ZHENJIANG = "quanzhou-2024-2026", "zhenjiang-edz-2024-2026"
 LAST = (2026, 3)  # the latest quarter with demo reports
@@ -169,7 +172,8 @@ class DemoReport:
 
 
 def _rng(*parts: object) -> random.Random:
-    return random.Random(zlib.crc32("|".join(map(str, parts)).encode()))  # noqa: S311 -- demo data, not security
+    # Seeded on purpose: the same demo figures on every run. Not security.
+    return random.Random(zlib.crc32("|".join(map(str, parts)).encode()))  # noqa: S311  # nosec B311
 
 
 def _round(value: float | Decimal, decimals: int) -> Decimal:
@@ -179,7 +183,12 @@ def _round(value: float | Decimal, decimals: int) -> Decimal:
 @transaction.atomic
 def demo_load() -> DemoReport:
     """Create the demo world. Idempotent: accounts, units and assignments are reused; the synthetic reports
-    are generated only when no demo reports exist yet."""
+    are generated only when no demo reports exist yet. Refused unless settings.IPCITY_DEMO_DATA (`make run`
+    and the tests): its accounts, a superuser among them, share a password printed for anyone to read."""
+    if not getattr(settings, "IPCITY_DEMO_DATA", False):
+        raise ImproperlyConfigured(
+            "演示数据含公开密码的演示账号（包括系统管理员），只能在开发环境装载，生产设置下拒绝运行。"
+        )
     plans = {plan.slug: plan for plan in Plan.objects.filter(slug__in=[QUANZHOU, ZHENJIANG])}
     if len(plans) != 2:
         raise RuntimeError("请先运行 manage.py load_plans 装载工作方案。")
@@ -350,9 +359,11 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
         if baseline:  # the series resumes where the baseline leaves off, grown to the end of 2023
             start = baseline.value + (final - baseline.value) * Decimal(2) / Decimal(5)
         goal = final * Decimal(str(pace))
+        # A per-capita indicator's decimals are those of the rate; units report whole counts (patents).
+        reported = 0 if measure == Indicator.Measure.PER_CAPITA else decimals
         for index, _ in enumerate(QUARTERS, start=1):
             value = start + (goal - start) * index / 12 + Decimal(str(rng.uniform(-0.004, 0.004))) * final
-            figures.append({"value": _round(value * Decimal(str(unit_share)), decimals)})
+            figures.append({"value": _round(value * Decimal(str(unit_share)), reported)})
         return figures
     # flow and cumulative: quarterly amounts
     previous_total = Decimal(0)
@@ -365,9 +376,16 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
             amounts_by_year[year], previous_total = target - previous_total, target
         else:
             amounts_by_year[year] = target
-    for year, _quarter in QUARTERS:
-        amount = amounts_by_year[year] * Decimal(str(pace * unit_share / 4 * rng.uniform(0.75, 1.25)))
-        figures.append({"value": max(Decimal(0), _round(amount, decimals))})
+    # Quarterly amounts rounded on their running total, so that small yearly targets (1—2场) still add up
+    # instead of every quarter rounding to 0.
+    exact = reported = Decimal(0)
+    for year, quarter in QUARTERS:
+        if quarter == 1:
+            exact = reported = Decimal(0)
+        exact += amounts_by_year[year] * Decimal(str(pace * unit_share / 4 * rng.uniform(0.75, 1.25)))
+        amount = max(Decimal(0), _round(exact, decimals) - reported)
+        reported += amount
+        figures.append({"value": amount})
     return figures
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from indicators.evidence import ACCEPT
 from indicators.figures import plain
 from indicators.models import Indicator, Period, TaskReport
-from indicators.rules import figure_parse
+from indicators.rules import figure_errors, figure_parse
 from indicators.selectors import FigureRow, TaskRow, UnitQuarter
 from indicators.services import EvidenceInput, FigureInput, ProgressInput
 
@@ -119,6 +119,8 @@ class QuarterForm(forms.Form):
             }
             raw["note"] = cleaned.get(f"{row.key}-note") or ""
             figure, problems = figure_parse(row.indicator, raw)
+            # The figure rules too, here: every problem of the page shows at once, not a second round later.
+            problems = problems or figure_errors(row.indicator, figure)
             if problems:
                 self.row_errors[row.key] = [f"{row.indicator.name}：{problem}" for problem in problems]
             self.figures.append(FigureInput(row.indicator.pk, figure, cleaned.get(f"{row.key}-version")))

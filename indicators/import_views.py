@@ -99,14 +99,14 @@ def _start_page(request, form=None, status=200):
     return render(request, "indicators/import_start.html", context, status=status)
 
 
-@require_GET
 @role_required(*REPORTERS)
+@require_GET
 def import_start(request):
     return _start_page(request)
 
 
-@require_GET
 @role_required(*REPORTERS)
+@require_GET
 def import_template(request, year: int, quarter: int):
     period = get_object_or_404(Period, year=year, quarter=quarter)
     unit = request.user.unit
@@ -210,8 +210,8 @@ def _expired(request):
     return redirect("import-start")
 
 
-@require_GET
 @role_required(*REPORTERS)
+@require_GET
 def import_preview(request, token: str):
     found = _stored(request, token)
     if found is None:
@@ -236,8 +236,8 @@ def import_preview(request, token: str):
     return render(request, "indicators/import_preview.html", context)
 
 
-@require_POST
 @role_required(*REPORTERS)
+@require_POST
 def import_confirm(request, token: str):
     found = _stored(request, token)
     if found is None:
@@ -261,8 +261,8 @@ def import_confirm(request, token: str):
     return redirect("import-start")
 
 
-@require_POST
 @role_required(*REPORTERS)
+@require_POST
 def import_cancel(request, token: str):
     if _stored(request, token) is not None:
         _forget(request, token)

@@ -66,7 +66,8 @@ KIND = "ipcity-figures"
 VERSION = "1"
 SHEET = "填报"
 META_SHEET = "_meta"
-PROTECT_PASSWORD = "ipcity"  # noqa: S105 -- keeps hands off the layout; authenticity comes from the signature, not this
+# Keeps hands off the layout; authenticity comes from the signature, not this.
+PROTECT_PASSWORD = "ipcity"  # noqa: S105  # nosec B105
 PREVIOUS_QUARTERS = 4
 TITLE_ROWS = 2
 HEADER_ROW = TITLE_ROWS + 1

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import READERS, REPORTERS, REVIEWERS, is_reviewer, role_required
 from indicators import selectors, services
@@ -47,6 +47,7 @@ def _back(request, fallback: str) -> HttpResponseRedirect:
 
 
 @role_required(*REPORTERS)
+@require_http_methods(["GET", "POST"])
 def report(request):
     """The reporter's quarter: every assigned indicator and every task of the unit, saved as drafts and
     submitted all at once. `?period=2026-4` opens another quarter (read-only once it takes no figures)."""
@@ -134,6 +135,7 @@ def _after_conflict(request, unit, period, today):
 
 
 @role_required(*REPORTERS)
+@require_GET
 def report_history(request):
     """The unit's quarters so far, each with its items by state; each opens read-only on the report page."""
     unit, today = request.user.unit, timezone.localdate()
@@ -146,6 +148,7 @@ def report_history(request):
 
 
 @role_required(*REVIEWERS)
+@require_GET
 def review_queue(request):
     today = timezone.localdate()
     if "period" in request.GET:
@@ -173,6 +176,7 @@ def review_queue(request):
 
 
 @role_required(*REVIEWERS)
+@require_GET
 def review_unit(request, period: str, unit_id: int):
     """One unit's quarter for review: every figure with its context, every task report, and the actions."""
     period_ = selectors.period_get(period)
@@ -193,8 +197,8 @@ REVIEW_ACTIONS = {
 KINDS = {"submission": Submission, "task-report": TaskReport}
 
 
-@require_POST
 @role_required(*REVIEWERS)
+@require_POST
 def review_act(request, kind: str, pk: int, action: str):
     """Approve, return (with a reason) or reopen (with a reason) one figure or task report."""
     if kind not in KINDS or action not in REVIEW_ACTIONS:
@@ -218,8 +222,8 @@ def review_act(request, kind: str, pk: int, action: str):
     return _back(request, fallback)
 
 
-@require_POST
 @role_required(*REVIEWERS)
+@require_POST
 def review_approve_all(request, period: str, unit_id: int):
     period_ = selectors.period_get(period)
     unit = get_object_or_404(Unit, pk=unit_id)
@@ -235,12 +239,14 @@ def review_approve_all(request, period: str, unit_id: int):
 
 
 @role_required(*REPORTERS, *READERS)
+@require_GET
 def submission_detail(request, pk: int):
     row = get_object_or_404(selectors.submissions_visible(request.user), pk=pk)
     return _detail(request, row, evidence=row.evidence.all())
 
 
 @role_required(*REPORTERS, *READERS)
+@require_GET
 def task_report_detail(request, pk: int):
     row = get_object_or_404(selectors.task_reports_visible(request.user), pk=pk)
     return _detail(request, row, evidence=row.evidence.all())
@@ -264,6 +270,7 @@ def _detail(request, row, *, evidence):
 
 
 @role_required(*REPORTERS, *READERS)
+@require_GET
 def evidence_download(request, pk: int):
     """An evidence file, to those who may see its figure or task report only (404 to anyone else), always as
     an attachment so a browser never renders it in our origin."""
@@ -281,6 +288,7 @@ def evidence_download(request, pk: int):
 
 
 @role_required(*REVIEWERS)
+@require_GET
 def office_periods(request):
     periods = Period.objects.prefetch_related(
         Prefetch("exceptions", queryset=PeriodException.objects.select_related("unit").order_by("unit__name"))
@@ -291,6 +299,7 @@ def office_periods(request):
 
 
 @role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
 def office_period(request, period: str):
     """Move a period's due and lock dates; grant a unit an exception to report into it after it locks."""
     period_ = selectors.period_get(period)
@@ -344,6 +353,7 @@ def _plan_units(plan: Plan):
 
 
 @role_required(*REVIEWERS)
+@require_GET
 def office_assignments(request):
     """Which unit reports which indicator of a plan, and which units carry each task."""
     plans = list(Plan.objects.order_by("slug"))
@@ -372,6 +382,7 @@ def office_assignments(request):
 
 
 @role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
 def office_indicator_units(request, pk: int):
     indicator = get_object_or_404(Indicator.objects.select_related("plan", "computed_from"), pk=pk)
     units = list(_plan_units(indicator.plan))
@@ -416,6 +427,7 @@ def office_indicator_units(request, pk: int):
 
 
 @role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
 def office_task_units(request, pk: int):
     """Name the units of a task whose document names none: an order number per unit, 1 being the lead."""
     task = get_object_or_404(Task.objects.select_related("section__plan"), pk=pk)

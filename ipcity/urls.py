@@ -1,17 +1,21 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from ipcity.views import healthz
+from ipcity.views import favicon, healthz
 
 admin.site.site_header = "知识产权强市建设示范城市工作平台"
 admin.site.site_title = "工作平台管理"
 admin.site.index_title = "系统管理"
 
+handler404 = "ipcity.api.page_not_found"
+
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("plans.urls")),
     path("", include("accounts.urls")),
     path("", include("indicators.urls")),
@@ -19,7 +23,10 @@ urlpatterns = [
     path("api/", include("plans.api_urls")),
     path("api/", include("indicators.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # A person opening the docs page without a session is sent to log in, like on every other page.
+    path(
+        "api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"
+    ),
     path("admin/", admin.site.urls),
 ]
 

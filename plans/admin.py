@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from indicators.admin import AuditedAdmin
 from plans.models import Plan, Population, Region, Section, Task, TaskUnit, Unit
 
 
@@ -13,7 +13,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Population)
-class PopulationAdmin(SimpleHistoryAdmin):
+class PopulationAdmin(AuditedAdmin):
     list_display = ["region", "year", "value", "is_demo"]
     list_filter = ["year", "is_demo", "region__level"]
     search_fields = ["region__name"]
@@ -93,7 +93,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskUnit)
-class TaskUnitAdmin(SimpleHistoryAdmin):
+class TaskUnitAdmin(AuditedAdmin):
     list_display = ["task", "unit", "role", "position"]
     list_filter = ["role", "task__section__plan"]
     search_fields = ["task__title", "unit__name"]

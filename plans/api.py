@@ -8,6 +8,7 @@ from rest_framework.generics import ListAPIView, RetrieveAPIView
 
 from indicators.models import Indicator
 from indicators.selectors import indicators_with_targets
+from ipcity.api import KnownQueryParams
 from plans.selectors import plan_get, plan_list, plan_with_tasks
 
 
@@ -80,7 +81,7 @@ class IndicatorOutput(serializers.Serializer):
 
 
 @extend_schema(summary="方案列表", tags=["plans"])
-class PlanListApi(ListAPIView):
+class PlanListApi(KnownQueryParams, ListAPIView):
     serializer_class = PlanOutput
     pagination_class = None
 
@@ -89,7 +90,7 @@ class PlanListApi(ListAPIView):
 
 
 @extend_schema(summary="方案详情：板块、任务与责任单位", tags=["plans"])
-class PlanDetailApi(RetrieveAPIView):
+class PlanDetailApi(KnownQueryParams, RetrieveAPIView):
     serializer_class = PlanDetailOutput
 
     def get_object(self):
@@ -97,7 +98,7 @@ class PlanDetailApi(RetrieveAPIView):
 
 
 @extend_schema(summary="方案指标：基期值与分年度目标", tags=["plans"])
-class PlanIndicatorsApi(ListAPIView):
+class PlanIndicatorsApi(KnownQueryParams, ListAPIView):
     serializer_class = IndicatorOutput
     pagination_class = None
 

@@ -9,6 +9,8 @@ from simple_history.models import HistoricalRecords
 
 class Region(models.Model):
     class Level(models.TextChoices):
+        # A national plan (and the benchmark's synthetic one) is rolled up to the whole country.
+        COUNTRY = "country", "全国"
         PROVINCE = "province", "省"
         CITY = "city", "设区市"
         COUNTY = "county", "县（市、区）"

@@ -1,18 +1,13 @@
 from django.contrib import admin
 
+from audit.admin import ReadOnly
 from reports.models import ExportJob
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(ReadOnly, admin.ModelAdmin):
     """Read-only: jobs are made by the export pages and the Celery task, never by hand."""
 
     list_display = ["__str__", "kind", "requested_by", "state", "rows", "created_at", "finished_at"]
     list_filter = ["kind", "state", "plan"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -38,11 +38,12 @@ from reports.report_selectors import (
     Bulletin,
     IndicatorEntry,
     ReportData,
-    TaskStatus,
+    TaskEntry,
     UnitList,
     bulletin_for,
     report_data,
 )
+from reports.selectors import TASK_STATUS_CHOICES
 
 Progressed = Callable[[int, int], None]
 
@@ -70,10 +71,9 @@ TASK_TONES = {
     "in_progress": "good",
     "not_started": "warn",
     "lagging": "bad",
-    "unapproved": "none",
-    "returned": "warn",
-    "missing": "bad",
+    "no_report": "none",
 }
+TASK_LABELS = dict(TASK_STATUS_CHOICES)
 TIMELINESS_TONES = {
     "on_time": "good",
     "late": "warn",
@@ -138,6 +138,10 @@ def _summary_rows(data: ReportData) -> tuple[list[Any], int, int]:
     rows += _count_table("状态", data.indicator_counts(), INDICATOR_TONES)
     rows += [[], _heading(f"二、重点任务推进情况（共{len(data.tasks)}项）")]
     rows += _count_table("推进状态", data.task_counts(), TASK_TONES)
+    if data.tasks_awaiting:
+        rows.append(
+            _paragraph(f"注：按已审核的进展统计；另有{data.tasks_awaiting}项任务的本季度进展待审核。")
+        )
     rows += [[], _heading(f"三、责任单位报送情况（共{data.units.total}家）")]
     rows += _count_table("报送情况", data.unit_counts(), TIMELINESS_TONES)
     rows += [[], _heading("四、各类别指标完成情况")]
@@ -277,17 +281,33 @@ def _target_texts(lines: list[IndicatorEntry], index: int) -> Iterator[str]:
 # 任务进展 -------------------------------------------------------------------------------------------------
 
 
-def _task_rows(data: ReportData) -> Iterator[Any]:
-    statuses = {status: _status(label, TASK_TONES[status]) for status, label in TaskStatus.LABELS.items()}
+def _texts(line: TaskEntry, attribute: str) -> str | None:
+    texts = [(report.unit.name, getattr(report, attribute).strip()) for report in line.reports]
+    texts = [(unit, text) for unit, text in texts if text]
+    if not texts:
+        return None
+    if len(line.reports) == 1 and line.lead is not None and line.reports[0].unit_id == line.lead.pk:
+        return texts[0][1]  # the lead alone speaks for the task; anyone else is named
+    return "\n".join(f"【{unit}】{text}" for unit, text in texts)
+
+
+def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
+    statuses = {status: _status(label, TASK_TONES[status]) for status, label in TASK_LABELS.items()}
     section = None
-    for line, texts in zip(data.tasks, data.task_texts(), strict=True):
+    for line in lines:
         if line.section != section:
             section = line.section
             yield Row([str(section)], merge=True, style="section", height=20)
-        said = (texts.progress, texts.problems, texts.next_steps)
-        if line.lead_texts is not None:  # the lead alone speaks for the task; anyone else is named
-            said = tuple(text.strip() or None for text in line.lead_texts)
-        yield [line.task.number, line.task.title, line.lead, texts.co, statuses[line.status], *said]
+        yield [
+            line.task.number,
+            line.task.title,
+            line.lead.name if line.lead else None,
+            "、".join(unit.name for unit in line.co) or None,
+            statuses[line.status],
+            _texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None),
+            _texts(line, "problems"),
+            _texts(line, "next_steps"),
+        ]
 
 
 def task_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
@@ -298,14 +318,16 @@ def task_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
         columns=[
             Column("序号", 5, "center"),
             Column("任务", fit_width((line.task.title for line in lines), minimum=14, maximum=20), "wrap"),
-            Column("牵头单位", fit_width((t.lead for t in lines if t.lead), minimum=12, maximum=16), "wrap"),
+            Column(
+                "牵头单位", fit_width((t.lead.name for t in lines if t.lead), minimum=12, maximum=16), "wrap"
+            ),
             Column("配合单位", 20, "wrap"),
             Column("状态", 10, "center"),
             Column("本季度进展", 36, "wrap"),
             Column("存在问题", 24, "wrap"),
             Column("下步计划", 24, "wrap"),
         ],
-        rows=_task_rows(data),
+        rows=_task_rows(lines),
         size=len(lines) + len({line.section.pk for line in lines}),
         body_style="cell",
         freeze_cols=2,

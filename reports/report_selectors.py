@@ -5,9 +5,10 @@ progress API and the dashboards agree. Texts (notes, task progress) come from ap
 goes upward and carries what the office has reviewed.
 
 Sized for a national plan (thousands of units, each assigned every indicator): what grows with the units is
-never held in memory. Lists of units and notes are joined into their cell text by the database, per
-indicator or task, and streamed one line at a time; timeliness rows stream straight from a cursor; counts,
-totals and column widths are aggregates. What is held is bounded by the plan: its indicators and tasks."""
+never held in memory. The lists of units and notes are joined into their cell text by the database, per
+indicator, and streamed one indicator at a time; timeliness rows stream straight from a cursor; counts,
+totals and column widths are aggregates. What is held is bounded by the plan: its indicators, and its tasks
+with the units named on them (`reports.selectors.task_lines`, the one rule for a task's status)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from typing import Any, TypeVar
 from celery import current_app
 from celery.result import AsyncResult
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
@@ -36,10 +36,8 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Concat, Length
-from django.db.models.lookups import GreaterThan
+from django.db.models.functions import Concat
 
 from accounts.permissions import is_reviewer
 from indicators.models import (
@@ -55,9 +53,10 @@ from indicators.models import (
     Timeliness,
 )
 from indicators.selectors import progress_for
-from plans.models import Plan, Section, Task, TaskUnit, Unit
+from plans.models import Plan, Section, Task, Unit
 from reports.excel import CUT_MARK, EXCEL_CELL_MAX
 from reports.models import ExportJob, period_text
+from reports.selectors import TASK_STATUS_CHOICES, Quarter, TaskLine, task_lines
 
 INDICATOR_STATUSES = Progress.Status
 TIMELINESS_STATUSES = Timeliness.Status
@@ -67,29 +66,8 @@ TIMELINESS_COUNTS = ("expected", "submitted", "on_time", "late", "returned", "ap
 TEXT_CHUNK = 1
 ROW_CHUNK = 100
 UNITS_SEPARATOR = "、"
-# Sorts a report by a unit the task no longer names after every named one (positions are below 2^15).
-UNNAMED = 1 << 16
-# What Python's str.strip() removes (the characters whose str.isspace() is true, checked by a test): the
-# database strips the same from task texts.
-WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-class TaskStatus:
-    """A task's status in the report: its lead unit's approved report, or why there is none."""
-
-    CHOICES = [
-        *TaskReport.Status.choices,
-        ("unapproved", "进展待审核"),
-        ("returned", "进展退回修改"),
-        ("missing", "未报送进展"),
-    ]
-    LABELS = dict(CHOICES)
 
 
 # SQL pieces -----------------------------------------------------------------------------------------------
@@ -186,28 +164,10 @@ def span(text: str) -> int:
     return len(text.encode("utf-8")) + len(text)
 
 
-class Stripped(Func):
-    """The text without leading and trailing whitespace, as Python's str.strip() removes it."""
-
-    output_field = TextField()
-
-    def __init__(self, expression: Any) -> None:
-        super().__init__(expression, Value(WHITESPACE))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="BTRIM", **extra_context)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="TRIM", **extra_context)
-
-
-class CodePointOrder(Func):
-    """Order text by code point, as Python sorts strings, whatever the database's collation."""
-
-    template = '%(expressions)s COLLATE "C"'
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, template="%(expressions)s COLLATE BINARY", **extra_context)
+def _count(rows: QuerySet) -> Subquery:
+    """COUNT(*) of `rows` as a scalar subquery (COUNT as a plain function: no GROUP BY, one row)."""
+    counted = rows.order_by().annotate(counted=Func(F("pk"), function="COUNT")).values("counted")
+    return Subquery(counted, output_field=IntegerField())
 
 
 def _named(text: Any) -> Concat:
@@ -248,21 +208,32 @@ class IndicatorTexts:
 
 @dataclass(slots=True)
 class TaskEntry:
-    section: Section
-    task: Task
-    lead: str | None  # the first unit named on the task
-    status: str  # a TaskStatus value
-    # The lead's approved report when it is the task's only approved one: (progress, problems, next steps),
-    # shown as written; otherwise every approved report speaks, named.
-    lead_texts: tuple[str, str, str] | None
+    line: TaskLine  # the task's status by the one rule of `task_lines`
+    reports: list[TaskReport]  # approved reports of the quarter, lead first, then document order
 
+    @property
+    def task(self) -> Task:
+        return self.line.task
 
-@dataclass(slots=True)
-class TaskTexts:
-    co: str | None  # the units named after the lead, in document order
-    progress: str | None
-    problems: str | None
-    next_steps: str | None
+    @property
+    def section(self) -> Section:
+        return self.line.section
+
+    @property
+    def lead(self) -> Unit | None:
+        return self.line.lead
+
+    @property
+    def co(self) -> list[Unit]:
+        return self.line.co
+
+    @property
+    def status(self) -> str:
+        return self.line.status
+
+    @property
+    def awaiting(self) -> bool:
+        return self.line.awaiting
 
 
 @dataclass(slots=True)
@@ -299,7 +270,12 @@ class ReportData:
         return _counted(Counter(line.status for line in self.indicators), INDICATOR_STATUSES.choices)
 
     def task_counts(self) -> list[tuple[str, str, int]]:
-        return _counted(Counter(line.status for line in self.tasks), TaskStatus.CHOICES)
+        return _counted(Counter(line.status for line in self.tasks), TASK_STATUS_CHOICES)
+
+    @property
+    def tasks_awaiting(self) -> int:
+        """Tasks whose report of the quarter is still with the office (counted beside the statuses)."""
+        return sum(line.awaiting for line in self.tasks)
 
     def unit_counts(self) -> list[tuple[str, str, int]]:
         return _counted(Counter(self.units.counts), TIMELINESS_STATUSES.choices)
@@ -320,11 +296,6 @@ class ReportData:
         rows = _indicator_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
         return aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
 
-    def task_texts(self) -> Iterator[TaskTexts]:
-        """The texts of each line of `tasks`, in order, streamed (one query)."""
-        rows = _task_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
-        return aligned((line.task.pk for line in self.tasks), _keyed(rows, TaskTexts))
-
     def timeliness_rows(self) -> Iterator[tuple]:
         """(unit name, *TIMELINESS_COUNTS, status) of each unit by name, streamed (one query)."""
         if self.period is None:
@@ -343,13 +314,13 @@ def _keyed(rows: Iterable[tuple], make: Callable[..., V]) -> Iterator[tuple[Any,
 
 
 def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
-    """Everything the progress report shows for a plan and quarter, in document order: 6 queries now and one
-    for each of `indicator_texts`, `task_texts` and `timeliness_rows` when read, whatever the number of
-    indicators, tasks, units or submissions.
+    """Everything the progress report shows for a plan and quarter, in document order: 8 queries now and one
+    for each of `indicator_texts` and `timeliness_rows` when read, whatever the number of indicators,
+    units or submissions.
 
     Every indicator of the plan has a line; one the roll-up has not reached shows as 无数据. A task's status
-    is its lead unit's approved report for the quarter; without one it is 进展待审核 (the report is with the
-    office), 进展退回修改 (the office returned it) or 未报送进展."""
+    is the dashboards' (`task_lines`: the most worrying of its units' latest approved reports); its texts are
+    the quarter's approved reports."""
     progress = {row.indicator_id: row for row in progress_for(plan, year, quarter)}
     # The text width of an indicator's 责任单位 cell: its names and the separators between them.
     assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by().values("indicator")
@@ -379,7 +350,7 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
             )
             for indicator in indicators
         ],
-        tasks=_tasks(plan, period),
+        tasks=[_task_entry(line, year, quarter) for line in task_lines(plan, Quarter(year, quarter))],
         units=_unit_summary(plan, period),
         units_width=max((indicator.units_width or 0 for indicator in indicators), default=0),
         next_period=next_period,
@@ -418,81 +389,14 @@ def _period_and_next(year: int, quarter: int) -> tuple[Period | None, Period | N
     return found.get((year, quarter)), found.get(following)
 
 
-def _tasks(plan: Plan, period: Period | None) -> list[TaskEntry]:
-    """The plan's tasks in document order with their lead unit (the first named) and the lead's report of
-    the quarter, in one query."""
-    named = TaskUnit.objects.filter(task=OuterRef("pk")).order_by("position")
-    tasks = (
-        Task.objects.filter(section__plan=plan)
-        .select_related("section")
-        .annotate(
-            lead_id=Subquery(named.values("unit_id")[:1]), lead=Subquery(named.values("unit__name")[:1])
-        )
-        .order_by("section__number", "number")
-    )
-    if period is None:
-        return [TaskEntry(task.section, task, task.lead, "missing", None) for task in tasks]
-    reports = TaskReport.objects.filter(task=OuterRef("pk"), period=period).order_by()
-    lead_report = reports.filter(unit_id=OuterRef("lead_id"))
-    approved = reports.filter(state=ReviewState.APPROVED).values("task").annotate(n=Count("pk")).values("n")
-    tasks = tasks.annotate(
-        approved=Subquery(approved),
-        **{
-            f"lead_{name}": Subquery(lead_report.values(name)[:1])
-            for name in ("state", "status", "progress", "problems", "next_steps")
-        },
-    )
-    return [_task_entry(task) for task in tasks]
-
-
-def _task_entry(task: Task) -> TaskEntry:
-    state = task.lead_state
-    if state == ReviewState.APPROVED:
-        status = task.lead_status
-    elif state == ReviewState.RETURNED:
-        status = "returned"
-    elif state == ReviewState.SUBMITTED:
-        status = "unapproved"
-    else:
-        status = "missing"
-    alone = state == ReviewState.APPROVED and task.approved == 1
-    texts = (task.lead_progress, task.lead_problems, task.lead_next_steps) if alone else None
-    return TaskEntry(section=task.section, task=task, lead=task.lead, status=status, lead_texts=texts)
-
-
-def _task_texts(plan: Plan, period: Period | None) -> QuerySet:
-    """(task id, co-units, progress, problems, next steps) per task in document order, joined by the
-    database: every approved report that says something, as 【unit】text lines, units in the order the task
-    names them (others after, by name)."""
-    named = TaskUnit.objects.filter(task=OuterRef("pk")).order_by("position")
-    co = Joined(named[1:], F("unit__name"), UNITS_SEPARATOR)
-    rows = Task.objects.filter(section__plan=plan).order_by("section__number", "number")
-    if period is None:
-        none = Value(None, TextField())
-        rows = rows.annotate(co=co, progress=none, problems=none, next_steps=none)
-        return rows.values_list("pk", "co", "progress", "problems", "next_steps")
-    position = (
-        TaskUnit.objects.filter(task=OuterRef("task_id"), unit=OuterRef("unit_id"))
-        .order_by()
-        .values("position")
-    )
-    reports = TaskReport.objects.filter(task=OuterRef("pk"), period=period, state=ReviewState.APPROVED)
-    reports = reports.order_by(
-        Coalesce(Subquery(position[:1]), Value(UNNAMED), output_field=IntegerField()),
-        CodePointOrder("unit__name"),
-    )
-
-    def texts(attribute: str) -> Joined:
-        said = Stripped(attribute)
-        line = Case(
-            When(GreaterThan(Length(said), 0), then=_named(said)),
-            output_field=TextField(),
-        )
-        return Joined(reports, line, "\n")
-
-    return rows.annotate(
-        co=co, progress=texts("progress"), problems=texts("problems"), next_steps=texts("next_steps")
-    ).values_list("pk", "co", "progress", "problems", "next_steps")
+def _task_entry(line: TaskLine, year: int, quarter: int) -> TaskEntry:
+    """The task with the texts of its units' approved reports of this quarter, in the line's unit order."""
+    reports = [
+        unit.report
+        for unit in line.units
+        if unit.report and (unit.report.period.year, unit.report.period.quarter) == (year, quarter)
+    ]
+    return TaskEntry(line=line, reports=reports)
 
 
 def _unit_summary(plan: Plan, period: Period | None) -> UnitSummary:
@@ -629,13 +533,11 @@ _INDICATOR_PHRASES = {
     "no_data": "暂无数据{n}项",
 }
 _TASK_PHRASES = {
-    "done": "已完成{n}项",
-    "in_progress": "正在推进{n}项",
-    "not_started": "尚未启动{n}项",
     "lagging": "进展滞后{n}项",
-    "unapproved": "进展待审核{n}项",
-    "returned": "进展退回修改{n}项",
-    "missing": "未报送进展{n}项",
+    "not_started": "尚未启动{n}项",
+    "in_progress": "正在推进{n}项",
+    "done": "已完成{n}项",
+    "no_report": "尚无已审核进展{n}项",
 }
 _UNIT_PHRASES = {
     "on_time": "按时报送{n}家",
@@ -690,8 +592,8 @@ class _Judged:
 
 
 def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tuple[UnitList, UnitList]:
-    """The praised and the named units, counted in one or two queries and streamed when read (one query
-    for the praised, two for the named).
+    """The praised and the named units, counted in one query and streamed when read (one query for the
+    praised, one or two for the named; none for a list counted empty).
 
     Both read the quarter's Timeliness rows by unit name; units reporting an indicator behind its pace but
     owing nothing this quarter (no Timeliness row) are named after them, in the order the indicator lines
@@ -706,13 +608,21 @@ def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tupl
     )
     rows = rows.order_by("unit__name", "unit_id")
     unrated = Unit.objects.filter(judged.has_behind("pk")).exclude(Exists(rows.filter(unit=OuterRef("pk"))))
-    counts = rows.aggregate(
-        praised=Count("pk", filter=judged.praised("unit_id")),
-        named=Count("pk", filter=judged.named("unit_id")),
+    praised_count, named_count, unrated_count = (
+        Plan.objects.filter(pk=plan.pk)
+        .annotate(
+            praised=_count(rows.filter(judged.praised("unit_id"))),
+            named=_count(rows.filter(judged.named("unit_id"))),
+            unrated=_count(unrated),
+        )
+        .values_list("praised", "named", "unrated")
+        .get()
     )
-    named_count = (counts["named"] or 0) + (unrated.count() if judged.behind else 0)
+    praised_count, named_count, unrated_count = praised_count or 0, named_count or 0, unrated_count or 0
 
     def praised() -> Iterator[UnitFacts]:
+        if not praised_count:
+            return
         count = plans_assignments.filter(unit=OuterRef("unit_id")).values("unit").annotate(n=Count("pk"))
         found = rows.filter(judged.praised("unit_id")).annotate(assigned=Subquery(count.values("n")))
         for name, expected, assigned in found.values_list("unit__name", "expected", "assigned").iterator(
@@ -724,6 +634,10 @@ def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tupl
             yield UnitFacts(name, facts)
 
     def named() -> Iterator[UnitFacts]:
+        yield from rated() if named_count else ()
+        yield from unreported() if unrated_count else ()
+
+    def rated() -> Iterator[UnitFacts]:
         found = rows.filter(judged.named("unit_id")).annotate(behind=judged.behind_names("unit_id"))
         fields = ("unit__name", "status", "late", "expected", "submitted", "behind")
         for name, status, late, expected, submitted, behind in found.values_list(*fields).iterator(
@@ -736,6 +650,8 @@ def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tupl
                 if expected - submitted > 0:
                     facts.append(f"应报{expected}项，未报送{expected - submitted}项")
             yield UnitFacts(name, facts + _behind(behind))
+
+    def unreported() -> Iterator[UnitFacts]:
         # Units with an indicator behind but no reporting duty this quarter are named for the indicator alone.
         first = plans_assignments.filter(unit=OuterRef("pk")).order_by(
             "indicator__position", "indicator__code"
@@ -750,8 +666,8 @@ def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tupl
             yield UnitFacts(name, _behind(behind))
 
     return (
-        UnitList(counts["praised"] or 0, praised),
-        UnitList(named_count, named),
+        UnitList(praised_count, praised),
+        UnitList(named_count + unrated_count, named),
     )
 
 
@@ -772,7 +688,8 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
         )
     if data.tasks:
         phrases = _count_phrases(data.task_counts(), _TASK_PHRASES)
-        overview.append(f"{len(data.tasks)}项重点任务中，{_joined(phrases)}。")
+        awaiting = f"；另有{data.tasks_awaiting}项任务的本季度进展待审核" if data.tasks_awaiting else ""
+        overview.append(f"{len(data.tasks)}项重点任务中，{_joined(phrases)}{awaiting}。")
     if data.units.total:
         phrases = _count_phrases(data.unit_counts(), _UNIT_PHRASES)
         overview.append(f"本季度应报送数据和进展的{data.units.total}家责任单位中，{_joined(phrases)}。")

@@ -11,12 +11,12 @@ from decimal import Decimal
 from functools import cached_property
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.permissions import is_reporter, scope_to_unit
+from accounts.permissions import READERS, has_role, is_reporter, scope_to_unit
 from indicators.figures import plain, target_text
 from indicators.models import (
     Assignment,
@@ -43,8 +43,10 @@ TASK_SEVERITY = [
     TASK_STATUSES.IN_PROGRESS,
     TASK_STATUSES.DONE,
 ]
-# What leaders read of a unit's progress: what it sent, not its drafts nor what the office sent back.
-SENT_STATES = (ReviewState.SUBMITTED, ReviewState.APPROVED)
+# Every task status, most worrying first, as pages, the Excel report and the bulletin count them.
+TASK_STATUS_CHOICES = [(status, TASK_STATUSES(status).label) for status in TASK_SEVERITY] + [
+    (NO_REPORT, NO_REPORT_LABEL)
+]
 
 
 def _blank_progress() -> Progress:
@@ -202,8 +204,9 @@ class IndicatorCard:
     progress: Progress | None
     year_target: Target | None
     final_target: Target | None
-    units: list[Unit]
+    units: list[Unit]  # the reporting units, lead first; only the lead when more than CARD_UNITS report it
     openable: bool
+    crowded: bool = False  # more than CARD_UNITS units report it
 
     @property
     def figures(self) -> Progress:
@@ -247,10 +250,13 @@ class Overview:
     groups: list[tuple[str, str, list[IndicatorCard]]]  # (category, label, cards shown)
     status_counts: list[StatusCount]
     task_counts: list[StatusCount]
-    units: list[Unit]
+    tasks_awaiting: int  # tasks with a report of the quarter still with the office
+    units: list[Unit]  # every reporting unit, for the filter; empty when there are too many to list
     status: str
     unit_id: int | None
     scoped: bool  # a reporter: task counts are of its own unit's tasks
+    unit_search: bool = False  # too many units for a list: the filter asks for a unit's name
+    unit_name: str = ""
 
     @property
     def task_total(self) -> int:
@@ -261,31 +267,97 @@ class Overview:
         return sum(len(cards) for _, _, cards in self.groups)
 
 
-def _indicator_units(indicators: list[Indicator]) -> dict[int, list[Unit]]:
-    """Units that report each indicator (via its source when it reads another's figures), lead first."""
-    by_indicator: dict[int, list[Unit]] = defaultdict(list)
-    source_ids = {indicator.computed_from_id or indicator.pk for indicator in indicators}
-    rows = (
-        Assignment.objects.filter(indicator_id__in=source_ids)
+# A card names every unit that reports its indicator when there are at most this many (a city plan); beyond
+# that (a national plan's 2,800 county governments) only the lead unit, so that neither the page nor its
+# queries grow with the number of units: not even a count, which would read every assignment.
+CARD_UNITS = 12
+
+
+def _source_ids(indicators: list[Indicator]) -> set[int]:
+    return {indicator.computed_from_id or indicator.pk for indicator in indicators}
+
+
+def _indicator_units(indicators: list[Indicator]) -> dict[int, tuple[list[Unit], bool]]:
+    """For each indicator (via its source when it reads another's figures) the units a card names and whether
+    more report it: every unit, lead first, then by name, when at most CARD_UNITS do; else only the lead.
+    Two queries, each reading at most CARD_UNITS + 1 assignments per indicator."""
+    sources = _source_ids(indicators)
+    beyond = Assignment.objects.filter(indicator_id=OuterRef("pk")).order_by()[CARD_UNITS : CARD_UNITS + 1]
+    crowded = set(
+        Indicator.objects.alias(crowded=Exists(beyond))
+        .filter(pk__in=sources, crowded=True)
+        .values_list("pk", flat=True)
+    )
+    shown: dict[int, list[Unit]] = defaultdict(list)
+    for assignment in (
+        Assignment.objects.filter(
+            Q(indicator_id__in=sources - crowded) | Q(indicator_id__in=crowded, is_lead=True)
+        )
         .select_related("unit")
         .order_by("indicator_id", "-is_lead", "unit__name")
-    )
-    for assignment in rows:
-        by_indicator[assignment.indicator_id].append(assignment.unit)
+    ):
+        shown[assignment.indicator_id].append(assignment.unit)
     return {
-        indicator.pk: by_indicator[indicator.computed_from_id or indicator.pk] for indicator in indicators
+        indicator.pk: (shown[source], source in crowded)
+        for indicator in indicators
+        for source in [indicator.computed_from_id or indicator.pk]
     }
 
 
+def _openable(plan: Plan, user, indicators: list[Indicator]) -> set[int]:
+    """Ids of the indicators the user may drill into (see `indicators_openable`); a reader's need no query."""
+    if has_role(user, READERS) and not is_reporter(user):
+        return {indicator.pk for indicator in indicators}
+    return set(indicators_openable(plan, user).values_list("pk", flat=True))
+
+
+def _reported_by(indicators: list[Indicator], unit_id: int) -> set[int]:
+    """The indicators a unit reports (directly or through the indicator they read)."""
+    sources = set(
+        Assignment.objects.filter(indicator_id__in=_source_ids(indicators), unit_id=unit_id).values_list(
+            "indicator_id", flat=True
+        )
+    )
+    return {
+        indicator.pk for indicator in indicators if (indicator.computed_from_id or indicator.pk) in sources
+    }
+
+
+def _unit_named(indicators: list[Indicator], name: str) -> int | None:
+    return (
+        Assignment.objects.filter(indicator_id__in=_source_ids(indicators), unit__name=name.strip())
+        .order_by("unit_id")
+        .values_list("unit_id", flat=True)
+        .first()
+    )
+
+
 def plan_overview(
-    plan: Plan, period: PeriodChoice, user, *, status: str = "", unit_id: int | None = None
+    plan: Plan,
+    period: PeriodChoice,
+    user,
+    *,
+    status: str = "",
+    unit_id: int | None = None,
+    unit_name: str = "",
 ) -> Overview:
     """A card per indicator at the chosen quarter, grouped by category, with headline counts of indicators and
-    tasks per status. `status`/`unit_id` narrow the cards shown, never the headline counts."""
+    tasks per status. `status` and the unit (`unit_id`, or `unit_name` where the plan has too many units to
+    list) narrow the cards shown, never the headline counts. A fixed number of queries, none reading more
+    than CARD_UNITS + 1 assignments per indicator, whatever the number of units."""
     indicators = list(indicators_with_targets(plan))
     progress = {row.indicator_id: row for row in progress_for(plan, *_at(period))} if period.at else {}
     units = _indicator_units(indicators)
-    openable = set(indicators_openable(plan, user).values_list("pk", flat=True))
+    listed = not any(crowded for _, crowded in units.values())
+    if unit_name.strip() and unit_id is None:
+        unit_id = _unit_named(indicators, unit_name)
+    if unit_id is None:
+        reported = set() if unit_name.strip() else None  # a name no reporting unit has: no card
+    elif listed:
+        reported = {pk for pk, (shown, _) in units.items() if any(unit.pk == unit_id for unit in shown)}
+    else:
+        reported = _reported_by(indicators, unit_id)
+    openable = _openable(plan, user, indicators)
     cards = []
     for indicator in indicators:
         targets = {target.year: target for target in indicator.targets.all()}
@@ -296,7 +368,8 @@ def plan_overview(
                 progress=progress.get(indicator.pk),
                 year_target=targets.get(year),
                 final_target=targets.get(plan.end_year),
-                units=units[indicator.pk],
+                units=units[indicator.pk][0],
+                crowded=units[indicator.pk][1],
                 openable=indicator.pk in openable,
             )
         )
@@ -305,16 +378,15 @@ def plan_overview(
     chosen = [
         card
         for card in cards
-        if (not status or card.status == status)
-        and (unit_id is None or any(unit.pk == unit_id for unit in card.units))
+        if (not status or card.status == status) and (reported is None or card.indicator.pk in reported)
     ]
     groups = []
     for category, label in Indicator.Category.choices:
         in_group = [card for card in chosen if card.indicator.category == category]
         if in_group:
             groups.append((category, label, in_group))
-    all_units = {unit.pk: unit for unit_list in units.values() for unit in unit_list}
-    tasks = task_lines(plan, period.at, user) if period.at else []
+    all_units = {unit.pk: unit for shown, _ in units.values() for unit in shown} if listed else {}
+    tasks = task_lines(plan, period.at, unit_id=own_unit(user)) if period.at else []
     return Overview(
         plan=plan,
         period=period,
@@ -322,15 +394,19 @@ def plan_overview(
         groups=groups,
         status_counts=status_counts,
         task_counts=task_status_counts(tasks),
+        tasks_awaiting=sum(line.awaiting for line in tasks),
         units=sorted(all_units.values(), key=lambda unit: unit.name),
         status=status,
         unit_id=unit_id,
         scoped=is_reporter(user),
+        unit_search=not listed,
+        unit_name=unit_name.strip(),
     )
 
 
 def _at(period: PeriodChoice) -> tuple[int, int]:
-    assert period.at is not None
+    if period.at is None:
+        raise ValueError("no quarter chosen")  # callers check `period.at` first; a bug otherwise
     return period.at.year, period.at.quarter
 
 
@@ -444,8 +520,18 @@ def indicator_page(plan: Plan, code: str, period: PeriodChoice, user) -> Indicat
         series=series,
         contribution_units=contribution_units,
         contribution_rows=rows,
-        units=_indicator_units([indicator])[indicator.pk],
+        units=_reporting_units(indicator),
     )
+
+
+def _reporting_units(indicator: Indicator) -> list[Unit]:
+    """Every unit that reports the indicator (via its source when it reads another's figures), lead first."""
+    return [
+        assignment.unit
+        for assignment in Assignment.objects.filter(indicator_id=indicator.computed_from_id or indicator.pk)
+        .select_related("unit")
+        .order_by("-is_lead", "unit__name")
+    ]
 
 
 # --------------------------------------------------------------------------------------------- timeliness
@@ -533,31 +619,30 @@ def _competition_rank(ranking: list[UnitRanking]) -> None:
 # --------------------------------------------------------------------------------------------------- tasks
 
 
-def latest_task_reports(plan: Plan, at: Quarter, user) -> QuerySet[TaskReport]:
-    """Each unit's latest sent report on each of the plan's tasks, as of the quarter (one query)."""
+def latest_task_reports(plan: Plan, at: Quarter, unit_id: int | None) -> QuerySet[TaskReport]:
+    """In one query: each unit's latest approved report on each of the plan's tasks as of the quarter, and
+    its report of the quarter that is with the office, not reviewed yet (state submitted); only `unit_id`'s
+    when given. As for figures, a report counts once the office approved it."""
     latest = Window(
         RowNumber(),
-        partition_by=[F("task_id"), F("unit_id")],
+        partition_by=[F("task_id"), F("unit_id"), F("state")],
         order_by=[F("period__year").desc(), F("period__quarter").desc()],
     )
-    return (
-        scope_to_unit(
-            TaskReport.objects.filter(task__section__plan=plan, state__in=SENT_STATES).filter(
-                up_to(at, "period__")
-            ),
-            user,
-        )
-        .annotate(latest=latest)
-        .filter(latest=1)
-        .select_related("unit", "period")
+    reports = TaskReport.objects.filter(task__section__plan=plan).filter(
+        Q(state=ReviewState.APPROVED) & up_to(at, "period__")
+        | Q(state=ReviewState.SUBMITTED, period__year=at.year, period__quarter=at.quarter)
     )
+    if unit_id is not None:
+        reports = reports.filter(unit_id=unit_id)
+    return reports.annotate(latest=latest).filter(latest=1).select_related("unit", "period")
 
 
 @dataclass
 class UnitProgress:
     unit: Unit
     role: str  # lead / co / "" (reported without being named on the task)
-    report: TaskReport | None
+    report: TaskReport | None  # the latest approved report as of the quarter
+    awaiting: bool = False  # the quarter's report is with the office, not approved yet
 
     @property
     def role_label(self) -> str:
@@ -572,6 +657,8 @@ class TaskLine:
 
     @property
     def status(self) -> str:
+        """The most worrying status among the units' latest approved reports: one lagging unit makes the
+        task lagging; no approved report from anyone is 未报告."""
         statuses = {line.report.status for line in self.units if line.report}
         return next((status for status in TASK_SEVERITY if status in statuses), NO_REPORT)
 
@@ -579,43 +666,68 @@ class TaskLine:
     def status_label(self) -> str:
         return NO_REPORT_LABEL if self.status == NO_REPORT else TASK_STATUSES(self.status).label
 
+    @property
+    def awaiting(self) -> bool:
+        """Some unit's report of the quarter waits for the office: the status may still change."""
+        return any(line.awaiting for line in self.units)
 
-def task_lines(plan: Plan, at: Quarter, user) -> list[TaskLine]:
-    """The plan's tasks in document order, each with the units named on it (lead first) and every unit's
-    latest report. A reporter gets only the tasks its unit is named on or reported on, with its own
-    reports."""
+    @property
+    def lead(self) -> Unit | None:
+        return next((line.unit for line in self.units if line.role == TaskUnit.Role.LEAD), None)
+
+    @property
+    def co(self) -> list[Unit]:
+        return [line.unit for line in self.units if line.role == TaskUnit.Role.CO]
+
+
+def task_lines(plan: Plan, at: Quarter, *, unit_id: int | None = None) -> list[TaskLine]:
+    """The plan's tasks in document order, each with the units named on it (lead first), every unit's latest
+    approved report as of the quarter and whether its report of the quarter awaits review. The one rule for
+    a task's status: pages, the Excel report and the bulletin all read it here. With `unit_id` (a reporter),
+    only the tasks that unit is named on or reported on, with its own reports."""
     reports: dict[int, dict[int, TaskReport]] = defaultdict(dict)
-    for report in latest_task_reports(plan, at, user):
-        reports[report.task_id][report.unit_id] = report
+    awaiting: set[tuple[int, int]] = set()
+    for report in latest_task_reports(plan, at, unit_id):
+        if report.state == ReviewState.APPROVED:
+            reports[report.task_id][report.unit_id] = report
+        else:
+            awaiting.add((report.task_id, report.unit_id))
+    named_units = TaskUnit.objects.select_related("unit").order_by("position")
     tasks = (
         Task.objects.filter(section__plan=plan)
         .select_related("section")
-        .prefetch_related("task_units__unit")
+        .prefetch_related(Prefetch("task_units", queryset=named_units))
         .order_by("section__number", "number")
     )
     lines = []
     for task in tasks:
-        named = sorted(task.task_units.all(), key=lambda task_unit: task_unit.position)
-        if is_reporter(user):
-            named = [task_unit for task_unit in named if task_unit.unit_id == user.unit_id]
+        named = list(task.task_units.all())
+        if unit_id is not None:
+            named = [task_unit for task_unit in named if task_unit.unit_id == unit_id]
         by_unit = reports.get(task.pk, {})
-        units = [UnitProgress(tu.unit, tu.role, by_unit.get(tu.unit_id)) for tu in named]
+        units = [
+            UnitProgress(tu.unit, tu.role, by_unit.get(tu.unit_id), (task.pk, tu.unit_id) in awaiting)
+            for tu in named
+        ]
         named_ids = {tu.unit_id for tu in named}
         units += [
-            UnitProgress(report.unit, "", report)
-            for unit_id, report in sorted(by_unit.items(), key=lambda item: item[1].unit.name)
-            if unit_id not in named_ids
+            UnitProgress(report.unit, "", report, (task.pk, report.unit_id) in awaiting)
+            for report_unit, report in sorted(by_unit.items(), key=lambda item: item[1].unit.name)
+            if report_unit not in named_ids
         ]
-        if units or not is_reporter(user):
+        if units or unit_id is None:
             lines.append(TaskLine(task=task, section=task.section, units=units))
     return lines
 
 
+def own_unit(user) -> int | None:
+    """The unit a reader's view of tasks is narrowed to: a reporter's own, nobody else's."""
+    return user.unit_id if is_reporter(user) else None
+
+
 def task_status_counts(lines: list[TaskLine]) -> list[StatusCount]:
     counted = Counter(line.status for line in lines)
-    choices = [(status, TASK_STATUSES(status).label) for status in TASK_SEVERITY]
-    choices.append((NO_REPORT, NO_REPORT_LABEL))
-    return [StatusCount(value, label, counted[value]) for value, label in choices]
+    return [StatusCount(value, label, counted[value]) for value, label in TASK_STATUS_CHOICES]
 
 
 @dataclass
@@ -625,20 +737,24 @@ class TaskBoard:
     lagging: list[TaskLine]
     sections: list[tuple[Section, list[TaskLine]]]
     counts: list[StatusCount]
+    awaiting: int  # tasks with a report of the quarter still with the office
     scoped: bool  # a reporter: only its own unit's tasks and reports
 
 
 def task_board(plan: Plan, period: PeriodChoice, user) -> TaskBoard:
     """Tasks by section with each unit's latest status and progress text; lagging tasks first, in their own
     block, and not repeated in their section."""
-    lines = task_lines(plan, period.at, user) if period.at else []
+    lines = task_lines(plan, period.at, unit_id=own_unit(user)) if period.at else []
     lagging = [line for line in lines if line.status == TASK_STATUSES.LAGGING]
     sections: dict[int, tuple[Section, list[TaskLine]]] = {}
     for line in lines:
         if line.status != TASK_STATUSES.LAGGING:
             sections.setdefault(line.section.pk, (line.section, []))[1].append(line)
     counts = task_status_counts(lines)
-    return TaskBoard(plan, period, lagging, list(sections.values()), counts, scoped=is_reporter(user))
+    awaiting = sum(line.awaiting for line in lines)
+    return TaskBoard(
+        plan, period, lagging, list(sections.values()), counts, awaiting, scoped=is_reporter(user)
+    )
 
 
 # ---------------------------------------------------------------------------------------------- comparison

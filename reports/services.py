@@ -23,12 +23,27 @@ def export_job_start(*, kind: str, plan: Plan, year: int, quarter: int, by: User
 
     Without a broker (no REDIS_URL) the task runs eagerly when the transaction commits, so by the time the
     caller's request answers the job is already done (or failed)."""
-    from reports.tasks import export_job_task
-
     with transaction.atomic():
         job = ExportJob.objects.create(kind=kind, plan=plan, year=year, quarter=quarter, requested_by=by)
-        transaction.on_commit(lambda: export_job_task.apply_async(args=[str(job.pk)], task_id=str(job.pk)))
+        transaction.on_commit(lambda: _dispatch(job))
     return job
+
+
+def _dispatch(job: ExportJob) -> None:
+    """Send the job's task; a broker that cannot take it fails the job with a message the requester can act
+    on, instead of a 500 page and a job that waits forever."""
+    from reports.tasks import export_job_task
+
+    try:
+        export_job_task.apply_async(args=[str(job.pk)], task_id=str(job.pk))
+    except Exception:
+        logger.exception("export job %s could not be queued", job.pk)
+        job.state, job.error, job.finished_at = (
+            ExportJob.State.FAILED,
+            "后台任务服务暂时不可用，报表未能开始生成，请稍后重新生成。",
+            timezone.now(),
+        )
+        job.save(update_fields=["state", "error", "finished_at"])
 
 
 def export_job_run(*, job: ExportJob, progress: Callable[[int, int], None] | None = None) -> ExportJob:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from accounts.permissions import READERS, REPORTERS, role_required
 from indicators.models import Progress
@@ -61,6 +62,8 @@ class OverviewForm(QuarterForm):
     unit = forms.IntegerField(
         label="责任单位", min_value=1, required=False, error_messages={"invalid": "请从列表中选择责任单位。"}
     )
+    # Plans with more units than a list can hold (a national plan's counties) ask for the unit's name.
+    unit_name = forms.CharField(label="责任单位名称", max_length=64, required=False)
 
 
 def _bad_request(request, form: forms.Form):
@@ -72,12 +75,14 @@ def _period(plan, form: QuarterForm) -> PeriodChoice:
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def index(request):
     glances = selectors.plans_at_a_glance(list(plan_list()))
     return render(request, "reports/index.html", {"glances": glances})
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def overview(request, slug: str):
     plan = plan_get(slug)
     form = OverviewForm(request.GET)
@@ -85,14 +90,20 @@ def overview(request, slug: str):
         return _bad_request(request, form)
     period = _period(plan, form)
     page = selectors.plan_overview(
-        plan, period, request.user, status=form.cleaned_data["status"], unit_id=form.cleaned_data["unit"]
+        plan,
+        period,
+        request.user,
+        status=form.cleaned_data["status"],
+        unit_id=form.cleaned_data["unit"],
+        unit_name=form.cleaned_data["unit_name"],
     )
-    keep = [(name, form.cleaned_data[name]) for name in ("status", "unit") if form.cleaned_data[name]]
-    context = {"plan": plan, "period": period, "page": page, "keep": keep}
+    keep = [(name, value) for name, value in (("status", page.status), ("unit", page.unit_id)) if value]
+    context = {"plan": plan, "period": period, "page": page, "keep": keep, "card_units": selectors.CARD_UNITS}
     return render(request, "reports/overview.html", context)
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def indicator(request, slug: str, code: str):
     plan = plan_get(slug)
     form = QuarterForm(request.GET)
@@ -107,6 +118,7 @@ def indicator(request, slug: str, code: str):
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def units(request, slug: str):
     plan = plan_get(slug)
     form = QuarterForm(request.GET)
@@ -120,6 +132,7 @@ def units(request, slug: str):
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def tasks(request, slug: str):
     plan = plan_get(slug)
     form = QuarterForm(request.GET)
@@ -131,6 +144,7 @@ def tasks(request, slug: str):
 
 
 @role_required(*EVERY_ROLE)
+@require_GET
 def compare(request):
     form = QuarterForm(request.GET)
     if not form.is_valid():

@@ -208,39 +208,45 @@ def desk(plans, unit_a, unit_b, settings, tmp_path):
     商标有效注册量 (a stock, 2 decimals), 地理标志 (a stock), 示范城市 (a milestone), 结案率 (a ratio) — and
     progress on the 17 Quanzhou tasks it is named on; 市科技局 (unit_b) reports 地理标志 too. Quarters
     2024–2027 exist; evidence files go to a temporary media directory."""
-    import datetime
-    from types import SimpleNamespace
-    from zoneinfo import ZoneInfo
-
     import time_machine
+
+    with time_machine.travel(REPORTING_NOW, tick=False):
+        settings.MEDIA_ROOT = tmp_path / "media"
+        yield desk_build(unit_a, unit_b)
+
+
+REPORTING_NOW = datetime.datetime(*REPORTING_TODAY, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def desk_build(unit_a, unit_b):
+    """The `desk` world, for a fixture that has already frozen time at REPORTING_NOW (tests/matrix_world.py
+    builds it once per module)."""
+    from types import SimpleNamespace
 
     from indicators.models import Assignment, Indicator, Period
     from indicators.services import periods_ensure
 
-    when = datetime.datetime(*REPORTING_TODAY, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
-    with time_machine.travel(when, tick=False):
-        settings.MEDIA_ROOT = tmp_path / "media"
-        indicators = {
-            code: Indicator.objects.get(code=code, plan__slug=slug)
-            for code, slug in (
-                ("trademarks", "quanzhou-2024-2026"),
-                ("geographical-indications", "quanzhou-2024-2026"),
-                ("demonstration-city", "quanzhou-2024-2026"),
-                ("case-closure-rate", "zhenjiang-edz-2024-2026"),
-            )
-        }
-        for position, indicator in enumerate(indicators.values()):
-            Assignment.objects.create(indicator=indicator, unit=unit_a, is_lead=position < 3)
-        Assignment.objects.create(indicator=indicators["geographical-indications"], unit=unit_b)
-        periods_ensure(years=range(2024, 2028))
-        yield SimpleNamespace(
-            today=when.date(),
-            unit_a=unit_a,
-            unit_b=unit_b,
-            period=Period.objects.get(year=2026, quarter=4),
-            locked=Period.objects.get(year=2026, quarter=3),
-            stock=indicators["trademarks"],
-            count=indicators["geographical-indications"],
-            milestone=indicators["demonstration-city"],
-            ratio=indicators["case-closure-rate"],
+    indicators = {
+        code: Indicator.objects.get(code=code, plan__slug=slug)
+        for code, slug in (
+            ("trademarks", "quanzhou-2024-2026"),
+            ("geographical-indications", "quanzhou-2024-2026"),
+            ("demonstration-city", "quanzhou-2024-2026"),
+            ("case-closure-rate", "zhenjiang-edz-2024-2026"),
         )
+    }
+    for position, indicator in enumerate(indicators.values()):
+        Assignment.objects.create(indicator=indicator, unit=unit_a, is_lead=position < 3)
+    Assignment.objects.create(indicator=indicators["geographical-indications"], unit=unit_b)
+    periods_ensure(years=range(2024, 2028))
+    return SimpleNamespace(
+        today=REPORTING_NOW.date(),
+        unit_a=unit_a,
+        unit_b=unit_b,
+        period=Period.objects.get(year=2026, quarter=4),
+        locked=Period.objects.get(year=2026, quarter=3),
+        stock=indicators["trademarks"],
+        count=indicators["geographical-indications"],
+        milestone=indicators["demonstration-city"],
+        ratio=indicators["case-closure-rate"],
+    )

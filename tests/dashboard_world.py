@@ -67,7 +67,7 @@ class World:
             status=TaskReport.Status.LAGGING,
             progress="市知识产权局第四季度进展",
             problems="审批进度滞后",
-            state=ReviewState.SUBMITTED,
+            state=ReviewState.APPROVED,
             submitted_at=sent_at(periods[-1]),
         )
         factories.TaskReportFactory(

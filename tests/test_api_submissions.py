@@ -63,10 +63,12 @@ CREATE = {"plan": "quanzhou-2024-2026", "indicator": "trademarks", "year": 2026,
 
 
 def test_it_answers_token_and_session_auth_and_nobody_else(desk, reporter_a, client):
-    assert APIClient().get(LIST).status_code == 403
+    # 401 with the scheme to use, so a program knows to authenticate (403 would say "you may not").
+    anonymous = APIClient().get(LIST)
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     bad = APIClient()
     bad.credentials(HTTP_AUTHORIZATION="Token not-a-token")
-    assert bad.get(LIST).status_code == 403
+    assert bad.get(LIST).status_code == 401
     assert client_for(reporter_a).get(LIST).status_code == 200
     client.force_login(reporter_a)
     assert client.get(LIST).status_code == 200
@@ -193,6 +195,14 @@ def test_bad_create_input_gets_field_errors(desk, api_a, body, field, message):
 def test_an_unassigned_indicator_is_refused(desk, api_b):
     response = api_b.post(LIST, {**CREATE, "value": "1"}, format="json")
     assert response.status_code == 400 and "本单位未被分配填报该指标" in response.json()["detail"]
+
+
+def test_an_empty_new_figure_is_refused_and_nothing_is_stored(desk, api_a):
+    # Found by tests/test_api_fuzz.py: the service writes no empty row, and the view then looked it up (500).
+    for body in (CREATE, {**CREATE, "indicator": "demonstration-city", "denominator": "9"}):
+        response = api_a.post(LIST, body, format="json")
+        assert response.status_code == 400 and response.json()["detail"].startswith("没有可保存的内容")
+    assert not Submission.objects.exists()
 
 
 def test_a_ratio_and_a_milestone_take_their_own_parts(desk, api_a):

@@ -27,6 +27,60 @@ def test_it_defines_the_production_services():
     assert {"pgdata", "redisdata", "media"} <= set(COMPOSE["volumes"])
 
 
+def _mounts(service: str) -> dict[str, str]:
+    """Container path → named volume of a service's volume mounts."""
+    mounts = {}
+    for mount in COMPOSE["services"][service].get("volumes", []):
+        volume, path = mount.split(":")[:2]
+        mounts[path] = volume
+    return mounts
+
+
+def test_data_evidence_and_exports_live_on_volumes():
+    assert _mounts("postgres") == {"/var/lib/postgresql/data": "pgdata"}
+    assert _mounts("redis") == {"/data": "redisdata"}
+    media = COMPOSE["services"]["web"]["environment"]["DJANGO_MEDIA_ROOT"]
+    for service in ("web", "worker"):  # web stores evidence and uploads, the worker writes the exports
+        assert _mounts(service) == {media: "media", f"{media}/exports": "exports"}
+    assert {"pgdata", "redisdata", "media", "exports"} == set(COMPOSE["volumes"])
+
+
+def test_every_long_running_service_has_a_health_check():
+    checks = {name: _health(name) for name in ("postgres", "redis", "web", "worker", "beat")}
+    assert "pg_isready" in checks["postgres"] and "redis-cli ping" in checks["redis"]
+    assert checks["web"] == "python -m ipcity.healthcheck web"  # GET /healthz/, see test_deployment.py
+    assert "inspect ping" in checks["worker"]
+    assert checks["beat"] == "python -m ipcity.healthcheck beat"
+
+
+def _health(service: str) -> str:
+    test = COMPOSE["services"][service]["healthcheck"]["test"]
+    return " ".join(test[1:]) if test[0] in ("CMD", "CMD-SHELL") else " ".join(test)
+
+
+def test_the_one_shot_migrate_loads_the_plans_and_queues_a_full_rollup():
+    migrate = COMPOSE["services"]["migrate"]
+    assert migrate["restart"] == "no"
+    assert migrate["command"][:2] == ["sh", "-c"]
+    assert migrate["command"][2].split(" && ") == [
+        "python manage.py migrate --noinput",
+        "python manage.py load_plans",
+        "python manage.py rollup --queue",
+    ]
+    assert {"postgres", "redis"} <= set(migrate["depends_on"])
+
+
+def test_there_is_exactly_one_beat():
+    beats = [name for name in COMPOSE["services"] if " beat" in _command_or_empty(name)]
+    assert beats == ["beat"]
+    assert "replicas" not in COMPOSE["services"]["beat"].get("deploy", {})
+    assert "scale" not in COMPOSE["services"]["beat"]
+
+
+def _command_or_empty(service: str) -> str:
+    return _command(service) if "command" in COMPOSE["services"][service] else ""
+
+
 @pytest.mark.parametrize("service", ["web", "worker", "beat"])
 def test_each_process_is_the_one_the_readme_documents(service):
     assert _command(service) in README

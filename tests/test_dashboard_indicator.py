@@ -11,6 +11,7 @@ from indicators.figures import plain
 from indicators.models import Progress, ReviewState
 from indicators.selectors import progress_for
 from reports.charts import STATUS_COLOURS
+from reports.selectors import CARD_UNITS
 from tests import factories
 from tests.dashboard_world import chart_json, marked
 
@@ -144,3 +145,12 @@ def test_its_query_count_is_pinned_and_does_not_grow_with_units_or_submissions(
     with django_assert_max_num_queries(11):
         assert _get(leader_client, "trademarks").status_code == 200
     assert _queries(leader_client, "trademarks") == before
+
+
+def test_it_names_every_reporting_unit_lead_first_however_many(leader_client, dashboard_world):
+    """Unlike the overview's cards, which stop naming units past CARD_UNITS, the drill-down names them all."""
+    dashboard_world.grow(units=CARD_UNITS + 1)
+    trademarks = dashboard_world.indicators["trademarks"]
+    page = leader_client.get(URL.format("trademarks")).context["page"]
+    assert page.units[0] == trademarks.assignments.get(is_lead=True).unit
+    assert {unit.pk for unit in page.units} == set(trademarks.assignments.values_list("unit_id", flat=True))

@@ -15,6 +15,7 @@ from django.urls import Resolver404, resolve
 from indicators.figures import plain
 from indicators.models import Progress
 from indicators.selectors import progress_for
+from reports.selectors import CARD_UNITS
 from reports.templatetags.dashboards import percent, rounded
 from tests.dashboard_world import marked
 
@@ -166,3 +167,37 @@ def test_it_opens_on_the_latest_quarter_already_due_not_one_still_open(leader_cl
         assert "2024年第3季度" in html and "填报尚未截止" not in html
         html = leader_client.get("/plans/quanzhou-2024-2026/?year=2024&quarter=4").content.decode()
         assert "2024年第4季度的填报尚未截止" in html
+
+
+def test_a_card_names_its_first_units_and_counts_the_rest(leader_client, dashboard_world):
+    """A national plan's indicator has thousands of reporting units: past CARD_UNITS a card names the lead
+    unit and says there are more; the filter then asks for a unit's name instead of a list."""
+    dashboard_world.grow(units=CARD_UNITS + 1)
+    trademarks = dashboard_world.indicators["trademarks"]
+    response = leader_client.get(URL)
+    page = response.context["page"]
+    card = next(card for card in page.cards if card.indicator == trademarks)
+    assert card.units == [trademarks.assignments.get(is_lead=True).unit] and card.crowded
+    assert trademarks.assignments.count() > CARD_UNITS
+    assert not any(other.crowded for other in page.cards if other.indicator != trademarks)
+    html = response.content.decode()
+    assert f'{card.units[0].name}</span><span class="muted">等超过{CARD_UNITS}个单位' in html
+    assert page.unit_search and page.units == [] and 'name="unit_name"' in html
+
+
+def test_it_filters_by_a_units_name_when_there_are_too_many_to_list(leader_client, dashboard_world):
+    dashboard_world.grow(units=CARD_UNITS + 1)
+    unit = dashboard_world.other_units[-1]
+    page = leader_client.get(URL, {"unit_name": f" {unit.name} "}).context["page"]
+    assert [card.indicator.code for _, _, cards in page.groups for card in cards] == ["trademarks"]
+    assert page.unit_id == unit.pk and sum(c.count for c in page.status_counts) == 10
+    page = leader_client.get(URL, {"unit": unit.pk}).context["page"]
+    assert [card.indicator.code for _, _, cards in page.groups for card in cards] == ["trademarks"]
+    response = leader_client.get(URL, {"unit_name": "没有这个单位"})
+    assert response.context["page"].shown == 0 and "没有符合筛选条件的指标。" in response.content.decode()
+
+
+def test_its_query_count_stays_the_same_when_units_outgrow_the_cards(leader_client, dashboard_world):
+    before = _queries(leader_client, URL)
+    dashboard_world.grow(units=CARD_UNITS + 1)
+    assert _queries(leader_client, URL) == before

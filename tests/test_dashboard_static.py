@@ -3,6 +3,7 @@ and after collectstatic with the production storage. No CDN anywhere in a page."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import plotly
@@ -42,3 +43,23 @@ def test_dashboard_pages_load_no_script_from_elsewhere_and_none_inline(leader_cl
             ' src="/static/' in script.split(">")[0] or 'type="application/json"' in script.split(">")[0]
             for script in scripts
         )
+
+
+def test_it_closes_every_block_in_our_stylesheets():
+    """An unclosed `@media print {` once swallowed every rule after it: the reporting pages lost their
+    layout on screen while every page still answered 200."""
+    for sheet in (Path(__file__).parents[1] / "static" / "css").glob("*.css"):
+        text = re.sub(r"/\*.*?\*/", "", sheet.read_text(), flags=re.S)
+        depth = 0
+        for number, line in enumerate(text.splitlines(), 1):
+            depth += line.count("{") - line.count("}")
+            assert depth >= 0, f"{sheet.name}:{number} closes a block that was never opened"
+            assert depth <= 2, f"{sheet.name}:{number} nests blocks three deep: a block above was left open"
+        assert depth == 0, f"{sheet.name} leaves {depth} block(s) open"
+
+
+def test_it_points_browsers_asking_for_favicon_ico_at_our_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"].endswith("img/favicon.svg")
+    assert client.get(response["Location"]).status_code == 200
+    assert client.post("/favicon.ico").status_code == 405

@@ -62,6 +62,26 @@ def test_a_newer_report_replaces_an_older_one_and_drafts_or_returned_ones_are_no
     assert "草稿不应出现" not in html and "退回的报告不应出现" not in html
 
 
+def test_a_report_awaiting_review_is_marked_and_counted_beside_the_status(
+    leader_client, dashboard_world, unit_b
+):
+    world = dashboard_world
+    factories.TaskReportFactory(
+        task=world.task,
+        unit=unit_b,
+        period=world.periods[-1],
+        status=TaskReport.Status.DONE,
+        progress="尚未审核的进展",
+        state=ReviewState.SUBMITTED,
+        submitted_at=sent_at(world.periods[-1]),
+    )
+    response = leader_client.get(URL)
+    html, board = response.content.decode(), response.context["board"]
+    assert "尚未审核的进展" not in html  # as for figures, only what the office approved counts
+    assert board.lagging[0].task == world.task and board.awaiting == 1
+    assert "另有1项任务的本季度进展待办公室审核" in html and "本季度进展待审核" in html
+
+
 def test_the_quarter_switcher_shows_reports_as_they_stood(leader_client, dashboard_world):
     html = leader_client.get(URL, {"year": 2024, "quarter": 2}).content.decode()
     assert "市知识产权局第四季度进展" not in html and "市科技局第一季度进展" in html

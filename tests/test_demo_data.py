@@ -53,6 +53,11 @@ def test_every_reported_figure_obeys_the_rules(demo):
         assert figure_errors(row.indicator, _figure_of(row)) == [], row
 
 
+def test_it_reports_per_capita_indicators_as_whole_counts(demo):
+    counts = Submission.objects.filter(indicator__measure="per_capita").values_list("value", flat=True)
+    assert counts and all(value == value.to_integral_value() for value in counts)
+
+
 def test_it_assigns_units_to_zhenjiang_tasks_and_indicators_as_the_office_would(demo, zhenjiang):
     assert TaskUnit.objects.filter(task__section__plan=zhenjiang, role="lead").count() == 17
     assert Assignment.objects.filter(indicator__plan=zhenjiang).exists()

@@ -41,7 +41,7 @@ def test_it_shows_every_assigned_indicator_and_task_with_its_context(reporter_a_
     approved(desk.ratio, desk.unit_a, 2026, 3, value=None, numerator=D(9), denominator=D(12))
     Progress.objects.create(
         plan=quanzhou, indicator=desk.stock, region=quanzhou.region, year=2026, quarter=4, status="on_track",
-        expected=D("87.9"), computed_at=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+        expected=D("87.9333"), computed_at=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
     )  # fmt: skip
     response = reporter_a_client.get(URL)
     html = response.content.decode()
@@ -53,7 +53,7 @@ def test_it_shows_every_assigned_indicator_and_task_with_its_context(reporter_a_
     assert "87.5万件" in html and "86.25万件" in html  # the previous quarters
     assert "9/12（75%）" in html  # a ratio's previous quarter, with its rate
     assert "≥88万件" in html  # the year's target
-    assert "87.9" in html  # the expected pace from the roll-up
+    assert "87.93万件" in html  # the expected pace, at the indicator's precision, with its unit
     assert "按期结案的知识产权案件数" in html  # the ratio's two labels
     assert f'name="indicator-{desk.milestone.pk}-done"' in html
     assert html.count('class="item task card') == 17  # every task the unit is named on
@@ -92,6 +92,17 @@ def test_it_refuses_a_bad_figure_saves_nothing_and_keeps_what_was_typed(
     assert f'value="{parts["value"]}"' in html  # the user's input, kept
     assert 'value="70"' in html
     assert not Submission.objects.exists()  # the good figure was not written either
+
+
+def test_it_names_every_bad_figure_of_the_page_at_once(reporter_a_client, desk):
+    figures = {
+        desk.count: {"value": "七十"},
+        desk.stock: {"value": "-1"},
+        desk.ratio: {"numerator": "11", "denominator": "10"},
+    }
+    html = post(reporter_a_client, desk, figures=figures).content.decode()
+    assert "“七十”不是数字" in html and "数值不能为负数" in html and "不能大于" in html
+    assert not Submission.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ def test_its_overview_states_only_counts_from_the_roll_up(report_scenario):
         "确定的10项指标中，已完成年度目标2项，按序时进度推进2项，略低于序时进度（预警）2项，落后于序时进度2项，暂无数据2项"
         in overview
     )
-    assert "18项重点任务中，进展滞后1项，进展待审核1项，未报送进展16项" in overview
+    assert "18项重点任务中，进展滞后1项，尚无已审核进展17项；另有1项任务的本季度进展待审核" in overview
     assert "5家责任单位中，按时报送3家，逾期报送1家，未报送或未报齐1家" in overview
     assert bulletin.requirements[-1] == "2025年第四季度数据和进展请于2026年1月10日前报送。"
     assert bulletin.date_text == "2025年10月20日"

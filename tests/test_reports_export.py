@@ -119,15 +119,16 @@ def test_it_stores_notes_and_progress_that_start_like_formulas_as_text(report_sc
     assert first[5].value.startswith(f"【市知识产权局】{PLUS_PROGRESS}\n【市科技局】配合开展调研")
 
 
-def test_it_gives_each_task_its_lead_units_status(report_scenario):
+def test_it_gives_each_task_the_most_worrying_status_of_its_units_approved_reports(report_scenario):
     ws = _report(report_scenario)["任务进展"]
     tasks = {row[1].value: row for row in _rows(ws) if row[1].value}
     first, second = tasks[report_scenario.first_task.title], tasks[report_scenario.second_task.title]
     assert first[2].value == "市知识产权局" and "市科技局" in first[3].value
     assert (first[4].value, _fill(first[4])) == ("滞后", RED)
-    assert second[4].value == "进展待审核"  # the lead's report waits for the office
+    # The lead's report waits for the office: not counted yet, and the sheet says why the cell is empty.
+    assert (second[4].value, second[5].value) == ("未报告", "（本季度进展待审核）")
     assert ws["A5"].value.startswith("（一）")  # section heading row, merged
-    assert sum(1 for row in tasks.values() if row[4].value == "未报送进展") == 18 - 2
+    assert sum(1 for row in tasks.values() if row[4].value == "未报告") == 18 - 1
 
 
 def test_it_names_the_unit_when_only_a_co_unit_has_an_approved_report(report_scenario):
@@ -140,7 +141,7 @@ def test_it_names_the_unit_when_only_a_co_unit_has_an_approved_report(report_sce
         task=third, unit=co, period=period, state="approved", submitted_at=now, progress="已起草"
     )
     row = {row[1].value: row for row in _rows(_report(report_scenario)["任务进展"])}[third.title]
-    assert (row[4].value, _fill(row[4])) == ("进展退回修改", YELLOW)
+    assert (row[4].value, _fill(row[4])) == ("推进中", GREEN)  # the co-unit's approved report counts
     assert row[5].value == f"【{co.name}】已起草"
 
 
@@ -170,7 +171,8 @@ def test_its_summary_counts_and_chart_match_the_rows(report_scenario):
     assert tables["一、"]["已完成"] == statuses.count("achieved") == 2
     assert tables["一、"]["落后"] == statuses.count("behind") == 2
     assert tables["一、"]["合计"] == 10
-    assert tables["二、"]["滞后"] == 1 and tables["二、"]["进展待审核"] == 1 and tables["二、"]["合计"] == 18
+    assert tables["二、"]["滞后"] == 1 and tables["二、"]["未报告"] == 17 and tables["二、"]["合计"] == 18
+    assert "另有1项任务的本季度进展待审核" in str(values)
     assert (
         tables["三、"]["逾期报送"] == 1 and tables["三、"]["按时报送"] == 3 and tables["三、"]["未报送"] == 1
     )

@@ -168,6 +168,19 @@ def test_a_failing_export_marks_the_job_failed_and_leaves_no_file(
     assert list((media / "exports").iterdir()) == []
 
 
+def test_a_broker_that_cannot_take_the_task_fails_the_job_with_a_message(
+    plans, leader_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(export_job_task, "apply_async", down)
+    response = _start(leader_client, django_capture_on_commit_callbacks)
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and job.state == "failed"
+    assert "后台任务服务暂时不可用" in leader_client.get(response["Location"]).content.decode()
+
+
 def test_the_status_endpoint_uses_a_fixed_number_of_queries(
     plans, leader, leader_client, django_assert_max_num_queries
 ):

@@ -5,20 +5,27 @@ REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import itertools
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal as D
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
 
 from indicators import tasks
-from indicators.models import Progress, RollupPending
+from indicators.models import Progress, RollupPending, RollupRun
+from indicators.rollup import rollup_full, rollup_pending
 from indicators.services import review_approve
 from ipcity.celery import app
 from tests import factories
@@ -46,6 +53,8 @@ def _broker(url: str) -> None:
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
     app._pool = None  # connections and producers are pooled per broker: forget the previous broker's
     app.amqp._producer_pool = None
+    with contextlib.suppress(AttributeError):
+        del app._local.backend  # and the result backend, which gives up for good on an unreachable Redis
 
 
 @pytest.fixture
@@ -149,3 +158,143 @@ def test_an_unreachable_broker_loses_nothing(plans, broker, worker, redis_url):
     tasks.rollup_pending_task.delay()
     assert _rolled_up(submission, worker).actual == D(160)
     assert not RollupPending.objects.exists()
+
+
+# Drills: a hung broker, a worker killed mid roll-up ---------------------------------------------------------
+
+
+@pytest.fixture
+def hung_redis():
+    """A Redis that accepts connections and never answers (a hung server, the worst kind of down): a socket on
+    a free local port whose connections are held open in silence until the test ends."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    held, stop = [], threading.Event()
+
+    def hold():
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_a_hung_broker_holds_an_approval_for_seconds_and_loses_nothing(
+    plans, broker, hung_redis, django_capture_on_commit_callbacks
+):
+    submission = _sent(plans)
+    broker(hung_redis)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):  # the task is sent after the approval commits
+        row = review_approve(row=submission, by=factories.UserFactory(role="reviewer"))
+    # Bounded read timeouts and a few retries: ~4 s measured; without them 80 s (result subscription retries).
+    assert time.monotonic() - started < 8
+    assert row.state == "approved" and RollupPending.objects.count() == 1
+
+    broker("memory://")
+    app.conf.update(task_always_eager=True)
+    rollup_pending()  # the next drain (beat's, every five minutes) rolls the queued key up
+    assert Progress.objects.get(indicator=submission.indicator, year=2024, quarter=4).actual == D(160)
+    assert not RollupPending.objects.exists()
+
+
+def _progress() -> dict[tuple, tuple]:
+    """Every progress row's figures, keyed by what it is about (the time it was computed left out)."""
+    fields = [
+        field.attname for field in Progress._meta.concrete_fields if field.name not in ("id", "computed_at")
+    ]
+    return {
+        (row["indicator_id"], row["region_id"], row["year"], row["quarter"]): tuple(
+            row[name] for name in fields
+        )
+        for row in Progress.objects.values(*fields)
+    }
+
+
+def _approved_figures(plans, reviewer) -> None:
+    """A few approved figures in both plans, so the roll-up has something to add up everywhere."""
+    quanzhou, zhenjiang = plans["quanzhou-2024-2026"], plans["zhenjiang-edz-2024-2026"]
+    for plan, codes in (
+        (quanzhou, ["trademarks", "geographical-indications"]),
+        (zhenjiang, ["new-trademarks"]),
+    ):
+        unit = factories.UnitFactory(region=plan.region)
+        for quarter, code in itertools.product((1, 2, 3, 4), codes):
+            factories.SubmissionFactory(
+                indicator=plan.indicators.get(code=code), unit=unit,
+                period=factories.PeriodFactory(year=2024, quarter=quarter), value=D(40 * quarter),
+                state="approved", submitted_at=datetime.datetime(2025, 1, 5, tzinfo=datetime.UTC),
+                reviewed_by=reviewer,
+            )  # fmt: skip
+
+
+def test_a_worker_killed_mid_rollup_leaves_the_previous_rows_and_a_rerun_gives_identical_ones(
+    plans, broker, worker
+):
+    _approved_figures(plans, factories.UserFactory(role="reviewer"))
+    rollup_full()
+    reference = _progress()
+    assert len(reference) > 100 and any(values[1] is not None for values in reference.values())
+    # The rows as an earlier run left them (stale), and one of them held by another transaction, so the
+    # worker's run is caught part-way, inside its transaction, when it is killed.
+    Progress.objects.update(actual=None, completion=None, status="no_data")
+    stale = _progress()
+    runs = RollupRun.objects.count()
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], password=db["PASSWORD"]
+    ) as blocker:
+        held_plan = blocker.execute(
+            "SELECT plan_id FROM indicators_progress ORDER BY id DESC LIMIT 1 FOR UPDATE"
+        ).fetchone()[0]
+        tasks.rollup_full_task.delay()
+        deadline = time.monotonic() + 60
+        while not _waiting_on_a_lock():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the worker never reached the held row:\n{worker.log.read_text()}")
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        blocker.rollback()  # the killed worker's statement may go on now: its transaction can never commit
+    deadline = time.monotonic() + 30
+    while _sessions("true") and time.monotonic() < deadline:  # the killed worker's session ends
+        time.sleep(0.2)
+
+    # Nothing half-written: each plan is as before or wholly recomputed (plans are written one transaction
+    # each); the plan whose row was held, where the worker died, is as before.
+    after = _progress()
+    for plan in plans.values():
+        mine = {key for key, values in reference.items() if values[0] == plan.pk}
+        assert {key: after[key] for key in mine} in (
+            {k: stale[k] for k in mine},
+            {k: reference[k] for k in mine},
+        )
+    assert {key: after[key] for key in after if after[key][0] == held_plan} == {
+        key: stale[key] for key in stale if stale[key][0] == held_plan
+    }
+    dead = RollupRun.objects.order_by("-started_at")[: RollupRun.objects.count() - runs]
+    assert [(run.kind, run.finished_at) for run in dead] == [("full", None)]  # the log shows the dead run
+
+    rollup_full()  # the re-run (nightly beat, or `manage.py rollup`)
+    assert _progress() == reference
+
+
+def _sessions(condition: str) -> int:
+    """Other sessions on the test database matching a pg_stat_activity condition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "  # noqa: S608
+            f"AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND {condition}"
+        )
+        return cursor.fetchone()[0]
+
+
+def _waiting_on_a_lock() -> bool:
+    return _sessions("wait_event_type = 'Lock'") > 0

@@ -49,23 +49,86 @@ def test_a_database_url_and_a_redis_url_switch_to_postgresql_and_a_real_broker()
     assert result.stdout.split()[:2] == ["django.db.backends.postgresql", "False"]
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = _run(SHOW, DJANGO_SETTINGS_MODULE="ipcity.settings.production", DJANGO_ALLOWED_HOSTS="x")
-    assert "Set the DJANGO_SECRET_KEY environment variable" in result.stderr
+STRONG_KEY = secrets.token_urlsafe(50)
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "ipcity.settings.production",
+    "DJANGO_SECRET_KEY": STRONG_KEY,
+    "DJANGO_ALLOWED_HOSTS": "ipcity.example.cn",
+    "DATABASE_URL": "postgres://ipcity@db:5432/ipcity",
+    "REDIS_URL": "redis://redis:6379/0",
+}
+SHOW_PRODUCTION = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(repr(s.SECRET_KEY), s.DATABASES['default']['HOST'], s.CELERY_BROKER_URL, "
+    "s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])"
+)
 
 
-def test_production_reads_secrets_from_files(tmp_path):
-    secret = tmp_path / "secret"
-    secret.write_text(secrets.token_urlsafe(50))
-    code = "import django; django.setup(); from django.conf import settings as s; print(s.SECRET_KEY)"
-    result = _run(
-        code,
-        DJANGO_SETTINGS_MODULE="ipcity.settings.production",
-        DJANGO_SECRET_KEY_FILE=str(secret),
-        DJANGO_ALLOWED_HOSTS="ipcity.example.cn",
-        DATABASE_URL="sqlite:////tmp/x.sqlite3",
+def _production(**changes: str | None) -> subprocess.CompletedProcess:
+    env = {**PRODUCTION, **changes}
+    return _run(SHOW_PRODUCTION, **{name: value for name, value in env.items() if value is not None})
+
+
+def test_production_runs_on_postgresql_and_redis_with_no_eager_tasks():
+    result = _production()
+    redis_cache = "django.core.cache.backends.redis.RedisCache"
+    assert result.stdout.split() == [repr(STRONG_KEY), "db", "redis://redis:6379/0", "False", redis_cache]
+
+
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+)
+def test_production_refuses_to_start_without_each_required_setting(missing):
+    result = _production(**{missing: None})
+    assert result.returncode != 0 and f"Set the {missing} environment variable" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short-key",
+        "change-me-to-a-long-random-string",
+        "django-insecure-" + secrets.token_urlsafe(50),
+        "ab" * 30,
+    ],
+    ids=["short", "the-example", "startproject", "few-distinct"],
+)
+def test_production_refuses_a_weak_secret_key(key):
+    result = _production(DJANGO_SECRET_KEY=key)
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY is too weak" in result.stderr
+
+
+def test_production_reads_secrets_from_files_without_their_trailing_newline(tmp_path):
+    (tmp_path / "key").write_text(STRONG_KEY + "\n")
+    (tmp_path / "db").write_text("postgres://ipcity:pa55@db:5432/ipcity\r\n")
+    result = _production(
+        DJANGO_SECRET_KEY=None,
+        DJANGO_SECRET_KEY_FILE=str(tmp_path / "key"),
+        DATABASE_URL=None,
+        DATABASE_URL_FILE=str(tmp_path / "db"),
     )
-    assert result.stdout.strip() == secret.read_text()
+    assert result.stdout.split()[:2] == [repr(STRONG_KEY), "db"], result.stderr
+
+
+def test_production_is_strict_about_transport_and_cookies():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.X_FRAME_OPTIONS, "
+        "'csp.middleware.CSPMiddleware' in s.MIDDLEWARE)"
+    )
+    result = _run(code, **PRODUCTION)
+    assert result.stdout.split() == [
+        "False",
+        "True",
+        "31536000",
+        "True",
+        "True",
+        "True",
+        "True",
+        "DENY",
+        "True",
+    ]
 
 
 @pytest.mark.slow
@@ -73,19 +136,20 @@ def test_check_deploy_is_clean_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "ipcity.settings.production",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "ipcity.example.cn",
-            "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
-        },
+        env={**os.environ, **PRODUCTION, "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3"},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_make_test_runs_the_deploy_check_and_bandit_before_pytest():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntest: ")[1].split("\n\n")[0]
+    assert recipe.index("security check-deploy") < recipe.index("pytest")
+    assert "check --deploy --fail-level WARNING" in makefile
 
 
 def test_pages_carry_a_content_security_policy_without_inline_scripts(leader_client, plans):

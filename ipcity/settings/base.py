@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -11,8 +12,19 @@ from csp.constants import NONE, SELF
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-# FileAwareEnv: every variable may also be given as NAME_FILE (a path), the way container secrets arrive.
+
+class _SecretFiles(environ.FileAwareMapping):
+    """NAME_FILE's contents without the line break an editor or `echo` leaves at the end of the file: a
+    password or URL with a stray newline fails in ways that are hard to see."""
+
+    def __getitem__(self, key: str) -> str:
+        value = super().__getitem__(key)
+        return value.rstrip("\r\n") if self.env.get(key + "_FILE") else value
+
+
+# Every variable may also be given as NAME_FILE (a path), the way container secrets arrive.
 env = environ.FileAwareEnv()
+env.ENVIRON = _SecretFiles()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -40,6 +52,8 @@ INSTALLED_APPS = [
     "plans",
     "indicators",
     "reports",
+    "audit",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database refusing a write: 503 with Retry-After, and the user told in Chinese that nothing was kept.
+    "ipcity.middleware.DatabaseRefusedMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it inspects the outcome of authentication.
@@ -132,16 +148,24 @@ IPCITY_IMPORT_MAX_INFLATED = env.int("IPCITY_IMPORT_MAX_INFLATED", default=50 * 
 IPCITY_IMPORT_MAX_RATIO = env.int("IPCITY_IMPORT_MAX_RATIO", default=100)
 # How long an uploaded template waits for its confirmation before it is discarded.
 IPCITY_IMPORT_TTL_SECONDS = env.int("IPCITY_IMPORT_TTL_SECONDS", default=3600)
+# The reporting calendar: a quarter is due this many days after it ends and locks this many days later.
+IPCITY_DUE_DAYS_AFTER_QUARTER = env.int("IPCITY_DUE_DAYS_AFTER_QUARTER", default=10)
+IPCITY_LOCK_GRACE_DAYS = env.int("IPCITY_LOCK_GRACE_DAYS", default=20)
+# A figure this many times above or below the unit's previous ones needs an explanatory note.
+IPCITY_OUTLIER_FACTOR = env.str("IPCITY_OUTLIER_FACTOR", default="3")  # read as a Decimal
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
 REST_FRAMEWORK = {
+    # Token first: a request without credentials (or with a bad token) is answered 401 with
+    # `WWW-Authenticate: Token`, which tells a program to authenticate, rather than 403, "you may not".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ipcity.api.AutoSchema",
+    "EXCEPTION_HANDLER": "ipcity.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Decimals travel as strings: a figure is never rounded by a float on its way to a client.
     "COERCE_DECIMAL_TO_STRING": True,
@@ -151,17 +175,35 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "知识产权强市建设示范城市工作方案：方案、指标、填报与进度接口",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs page are for logged-in users and token holders: the intranet's API surface is
+    # not advertised to anonymous visitors.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI served from our static files (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 
-# Celery. No REDIS_URL: tasks run eagerly in-process (the embedded default).
+
+def redis_backed(url: str) -> dict[str, Any]:
+    """Celery's broker and results and Django's cache on Redis at `url`; with no URL, tasks run eagerly
+    in-process and the cache is local memory (the embedded default)."""
+    return {
+        "CELERY_BROKER_URL": url or "memory://",
+        "CELERY_RESULT_BACKEND": url or "cache+memory://",
+        "CELERY_TASK_ALWAYS_EAGER": not url,
+        "CACHES": {
+            "default": (
+                {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+                if url
+                else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+            )
+        },
+    }
+
+
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+globals().update(redis_backed(REDIS_URL))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -173,6 +215,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXTENDED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A province runs roll-ups on workers of their own: with a queue named here the roll-up tasks go to it (start
+# those workers with `-Q <queue>`, the others with `-Q celery`); empty, everything shares the default queue.
+IPCITY_ROLLUP_QUEUE = env.str("IPCITY_ROLLUP_QUEUE", default="")
+CELERY_TASK_ROUTES = {"indicators.rollup_*": {"queue": IPCITY_ROLLUP_QUEUE}} if IPCITY_ROLLUP_QUEUE else {}
 # The roll-up: every night in full (after midnight, so quarters that fell due yesterday show as missing), and
 # every few minutes whatever approvals queued while the broker could not take their task. DatabaseScheduler
 # copies these entries into the admin's periodic tasks on start.
@@ -181,21 +227,22 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-pending": {"task": "indicators.rollup_pending", "schedule": 5 * 60},
 }
 # A broker that is down must not hold an approval for long: a few quick tries, then the queued key waits.
+# Down includes hung (accepting connections, answering nothing), where redis-py without a read timeout waits
+# forever — and sending a task first subscribes to its result, with the result backend's own 20 retries
+# (80 s measured). Hence read timeouts (the broker's above the worker's 1 s BRPOP poll) and the same few
+# retries for results as for publishing: a hung Redis now costs an approval about 4 s (tests/
+# test_rollup_worker.py), a refused connection a fraction of a second.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3.0, "socket_connect_timeout": 2.0}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+CELERY_REDIS_SOCKET_TIMEOUT = 1.0
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
@@ -212,6 +259,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# History is read, never reverted: a revert would rewrite a row without the reason every change needs (the
+# admin also refuses the revert form's POST, see audit.admin.HistoryAdmin).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Scripts only from our own static files: no inline script, no CDN. Plotly and Swagger UI set inline styles,
 # hence 'unsafe-inline' for styles only.

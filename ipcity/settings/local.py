@@ -11,4 +11,6 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="ipcity-local-development-key-
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 # Static files straight from the finders (plotly.js, Swagger UI, our CSS), no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
+# `make run` loads the demo world: accounts with a public password, refused under any other settings.
+IPCITY_DEMO_DATA = True
 WHITENOISE_AUTOREFRESH = True

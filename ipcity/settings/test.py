@@ -8,7 +8,7 @@ import socket
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
-from .base import env
+from .base import env, redis_backed
 
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 
@@ -34,13 +34,12 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("IPCITY_TEST_DB", default="test_
 # Redis is only for the tests that need a real broker (marked `services`); the rest run Celery eagerly.
 TEST_REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 REDIS_URL = ""
-CELERY_BROKER_URL = "memory://"
-CELERY_RESULT_BACKEND = "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = True
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+globals().update(redis_backed(REDIS_URL))
 
 DEBUG = False
-SECRET_KEY = "ipcity-test-key"  # noqa: S105
+SECRET_KEY = "ipcity-test-key"  # noqa: S105  # nosec B105
+# The demo world (accounts with a public password) loads only here and under `make run` (local settings).
+IPCITY_DEMO_DATA = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -49,3 +48,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 # Static files straight from the finders (plotly.js, Swagger UI, our CSS), no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# pytest-django empties the database after each transactional test: only here may a flush empty the history
+# tables (audit/management/commands/flush.py).
+AUDIT_ALLOW_FLUSH = True

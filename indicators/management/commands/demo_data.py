@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 from indicators.demo import DEMO_PASSWORD, demo_load
 
@@ -9,7 +10,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        report = demo_load()
+        try:
+            report = demo_load()
+        except ImproperlyConfigured as refusal:
+            raise CommandError(str(refusal)) from refusal
         if report.created:
             self.stdout.write(
                 f"演示填报已生成：指标填报{report.submissions}条，任务进展{report.task_reports}条。"

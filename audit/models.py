@@ -1,0 +1,44 @@
+"""The audit trail as one list: a database view over every history table (see audit/guard.py), read-only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditRecord(models.Model):
+    """One history record of any audited model: who, when, which object, what kind of change, why.
+
+    Backed by the `audit_record` view (created after every migrate), never written."""
+
+    class Kind(models.TextChoices):
+        CREATED = "+", "新建"
+        CHANGED = "~", "修改"
+        DELETED = "-", "删除"
+
+    id = models.CharField(primary_key=True, max_length=100)
+    model = models.CharField("对象类型", max_length=100)
+    object_id = models.CharField("对象编号", max_length=64)
+    history_id = models.IntegerField("记录号")
+    history_date = models.DateTimeField("时间")
+    history_type = models.CharField("操作", max_length=1, choices=Kind.choices)
+    history_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    history_change_reason = models.TextField("原因", null=True)  # noqa: DJ001 -- simple-history's column
+
+    class Meta:
+        managed = False
+        db_table = "audit_record"
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+        ordering = ["-history_date", "-history_id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.model} #{self.object_id} {self.get_history_type_display()}"

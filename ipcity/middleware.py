@@ -1,0 +1,41 @@
+"""What a user is told when the database refuses a write (disk full, a replica gone read-only after a
+failover, the connection lost): every write runs in one transaction, so nothing was kept; they may retry."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import InternalError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+MESSAGE = (
+    "数据库暂时无法写入，本次提交的内容没有保存（也没有保存其中一部分）。"
+    "请稍后重试；如多次失败，请联系系统管理员。"
+)
+
+
+class DatabaseRefusedMiddleware:
+    """Turns a database that refuses or drops a statement into 503 with Retry-After: JSON `{"detail": …}` for
+    the API, a Chinese page (drawn without the database) for everything else. Integrity errors are not
+    caught: they are bugs or conflicts, not an outage."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InternalError):
+            return None
+        logger.error("数据库拒绝写入：%s %s", request.method, request.path, exc_info=exception)
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"detail": MESSAGE}, status=503)
+        else:
+            response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

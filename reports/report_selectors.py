@@ -160,7 +160,7 @@ class TextSpan(Func):
         return f"(LENGTH(CAST({text} AS BLOB)) + LENGTH({text}))", (*params, *params)
 
 
-def span(text: str) -> int:
+def _span(text: str) -> int:
     return len(text.encode("utf-8")) + len(text)
 
 
@@ -175,7 +175,7 @@ def _named(text: Any) -> Concat:
     return Concat(Value("【"), "unit__name", Value("】"), text, output_field=TextField())
 
 
-def aligned(keys: Iterable[K], stream: Iterable[tuple[K, V]]) -> Iterator[V]:
+def _aligned(keys: Iterable[K], stream: Iterable[tuple[K, V]]) -> Iterator[V]:
     """Each of `keys` with its value from `stream`, which yields (key, value) in the same order."""
     stream = iter(stream)
     for key in keys:
@@ -294,7 +294,7 @@ class ReportData:
     def indicator_texts(self) -> Iterator[IndicatorTexts]:
         """The texts of each line of `indicators`, in order, streamed (one query)."""
         rows = _indicator_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
-        return aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
+        return _aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
 
     def timeliness_rows(self) -> Iterator[tuple]:
         """(unit name, *TIMELINESS_COUNTS, status) of each unit by name, streamed (one query)."""
@@ -324,7 +324,7 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
     progress = {row.indicator_id: row for row in progress_for(plan, year, quarter)}
     # The text width of an indicator's 责任单位 cell: its names and the separators between them.
     assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by().values("indicator")
-    units_span = Sum(TextSpan("unit__name")) + (Count("pk") - 1) * span(UNITS_SEPARATOR)
+    units_span = Sum(TextSpan("unit__name")) + (Count("pk") - 1) * _span(UNITS_SEPARATOR)
     units_width = Subquery(
         assigned.annotate(width=units_span / 2).values("width"), output_field=IntegerField()
     )

@@ -51,7 +51,6 @@ from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import IO, Any
-from xml.etree.ElementTree import _escape_cdata  # type: ignore[attr-defined]
 
 import openpyxl
 from openpyxl import Workbook
@@ -361,6 +360,17 @@ def _row_height(height: float) -> dict[str, str]:
     return {"ht": f"{height:g}", "customHeight": "1"}
 
 
+def _escaped(text: str) -> str:
+    """Character data as ElementTree writes it for openpyxl (_escape_cdata): & < > escaped, nothing else."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
 class _RowXml(tuple):
     """A row already written as XML text: one string, or its pieces in order when it holds a long text (a
     cell of 30,000 characters is written as it is rather than copied into the row's string, so memory
@@ -603,9 +613,9 @@ class _SheetWriter:
                 space = ' xml:space="preserve"' if stripped and stripped != value else ""
                 cell = f'<c r="{ref}{row}"{sid} t="inlineStr"><is><t{space}>'
                 if len(value) < LONG_TEXT:
-                    parts.append(f"{cell}{_escape_cdata(value)}</t></is></c>")
+                    parts.append(f"{cell}{_escaped(value)}</t></is></c>")
                 else:  # written as it is, not copied into the row's text (see _RowXml)
-                    parts += (cell, _escape_cdata(value), "</t></is></c>")
+                    parts += (cell, _escaped(value), "</t></is></c>")
                     long = True
             elif kind is bool:
                 parts.append(f'<c r="{ref}{row}"{sid} t="b"><v>{1 if value else 0}</v></c>')

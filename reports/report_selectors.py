@@ -102,11 +102,9 @@ class Joined(Subquery):
         A text that fits comes back untouched."""
         lf = "REPLACE(REPLACE(cut.joined_text, %s, %s), %s, %s)"
         lf_params = ("\r\n", "\n", "\r", "\n")
-        sql = (
-            f"(SELECT CASE WHEN {length}(cut.joined_text) <= %s THEN cut.joined_text"  # noqa: S608
-            f" WHEN {length}({lf}) <= %s THEN {lf}"
-            f" ELSE {substr}({lf}, 1, %s) || %s END FROM ({joined}) cut)"
-        )
+        case = f"CASE WHEN {length}(cut.joined_text) <= %s THEN cut.joined_text WHEN {length}({lf}) <= %s"
+        case += f" THEN {lf} ELSE {substr}({lf}, 1, %s) || %s END"
+        sql = f"(SELECT {case} FROM ({joined}) cut)"  # noqa: S608  # nosec B608
         limit = EXCEL_CELL_MAX
         return sql, (limit, *lf_params, limit, *lf_params, *lf_params, limit - len(CUT_MARK), CUT_MARK)
 

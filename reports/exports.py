@@ -8,10 +8,12 @@ import datetime
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.db import connection, transaction
 from django.utils import timezone
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment
@@ -436,21 +438,39 @@ def bulletin_book(bulletin: Bulletin) -> WorkbookSpec:
 # Entry points -------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Every read of an export sees the database as of its first query: its queries stream while the
+    workbook is written, and a roll-up committing meanwhile must not make a count disagree with the rows
+    below it. On PostgreSQL a REPEATABLE READ, READ ONLY transaction; inside an outer transaction (tests,
+    a caller's atomic block) that transaction already decides what is seen. SQLite, the embedded
+    default for one office, reads without one."""
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def export_report(
     *, plan: Plan, year: int, quarter: int, out: Any, progress: Progressed | None = None
 ) -> int:
     """Write the progress report of a plan and quarter to `out` (a path or a binary file); returns the
     number of rows written."""
-    data = report_data(plan, year, quarter)
-    return write_workbook(progress_report_book(data, generated_at=timezone.now()), out, progress=progress)
+    with snapshot():
+        data = report_data(plan, year, quarter)
+        return write_workbook(progress_report_book(data, generated_at=timezone.now()), out, progress=progress)
 
 
 def export_bulletin(
     *, plan: Plan, year: int, quarter: int, out: Any, progress: Progressed | None = None
 ) -> int:
     """Write the quarter's bulletin (通报) as a workbook to `out`; returns rows written."""
-    bulletin = bulletin_for(plan, year, quarter, today=timezone.localdate())
-    return write_workbook(bulletin_book(bulletin), out, progress=progress)
+    with snapshot():
+        bulletin = bulletin_for(plan, year, quarter, today=timezone.localdate())
+        return write_workbook(bulletin_book(bulletin), out, progress=progress)
 
 
 EXPORTS: dict[str, Callable[..., int]] = {"report": export_report, "bulletin": export_bulletin}

@@ -156,6 +156,8 @@ DEFAULT_STYLES: dict[str, Style] = {
     "bold": Style(font=font(bold=True)),
     "percent": Style(number_format="0.0%"),
     "integer": Style(number_format="#,##0"),
+    # A figure shown at its indicator's stated precision; the cell keeps the exact value.
+    **{f"d{n}": Style(number_format="#,##0" + ("." + "0" * n if n else "")) for n in range(5)},
     "input": Style(protection=Protection(locked=False), fill=solid("FFF9E5")),
     "quote": Style(quote_prefix=True),
 }

@@ -224,18 +224,19 @@ def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
         zip(data.indicators, data.indicator_texts(), strict=True), start=1
     ):
         indicator, progress = line.indicator, line.progress
+        figure = f"cell d{indicator.decimals}"
         yield [
             number,
             indicator.get_category_display(),
             indicator.name,
             indicator.unit or None,
-            line.baseline,
+            Cell(line.baseline, figure),
             *(_target_cell(target, indicator.unit) for target in line.targets),
-            progress.actual if progress else None,
+            Cell(progress.actual if progress else None, figure),
             _percent(progress.completion, 100) if progress else None,
-            progress.expected if progress else None,
+            Cell(progress.expected if progress else None, figure),
             statuses[line.status],
-            progress.forecast if progress else None,
+            Cell(progress.forecast if progress else None, figure),
             texts.units,
             texts.notes,
         ]
@@ -251,7 +252,7 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("计量单位", 7, "center"),
         Column("基期值", 10),
         *(
-            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=16), "wrap")
+            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=20), "wrap")
             for i, year in enumerate(years)
         ),
         Column("截至本季度实际值", 11),

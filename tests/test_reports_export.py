@@ -271,3 +271,13 @@ def test_an_export_reads_one_snapshot_of_the_database(on_postgres):
         assert cursor.fetchone()[0] == "repeatable read"
         cursor.execute("SHOW transaction_read_only")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_it_shows_figures_at_their_indicators_precision_and_keeps_them_exact(report_scenario):
+    ws = _report(report_scenario)["指标进度"]
+    rows = {row[2].value: row for row in _rows(ws)}
+    trademarks = rows["商标有效注册量"]  # 2 decimals, in 万件
+    actual = trademarks[INDICATOR_HEADERS.index("截至本季度实际值")]
+    assert actual.number_format == "#,##0.00" and actual.value == pytest.approx(13.3456)
+    count = rows["地理标志商标和地理标志保护产品总量"][INDICATOR_HEADERS.index("序时进度")]
+    assert count.number_format == "#,##0"

@@ -27,6 +27,11 @@ editable) and a hidden state. A row may be a `Row` to set its height, merge its 
 columns, or give all its cells a style. Style keys combine with spaces ("cell percent"): later keys override
 earlier ones attribute by attribute.
 
+Rows are written as XML by `_SheetWriter._row_xml`, byte for byte what openpyxl's cells would write
+(tests/test_reports_excel.py holds the two to each other) at a fraction of the cost, which pays for the
+styles and fitted row heights; a row holding a date or a formula goes through openpyxl's own cells. Row
+heights stop at the 409 points Excel allows.
+
 Text is never a formula: every string is stored as a literal string cell, and one that starts with = + - @,
 a tab or CR/LF, or their full-width forms also gets Excel's quotePrefix flag, so Excel, WPS and LibreOffice
 show it as typed and keep it text when someone edits the cell (see `neutralise`). A real formula must be
@@ -36,13 +41,18 @@ asked for with `Formula("=SUM(B2:B9)")`.
 from __future__ import annotations
 
 import datetime
+import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from copy import copy
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import IO, Any
 
+import openpyxl
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as _OpenpyxlCell
@@ -51,11 +61,13 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
 __all__ = [
+    "CUT_MARK",
     "DEFAULT_STYLES",
     "Cell",
     "ChartSpec",
@@ -69,6 +81,7 @@ __all__ = [
     "neutralise",
     "solid",
     "text_width",
+    "width_for",
     "wrapped_height",
     "wrapped_lines",
     "write_workbook",
@@ -78,10 +91,13 @@ __all__ = [
 # OWASP's list plus the full-width and small forms a Chinese input method produces.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n＝＋－＠﹦﹢﹣﹫")
 EXCEL_CELL_MAX = 32767
-_CUT_MARK = "…（超出单元格长度，已截断）"
+CUT_MARK = "…（超出单元格长度，已截断）"
 PAPER_A4 = "9"
 LINE_HEIGHT = 15.0  # points per line of 11-point text
+MAX_ROW_HEIGHT = 409.0  # Excel's limit; a cell with more text scrolls within it
+MOST_LINES = math.ceil((MAX_ROW_HEIGHT - 3) / LINE_HEIGHT)  # lines that reach it: no need to count further
 PROGRESS_EVERY = 50
+LONG_TEXT = 4096  # characters from which a cell's text is written without being copied into its row's XML
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +156,8 @@ DEFAULT_STYLES: dict[str, Style] = {
     "bold": Style(font=font(bold=True)),
     "percent": Style(number_format="0.0%"),
     "integer": Style(number_format="#,##0"),
+    # A figure shown at its indicator's stated precision; the cell keeps the exact value.
+    **{f"d{n}": Style(number_format="#,##0" + ("." + "0" * n if n else "")) for n in range(5)},
     "input": Style(protection=Protection(locked=False), fill=solid("FFF9E5")),
     "quote": Style(quote_prefix=True),
 }
@@ -238,20 +256,31 @@ def text_width(text: str) -> int:
 def fit_width(texts: Iterable[str], *, minimum: float = 6, maximum: float = 50, padding: float = 2) -> float:
     """A column width that shows the widest of `texts` on one line, within [minimum, maximum]."""
     widest = max((text_width(t) for t in texts if t), default=0)
+    return width_for(widest, minimum=minimum, maximum=maximum, padding=padding)
+
+
+def width_for(widest: int, *, minimum: float = 6, maximum: float = 50, padding: float = 2) -> float:
+    """`fit_width` for a widest text width measured elsewhere (e.g. by the database)."""
     return max(minimum, min(maximum, widest + padding))
 
 
-def wrapped_lines(text: str, width: float) -> int:
-    """How many lines `text` takes wrapped in a column `width` characters wide (a conservative estimate)."""
+def wrapped_lines(text: str, width: float, *, most: int | None = None) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide (a conservative estimate),
+    counted no further than `most` when given."""
     usable = max(1, int(width) - 1)
     if "\n" not in text:
         return max(1, -(-text_width(text) // usable))
-    return sum(max(1, -(-text_width(line) // usable)) for line in text.split("\n"))
+    lines = 0
+    for line in text.split("\n"):
+        lines += max(1, -(-text_width(line) // usable))
+        if most is not None and lines >= most:
+            break
+    return lines
 
 
 def wrapped_height(lines: int, *, line_height: float = LINE_HEIGHT) -> float:
-    """Row height in points for `lines` lines of body text."""
-    return lines * line_height + 3
+    """Row height in points for `lines` lines of body text, at most the 409 points Excel allows a row."""
+    return min(lines * line_height + 3, MAX_ROW_HEIGHT)
 
 
 def neutralise(text: str) -> tuple[str, bool]:
@@ -263,7 +292,7 @@ def neutralise(text: str) -> tuple[str, bool]:
     if ILLEGAL_CHARACTERS_RE.search(text):
         text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
     if len(text) > EXCEL_CELL_MAX:
-        text = text[: EXCEL_CELL_MAX - len(_CUT_MARK)] + _CUT_MARK
+        text = text[: EXCEL_CELL_MAX - len(CUT_MARK)] + CUT_MARK
     return text, bool(text) and text[0] in FORMULA_TRIGGERS
 
 
@@ -333,6 +362,45 @@ def _row_height(height: float) -> dict[str, str]:
     return {"ht": f"{height:g}", "customHeight": "1"}
 
 
+def _escaped(text: str) -> str:
+    """Character data as ElementTree writes it for openpyxl (_escape_cdata): & < > escaped, nothing else."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+class _RowXml(tuple):
+    """A row already written as XML text: one string, or its pieces in order when it holds a long text (a
+    cell of 30,000 characters is written as it is rather than copied into the row's string, so memory
+    holds it once)."""
+
+    __slots__ = ()
+
+
+class _RowWriter(WorksheetWriter):
+    """openpyxl's worksheet writer (3.1, pinned), taking a row either as openpyxl cells or as `_RowXml`."""
+
+    def write_row(self, xf, row, row_idx):
+        if type(row) is _RowXml:
+            write = xf._file  # et_xmlfile's text sink (pinned): the row's XML, already escaped
+            for text in row:
+                write(text)
+        else:
+            super().write_row(xf, row, row_idx)
+
+
+# The values `_SheetWriter._row_xml` writes itself besides text, None and booleans; a row holding anything
+# else (a date, a Formula, rich text) goes through openpyxl's own cells.
+_NUMBER_TYPES = frozenset((int, float, Decimal))
+# With lxml installed openpyxl streams through lxml, which takes no ready-made XML text: rows then always go
+# through openpyxl's cells.
+_FAST = not openpyxl.LXML
+
+
 class _SheetWriter:
     def __init__(self, workbook: Workbook, spec: SheetSpec, styles: _Styles) -> None:
         self.spec = spec
@@ -356,10 +424,20 @@ class _SheetWriter:
             for index, (width, key) in enumerate(zip(self._widths, self._column_keys[1:], strict=True))
             if styles.wraps(key)
         ]
+        # ' s="N"' per column (the style ids of the slots above), and column letters, for the fast path.
+        self._column_sids = [self._sid_of(slot) for slot in self._column_slots]
+        self._no_sids = [""]
+        self._sids: dict[tuple[Any, ...], str] = {}
+        self._letters = [""] + [get_column_letter(i) for i in range(1, self.width + 1)]
         # Replaces WriteOnlyWorksheet._values_to_row (openpyxl 3.1, pinned): the one place that turns a row
-        # of values into cells, so our fast styled cells and the text neutraliser sit on the streaming path.
-        self.ws._values_to_row = self._cells
+        # of values into cells, so our fast styled cells and the text neutraliser sit on the streaming path
+        # (for the rows `_row_xml` leaves to openpyxl; the others arrive already written).
+        self.ws._values_to_row = self._to_row
         self._setup()
+        # What WriteOnlyWorksheet._get_writer does at the first row, with a writer that also takes rows
+        # already written as XML (everything is set up: the sheet's head is written now).
+        self.ws._writer = _RowWriter(self.ws)
+        self.ws._writer.write_top()
 
     def _setup(self) -> None:
         spec, ws = self.spec, self.ws
@@ -425,6 +503,10 @@ class _SheetWriter:
             row = row.values
         if height is None and body and self.spec.fit_rows and self._wrapping:
             height = self._fitted_height(row)
+        xml = self._row_xml(row, height) if _FAST else None
+        if xml is not None:
+            self.ws.append(xml)
+            return
         if height is None:
             self.ws.append(row)
             return
@@ -446,10 +528,16 @@ class _SheetWriter:
             if type(value) is Cell:
                 value = value.value
             if type(value) is str:
-                if "\n" in value:
-                    lines = max(lines, wrapped_lines(value, usable + 1))
+                if (
+                    len(value) >= usable * MOST_LINES
+                ):  # a character is at least one unit wide: no need to measure
+                    lines = MOST_LINES
+                elif "\n" in value:
+                    lines = max(lines, wrapped_lines(value, usable + 1, most=MOST_LINES))
                 else:
                     lines = max(lines, -(-text_width(value) // usable))
+                if lines >= MOST_LINES:
+                    break
         return wrapped_height(lines) if lines > 1 else None
 
     def _slot(self, key: tuple[Any, ...]) -> _SlotCell | None:
@@ -466,6 +554,90 @@ class _SheetWriter:
         cell._style_id = self.ws.parent._cell_styles.add(array)
         self._slots[key] = cell
         return cell
+
+    def _sid_of(self, slot: _SlotCell | None) -> str:
+        return "" if slot is None else f' s="{slot._style_id}"'
+
+    def _sid(self, key: tuple[Any, ...]) -> str:
+        try:
+            return self._sids[key]
+        except KeyError:
+            self._sids[key] = sid = self._sid_of(self._slot(key))
+            return sid
+
+    def _row_xml(self, values: Sequence[Any], height: float | None) -> _RowXml | None:
+        """The row as the XML openpyxl would write for it, or None when a value needs openpyxl's own cells.
+
+        The same cells as `_cells` (styles, neutralised text), serialised the way openpyxl 3.1 serialises
+        them through et_xmlfile (tests/test_reports_excel.py compares the two byte for byte), without an
+        object, a coordinate lookup and an element tree per cell: that work is most of a bare openpyxl
+        write, and doing without it leaves room for the styles and row heights a report needs."""
+        row = str(self.row_idx)
+        row_style = self._row_style
+        keys = self._column_keys if self._body else self._no_keys
+        sids = self._column_sids if self._body else self._no_sids
+        letters = self._letters
+        last = len(sids)
+        long = False
+        parts = [
+            f'<row r="{row}">' if height is None else f'<row r="{row}" ht="{height:g}" customHeight="1">'
+        ]
+        for col_idx, value in enumerate(values, 1):
+            style = None
+            if type(value) is Cell:
+                style = value.style
+                value = value.value
+            kind = type(value)
+            quote = False
+            if kind is str:
+                if value and (value[0] in FORMULA_TRIGGERS or len(value) > EXCEL_CELL_MAX):
+                    value, quote = neutralise(value)
+                elif ILLEGAL_CHARACTERS_RE.search(value):
+                    value = neutralise(value)[0]
+            elif value is not None and kind not in _NUMBER_TYPES and kind is not bool:
+                return None
+            if style is None and row_style is None and not quote:
+                sid = sids[col_idx] if col_idx < last else sids[0]
+            else:
+                column_key = keys[col_idx] if col_idx < last else keys[0]
+                sid = self._sid((column_key, row_style, style, "quote" if quote else None))
+            if value is None and not sid:
+                continue
+            ref = letters[col_idx] if col_idx < len(letters) else self._letter(col_idx)
+            if value is None:
+                parts.append(f'<c r="{ref}{row}"{sid} t="n" />')
+                continue
+            if kind is str:
+                if not value:
+                    parts.append(f'<c r="{ref}{row}"{sid} t="inlineStr" />')
+                    continue
+                stripped = value.strip()
+                space = ' xml:space="preserve"' if stripped and stripped != value else ""
+                cell = f'<c r="{ref}{row}"{sid} t="inlineStr"><is><t{space}>'
+                if len(value) < LONG_TEXT:
+                    parts.append(f"{cell}{_escaped(value)}</t></is></c>")
+                else:  # written as it is, not copied into the row's text (see _RowXml)
+                    parts += (cell, _escaped(value), "</t></is></c>")
+                    long = True
+            elif kind is bool:
+                parts.append(f'<c r="{ref}{row}"{sid} t="b"><v>{1 if value else 0}</v></c>')
+            elif kind is not int and (math.isnan(value) or math.isinf(value)):
+                parts.append(f'<c r="{ref}{row}"{sid} t="n"><v /></c>')
+            else:
+                # openpyxl's safe_string: %-formatting turns a Decimal into a float first, as it must here.
+                number = "%.16g" % value  # noqa: UP031
+                parts.append(f'<c r="{ref}{row}"{sid} t="n"><v>{number}</v></c>')
+        parts.append("</row>")
+        return _RowXml(parts if long else ("".join(parts),))
+
+    def _letter(self, col_idx: int) -> str:
+        letters = self._letters
+        while len(letters) <= col_idx:
+            letters.append(get_column_letter(len(letters)))
+        return letters[col_idx]
+
+    def _to_row(self, values: Sequence[Any], row_idx: int):
+        return values if type(values) is _RowXml else self._cells(values, row_idx)
 
     def _cells(self, values: Sequence[Any], row_idx: int):
         plain = self._plain
@@ -533,9 +705,27 @@ def write_workbook(
         if progress is not None and rows:
             progress(done, max(total, done))
 
-    for sheet in book.sheets:
-        _SheetWriter(workbook, sheet, styles).write(advance)
-    if progress is not None:
-        progress(done, done)  # the size hints were estimates; now every row is written
-    workbook.save(out)
+    try:
+        for sheet in book.sheets:
+            _SheetWriter(workbook, sheet, styles).write(advance)
+        if progress is not None:
+            progress(done, done)  # the size hints were estimates; now every row is written
+        workbook.save(out)
+    except BaseException:
+        _discard(workbook)
+        raise
     return done
+
+
+def _discard(workbook: Workbook) -> None:
+    """Close what a failed write left open and delete the sheets' temporary files. Left to the garbage
+    collector, openpyxl's suspended streams would write to files already closed, whenever it runs."""
+    for ws in workbook._sheets:
+        writer = getattr(ws, "_writer", None)
+        for stream in (getattr(ws, "_rows", None), writer.xf if writer is not None else None):
+            if stream is not None:
+                with suppress(Exception):
+                    stream.close()
+        if writer is not None and isinstance(writer.out, str):
+            with suppress(OSError):
+                os.remove(writer.out)

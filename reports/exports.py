@@ -8,10 +8,12 @@ import datetime
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.db import connection, transaction
 from django.utils import timezone
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment
@@ -30,14 +32,16 @@ from reports.excel import (
     fit_width,
     font,
     solid,
+    width_for,
     write_workbook,
 )
 from reports.report_selectors import (
+    TIMELINESS_COUNTS,
     Bulletin,
     IndicatorEntry,
     ReportData,
     TaskEntry,
-    UnitFacts,
+    UnitList,
     bulletin_for,
     report_data,
 )
@@ -140,7 +144,7 @@ def _summary_rows(data: ReportData) -> tuple[list[Any], int, int]:
         rows.append(
             _paragraph(f"注：按已审核的进展统计；另有{data.tasks_awaiting}项任务的本季度进展待审核。")
         )
-    rows += [[], _heading(f"三、责任单位报送情况（共{len(data.units)}家）")]
+    rows += [[], _heading(f"三、责任单位报送情况（共{data.units.total}家）")]
     rows += _count_table("报送情况", data.unit_counts(), TIMELINESS_TONES)
     rows += [[], _heading("四、各类别指标完成情况")]
     statuses = list(Progress.Status)
@@ -213,37 +217,28 @@ def _target_cell(target: Target | None, unit: str) -> str | None:
     return text if target.origin == Target.Origin.DOCUMENT else f"{text}（{target.get_origin_display()}）"
 
 
-def _notes(notes: list[tuple[str, str]]) -> str | None:
-    if not notes:
-        return None
-    if len(notes) == 1:
-        return notes[0][1]
-    return "\n".join(f"【{unit}】{note}" for unit, note in notes)
-
-
-def _unit_names(line: IndicatorEntry) -> str:
-    return "、".join(unit.name for unit in line.units)
-
-
-def _indicator_rows(lines: list[IndicatorEntry]) -> Iterator[list[Any]]:
+def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
     labels = dict(Progress.Status.choices)
-    for number, line in enumerate(lines, start=1):
+    statuses = {status: _status(labels[status], tone) for status, tone in INDICATOR_TONES.items()}
+    for number, (line, texts) in enumerate(
+        zip(data.indicators, data.indicator_texts(), strict=True), start=1
+    ):
         indicator, progress = line.indicator, line.progress
-        status = line.status
+        figure = f"cell d{indicator.decimals}"
         yield [
             number,
             indicator.get_category_display(),
             indicator.name,
             indicator.unit or None,
-            line.baseline.value if line.baseline else None,
+            Cell(line.baseline, figure),
             *(_target_cell(target, indicator.unit) for target in line.targets),
-            progress.actual if progress else None,
+            Cell(progress.actual if progress else None, figure),
             _percent(progress.completion, 100) if progress else None,
-            progress.expected if progress else None,
-            _status(labels[status], INDICATOR_TONES[status]),
-            progress.forecast if progress else None,
-            _unit_names(line) or None,
-            _notes(line.notes),
+            Cell(progress.expected if progress else None, figure),
+            statuses[line.status],
+            Cell(progress.forecast if progress else None, figure),
+            texts.units,
+            texts.notes,
         ]
 
 
@@ -257,7 +252,7 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("计量单位", 7, "center"),
         Column("基期值", 10),
         *(
-            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=16), "wrap")
+            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=20), "wrap")
             for i, year in enumerate(years)
         ),
         Column("截至本季度实际值", 11),
@@ -265,14 +260,14 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("序时进度", 10),
         Column("状态", 10, "center"),
         Column("预计期末值", 11),
-        Column("责任单位", fit_width(map(_unit_names, lines), minimum=12, maximum=18), "wrap"),
+        Column("责任单位", width_for(data.units_width, minimum=12, maximum=18), "wrap"),
         Column("备注", 22, "wrap"),
     ]
     return SheetSpec(
         title="指标进度",
         title_rows=_title_rows(data, "指标进度", generated_at),
         columns=columns,
-        rows=_indicator_rows(lines),
+        rows=_indicator_rows(data),
         size=len(lines),
         body_style="cell",
         freeze_cols=3,
@@ -300,6 +295,7 @@ def _texts(line: TaskEntry, attribute: str) -> str | None:
 
 
 def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
+    statuses = {status: _status(label, TASK_TONES[status]) for status, label in TASK_LABELS.items()}
     section = None
     for line in lines:
         if line.section != section:
@@ -310,7 +306,7 @@ def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
             line.task.title,
             line.lead.name if line.lead else None,
             "、".join(unit.name for unit in line.co) or None,
-            _status(TASK_LABELS[line.status], TASK_TONES[line.status]),
+            statuses[line.status],
             _texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None),
             _texts(line, "problems"),
             _texts(line, "next_steps"),
@@ -343,40 +339,31 @@ def task_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
 
 # 报送情况 -------------------------------------------------------------------------------------------------
 
-_COUNTS = ("expected", "submitted", "on_time", "late", "returned", "approved")
 
-
-def _timeliness_rows(rows: list[Timeliness]) -> Iterator[Any]:
+def _timeliness_rows(data: ReportData) -> Iterator[Any]:
     labels = dict(Timeliness.Status.choices)
-    for number, row in enumerate(rows, start=1):
-        yield [
-            number,
-            row.unit.name,
-            *(getattr(row, name) for name in _COUNTS),
-            _status(labels[row.status], TIMELINESS_TONES[row.status]),
-            _percent(row.on_time, row.expected),
-        ]
-    if rows:
-        totals = [sum(getattr(row, name) for row in rows) for name in _COUNTS]
-        yield Row(
-            ["合计", f"{len(rows)}家单位", *totals, None, _percent(totals[2], totals[0])], style="total"
-        )
+    statuses = {status: _status(labels[status], tone) for status, tone in TIMELINESS_TONES.items()}
+    number = 0
+    for number, (name, *counts, status) in enumerate(data.timeliness_rows(), start=1):
+        yield [number, name, *counts, statuses[status], _percent(counts[2], counts[0])]
+    if number:
+        totals = [data.units.totals[name] for name in TIMELINESS_COUNTS]
+        yield Row(["合计", f"{number}家单位", *totals, None, _percent(totals[2], totals[0])], style="total")
 
 
 def timeliness_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
-    rows = data.units
     return SheetSpec(
         title="报送情况",
         title_rows=_title_rows(data, "报送情况", generated_at),
         columns=[
             Column("序号", 6, "center"),
-            Column("单位", fit_width((row.unit.name for row in rows), minimum=16, maximum=36), "wrap"),
-            *(Column(Timeliness._meta.get_field(name).verbose_name, 10) for name in _COUNTS),
+            Column("单位", width_for(data.units.widest_name, minimum=16, maximum=36), "wrap"),
+            *(Column(Timeliness._meta.get_field(name).verbose_name, 10) for name in TIMELINESS_COUNTS),
             Column("报送情况", 12, "center"),
             Column("按时率", 10, "percent"),
         ],
-        rows=_timeliness_rows(rows),
-        size=len(rows) + 1,
+        rows=_timeliness_rows(data),
+        size=data.units.total + 1,
         body_style="cell",
         freeze_cols=2,
     )
@@ -405,7 +392,7 @@ def _paragraph(text: str) -> Row:
     return Row([text], merge=True, style="paragraph")
 
 
-def _unit_table(lead: str, units: list[UnitFacts]) -> Iterator[Any]:
+def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
     yield _paragraph(_INDENT + lead)
     if units:
         yield [Cell(column.header, "header") for column in BULLETIN_COLUMNS]
@@ -452,21 +439,39 @@ def bulletin_book(bulletin: Bulletin) -> WorkbookSpec:
 # Entry points -------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Every read of an export sees the database as of its first query: its queries stream while the
+    workbook is written, and a roll-up committing meanwhile must not make a count disagree with the rows
+    below it. On PostgreSQL a REPEATABLE READ, READ ONLY transaction; inside an outer transaction (tests,
+    a caller's atomic block) that transaction already decides what is seen. SQLite, the embedded
+    default for one office, reads without one."""
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def export_report(
     *, plan: Plan, year: int, quarter: int, out: Any, progress: Progressed | None = None
 ) -> int:
     """Write the progress report of a plan and quarter to `out` (a path or a binary file); returns the
     number of rows written."""
-    data = report_data(plan, year, quarter)
-    return write_workbook(progress_report_book(data, generated_at=timezone.now()), out, progress=progress)
+    with snapshot():
+        data = report_data(plan, year, quarter)
+        return write_workbook(progress_report_book(data, generated_at=timezone.now()), out, progress=progress)
 
 
 def export_bulletin(
     *, plan: Plan, year: int, quarter: int, out: Any, progress: Progressed | None = None
 ) -> int:
     """Write the quarter's bulletin (通报) as a workbook to `out`; returns rows written."""
-    bulletin = bulletin_for(plan, year, quarter, today=timezone.localdate())
-    return write_workbook(bulletin_book(bulletin), out, progress=progress)
+    with snapshot():
+        bulletin = bulletin_for(plan, year, quarter, today=timezone.localdate())
+        return write_workbook(bulletin_book(bulletin), out, progress=progress)
 
 
 EXPORTS: dict[str, Callable[..., int]] = {"report": export_report, "bulletin": export_bulletin}

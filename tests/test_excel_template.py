@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import io
+import statistics
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -533,13 +535,16 @@ def _bare_pass(data: bytes) -> int:
     return rows
 
 
-def _best_of(runs: int, call) -> float:
-    best = float("inf")
+def _cpu_median(runs: int, call) -> float:
+    """Median CPU time of this process over `runs` calls: other processes on a shared machine take wall
+    time, not this process's CPU time, and a median ignores the odd slow run."""
+    timings = []
     for _ in range(runs):
-        started = time.perf_counter()
+        gc.collect()
+        started = time.process_time()
         call()
-        best = min(best, time.perf_counter() - started)
-    return best
+        timings.append(time.process_time() - started)
+    return statistics.median(timings)
 
 
 @pytest.fixture
@@ -588,16 +593,15 @@ def test_it_imports_ten_thousand_rows_within_twice_a_bare_read_only_pass(ten_tho
     assert (len(preview.rows), preview.count("changed"), preview.errors) == (SPEED_ROWS, SPEED_ROWS, [])
     assert _bare_pass(data) > SPEED_ROWS * 2  # both sheets
 
-    bare = _best_of(3, lambda: _bare_pass(data))
-    parse = _best_of(3, lambda: template_parse(as_file(data), unit=unit, period=period))
+    # Both ran once above (warm: imports, the database's caches); then the median CPU time of five runs each.
+    bare = _cpu_median(5, lambda: _bare_pass(data))
+    parse = _cpu_median(5, lambda: template_parse(as_file(data), unit=unit, period=period))
 
     ratio = parse / bare
+    line = (
+        f"Excel import of {SPEED_ROWS} rows: {parse:.3f}s, bare read-only {bare:.3f}s CPU, ratio {ratio:.2f}"
+    )
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "excel_import_speed.txt").write_text(
-        f"{SPEED_ROWS} rows, {len(data)} bytes: bare read-only pass {bare:.3f}s, "
-        f"template_parse {parse:.3f}s, ratio {ratio:.2f}\n"
-    )
-    print(
-        f"\nExcel import of {SPEED_ROWS} rows: {parse:.3f}s vs bare read-only {bare:.3f}s, ratio {ratio:.2f}"
-    )
+    (ARTIFACTS / "excel_import_speed.txt").write_text(f"{line} ({len(data):,} bytes)\n")
+    print(f"\n{line}")
     assert ratio <= 2

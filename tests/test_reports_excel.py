@@ -3,19 +3,25 @@ charts, and that it keeps pace with bare openpyxl write-only mode in time and me
 
 from __future__ import annotations
 
+import datetime
 import gc
 import io
 import statistics
+import tempfile
 import time
 import tracemalloc
 import zipfile
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from reports import excel
 from reports.excel import (
     Cell,
     ChartSpec,
@@ -132,6 +138,14 @@ def test_it_fits_row_heights_to_wrapped_text_and_merged_rows():
     assert "A6:C6" in {str(r) for r in ws.merged_cells.ranges}
 
 
+def test_it_caps_row_heights_at_what_excel_allows():
+    """Excel shows a row at most 409 points high; a cell with more text scrolls within it."""
+    rows = [["长" * 3000, 1, None], ["行\n" * 200, 2, None], ["短\n短\n短", 3, None]]
+    ws = _written(_book(rows))[0]["测试"]
+    assert ws.row_dimensions[4].height == ws.row_dimensions[5].height == 409
+    assert ws.row_dimensions[6].height == 3 * 15 + 3
+
+
 def test_it_protects_sheets_hides_metadata_and_keeps_input_cells_editable():
     validation = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", sqref="B2:B10")
     book = WorkbookSpec(
@@ -190,6 +204,79 @@ def test_it_reports_progress_against_the_size_hints():
 def test_it_refuses_an_unknown_style_key_in_chinese():
     with pytest.raises(KeyError, match="未定义的单元格样式"):
         write_workbook(_book([[Cell("甲", "nope"), 1, None]]), io.BytesIO())
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_it_leaves_nothing_open_when_a_write_fails(tmp_path, monkeypatch):
+    """A generator that fails mid-sheet (a database error, say) leaves no temporary file and no stream for
+    the garbage collector to finish later."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def rows():
+        yield ["甲", 1, None]
+        raise RuntimeError("数据库连接中断")
+
+    with pytest.raises(RuntimeError):
+        write_workbook(_book(rows()), io.BytesIO())
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []
+
+
+# The writer serialises rows itself; openpyxl's cells are the reference -------------------------------------
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=False),
+    st.text(max_size=30),
+    st.sampled_from(
+        [*HOSTILE, "", " ", " 前后空格 ", "&<>\"'", "a\x01b", "#N/A", "\u3000全角", "长" * 40000]
+    ),
+)
+CELLS = st.one_of(
+    VALUES, st.builds(Cell, VALUES, st.sampled_from([None, "red", "bold", "cell percent", "quote"]))
+)
+ROWS = st.lists(
+    st.one_of(
+        st.lists(CELLS, max_size=6),
+        st.builds(
+            Row,
+            st.lists(CELLS, max_size=6),
+            height=st.none() | st.floats(min_value=1, max_value=500),
+            merge=st.booleans(),
+            style=st.sampled_from([None, "bold", "paragraph"]),
+        ),
+    ),
+    max_size=6,
+)
+
+
+def _parts(rows, fast: bool) -> dict[str, bytes]:
+    saved, excel._FAST = excel._FAST, fast
+    try:
+        out = io.BytesIO()
+        write_workbook(_book(list(rows)), out)
+    finally:
+        excel._FAST = saved
+    archive = zipfile.ZipFile(out)
+    return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ROWS)
+def test_it_writes_rows_byte_for_byte_as_openpyxl_cells_would(rows):
+    assert _parts(rows, fast=True) == _parts(rows, fast=False)
+
+
+def test_it_leaves_dates_and_formulas_to_openpyxl():
+    when = datetime.datetime(2025, 10, 8, 9, 30)
+    rows = [["甲", Formula("=B4*2"), None], [when.date(), when, Decimal("0.5")]]
+    assert _parts(rows, fast=True) == _parts(rows, fast=False)
+    ws = _written(_book(rows))[0]["测试"]
+    assert ws["B4"].data_type == "f" and ws["A5"].value == datetime.datetime(2025, 10, 8) and ws["A5"].is_date
+    assert ws["B5"].value == when and ws["B5"].is_date
 
 
 # Speed and memory against bare openpyxl --------------------------------------------------------------------

@@ -255,3 +255,29 @@ def test_it_converts_cleanly_in_libreoffice(report_scenario, tmp_path):
             shutil.copy(png, ARTIFACTS / png.name)
     csv = convert(path, "csv", tmp_path).read_text(encoding="utf-8")
     assert "泉州市国家知识产权强市建设示范城市工作方案" in csv
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_reads_one_snapshot_of_the_database(on_postgres):
+    """Its queries stream while the workbook is written: a roll-up committing meanwhile must not show."""
+    from django.db import connection
+
+    from reports.exports import snapshot
+
+    if not on_postgres:
+        pytest.skip("SQLite serialises writers; the snapshot is PostgreSQL's REPEATABLE READ")
+    with snapshot(), connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        assert cursor.fetchone()[0] == "repeatable read"
+        cursor.execute("SHOW transaction_read_only")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_it_shows_figures_at_their_indicators_precision_and_keeps_them_exact(report_scenario):
+    ws = _report(report_scenario)["指标进度"]
+    rows = {row[2].value: row for row in _rows(ws)}
+    trademarks = rows["商标有效注册量"]  # 2 decimals, in 万件
+    actual = trademarks[INDICATOR_HEADERS.index("截至本季度实际值")]
+    assert actual.number_format == "#,##0.00" and actual.value == pytest.approx(13.3456)
+    count = rows["地理标志商标和地理标志保护产品总量"][INDICATOR_HEADERS.index("序时进度")]
+    assert count.number_format == "#,##0"

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('indicators', '0005_progress_plan_region_period'),
+        ('indicators', '0006_submission_notes_index'),
         ('plans', '0002_region_level_country'),
     ]
 

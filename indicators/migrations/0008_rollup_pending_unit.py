@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('indicators', '0006_progress_keys_unchecked'),
+        ('indicators', '0007_progress_keys_unchecked'),
         ('plans', '0002_region_level_country'),
     ]
 

@@ -204,6 +204,8 @@ def rollups(world: World, budget: Budget, *, say) -> list[Measure]:
     approval through the reporting service, against the full roll-up."""
     plan = world.full
     first = {}
+    with connection.cursor() as cursor:  # the first run starts from an empty table, with --keep too
+        cursor.execute("TRUNCATE indicators_progress")
     for each in (world.small, plan):
         first[each.slug] = _seconds(lambda each=each: rollup_full(plan=each))
     say(f"  首次全量汇总（写入进度表）：{first[plan.slug]:.2f} 秒")
@@ -242,8 +244,21 @@ def rollups(world: World, budget: Budget, *, say) -> list[Measure]:
             raise RuntimeError("审核通过后没有待汇总的指标：增量汇总没有被触发。")
         rows.append(run.rows)
     say(f"  增量汇总：{', '.join(f'{s:.3f}' for s in incremental)} 秒")
+    # The first roll-up of a plan writes every row into an empty table, as the baseline does; later full runs
+    # (the nightly one) rewrite only what changed. Both are held to the goal, each shown on its own line.
+    cold = Measure(
+        key="rollup_full_first",
+        title="首次全量汇总（空进度表）vs 同一基线",
+        unit="s",
+        ours=first[plan.slug],
+        baseline=full.baseline,
+        goal="<= 2",
+        detail=f"进度表为空时写入全部 {progress_rows:,} 行；1 次（基线取上行中位数）",
+        runs={"ours": [first[plan.slug]], "baseline": runs["baseline"]},
+    )
     return [
         full,
+        cold,
         Measure.timed(
             "rollup_incremental",
             "一次审核后的增量汇总 vs 全量汇总",

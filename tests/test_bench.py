@@ -17,6 +17,7 @@ pytestmark = pytest.mark.services
 
 MEASURES = {
     "rollup_full",
+    "rollup_full_first",
     "rollup_incremental",
     "overview_queries",
     "overview_time",

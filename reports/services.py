@@ -38,12 +38,13 @@ def _dispatch(job: ExportJob) -> None:
         export_job_task.apply_async(args=[str(job.pk)], task_id=str(job.pk))
     except Exception:
         logger.exception("export job %s could not be queued", job.pk)
-        job.state, job.error, job.finished_at = (
-            ExportJob.State.FAILED,
-            "后台任务服务暂时不可用，报表未能开始生成，请稍后重新生成。",
-            timezone.now(),
-        )
-        job.save(update_fields=["state", "error", "finished_at"])
+        _failed(job, "后台任务服务暂时不可用，报表未能开始生成，请稍后重新生成。")
+
+
+def _failed(job: ExportJob, message: str) -> ExportJob:
+    job.state, job.error, job.finished_at = ExportJob.State.FAILED, message, timezone.now()
+    job.save(update_fields=["state", "error", "finished_at"])
+    return job
 
 
 def export_job_run(*, job: ExportJob, progress: Callable[[int, int], None] | None = None) -> ExportJob:
@@ -63,13 +64,7 @@ def export_job_run(*, job: ExportJob, progress: Callable[[int, int], None] | Non
         )
     except Exception:
         logger.exception("export job %s failed", job.pk)
-        job.state, job.error, job.finished_at = (
-            ExportJob.State.FAILED,
-            "生成失败，请稍后重试或联系管理员。",
-            timezone.now(),
-        )
-        job.save(update_fields=["state", "error", "finished_at"])
-        return job
+        return _failed(job, "生成失败，请稍后重试或联系管理员。")
     job.state, job.file.name, job.rows, job.error = ExportJob.State.DONE, name, rows, ""
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "file", "rows", "error", "finished_at"])

@@ -17,7 +17,8 @@ from rest_framework.permissions import BasePermission
 from accounts.models import User
 
 if TYPE_CHECKING:
-    from plans.models import Unit
+    pass
+
 
 Role = User.Role
 READERS = (Role.REVIEWER, Role.LEADER, Role.ADMIN)  # see every unit
@@ -37,6 +38,18 @@ def is_reporter(user) -> bool:
     return has_role(user, REPORTERS) and user.unit_id is not None
 
 
+def ensure_reporter_of(user, unit) -> None:
+    """PermissionDenied unless `user` reports for `unit`."""
+    if not (is_reporter(user) and user.unit_id == unit.pk):
+        raise PermissionDenied("只能填报本单位的数据。")
+
+
+def ensure_reviewer(user) -> None:
+    """PermissionDenied unless `user` is of the office (reviewers and admins)."""
+    if not is_reviewer(user):
+        raise PermissionDenied("只有办公室审核人员可以审核。")
+
+
 def scope_to_unit(queryset: QuerySet, user, lookup: str = "unit_id") -> QuerySet:
     """Narrow `queryset` to what `user` may see: a reporter the rows whose `lookup` is its own unit,
     readers everything, anyone else nothing."""
@@ -45,12 +58,6 @@ def scope_to_unit(queryset: QuerySet, user, lookup: str = "unit_id") -> QuerySet
     if has_role(user, READERS):
         return queryset
     return queryset.none()
-
-
-def visible_units(user) -> QuerySet[Unit]:
-    from plans.models import Unit
-
-    return scope_to_unit(Unit.objects.all(), user, lookup="pk")
 
 
 def role_required(*roles):

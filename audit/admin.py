@@ -1,11 +1,13 @@
-"""The admin's 审计记录 page, and the base class of every admin that shows a model's history.
-
-Both only read: no add, change or delete for anyone, superusers included, and no revert."""
+"""The admin's 审计记录 page; the base class of every admin that shows a model's history (read-only, no
+revert); and `AuditedAdmin`, through which every admin change is saved with the reason the admin typed."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -14,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.permissions import is_reviewer
 from audit.models import AuditRecord
 from audit.selectors import audit_details, audited_models
+from audit.services import TEXT_LIMIT, admin_change, admin_delete
 
 
 class ReadOnly:
@@ -38,6 +41,77 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReasonForm(forms.ModelForm):
+    """An admin form that asks why (written into the history with the admin user) and, for rows under the
+    optimistic lock, remembers the version it showed so a stale form cannot overwrite a newer change."""
+
+    change_reason = forms.CharField(
+        label="修改原因",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="必填，将与修改人、修改时间一并记入变更记录。",
+    )
+    seen_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and hasattr(self.instance, "version"):
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.get("seen_version")
+        if self.instance.pk and seen is not None:
+            current = (
+                type(self.instance)
+                .objects.filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if current != seen:
+                raise ValidationError(
+                    "该记录已被他人修改（版本已变化），为避免覆盖他人的修改，请重新打开本页后再改。"
+                )
+        return cleaned
+
+
+class AuditedAdmin(HistoryAdmin):
+    """Saves (and inline changes) through the audited services, with the reason the admin typed."""
+
+    form = ReasonForm
+
+    def save_model(self, request, obj, form, change):
+        if change and not set(form.changed_data) - {"change_reason", "seen_version"}:
+            return  # only an inline changed: the row itself gets no empty audit record
+        with transaction.atomic():
+            admin_change(
+                row=obj,
+                by=request.user,
+                reason=form.cleaned_data["change_reason"],
+                seen_version=form.cleaned_data.get("seen_version"),
+            )
+            self.after_write(obj)
+
+    def save_formset(self, request, form, formset, change):
+        reason = form.cleaned_data["change_reason"]
+        instances = formset.save(commit=False)
+        with transaction.atomic():
+            for obj in formset.deleted_objects:
+                admin_delete(row=obj, by=request.user, reason=reason)
+                self.after_write(obj)
+            for obj in instances:
+                admin_change(row=obj, by=request.user, reason=reason)
+                self.after_write(obj)
+            formset.save_m2m()
+
+    def after_write(self, obj) -> None:
+        """Whatever must follow a change of `obj` in the same transaction (a roll-up to queue); none here."""
+
+    def has_delete_permission(self, request, obj=None):
+        # A deletion page asks no reason: deletions go through an indicator's inline, which does.
+        return False
 
 
 class ModelFilter(admin.SimpleListFilter):

@@ -43,7 +43,7 @@ def history_models(registry: Any = global_apps) -> list[type[models.Model]]:
 
 
 def tracked_label(history: type[models.Model]) -> str:
-    """'indicators.submission' for HistoricalSubmission: the model whose changes the table records."""
+    """'reporting.submission' for HistoricalSubmission: the model whose changes the table records."""
     return f"{history._meta.app_label}.{history._meta.model_name.removeprefix('historical')}"
 
 

@@ -5,13 +5,34 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.apps import apps
 from django.db.models import Field, Model, OuterRef, Subquery
 
 from audit.guard import history_models, tracked_label
 from audit.models import AuditRecord
-from indicators.selectors import Change, _shown
+from ipcity.figures import plain
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+def _shown(field, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return plain(value)
+    return str(value)
+
 
 # Bookkeeping every save moves: not what a person changed.
 UNAUDITED = {"id", "version", "created_at", "updated_at"}

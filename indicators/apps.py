@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class IndicatorsConfig(AppConfig):
     name = "indicators"
-    verbose_name = "指标与填报"
+    verbose_name = "指标"

@@ -39,6 +39,10 @@ def page_not_found(request, exception):
     return html_page_not_found(request, exception)
 
 
+# A figure in the API: a decimal string (never rounded on its way), null where there is none.
+FIGURE = {"max_digits": 20, "decimal_places": 4, "allow_null": True}
+
+
 class KnownQueryParams:
     """An APIView mixin: a query parameter the view does not read is a 400 naming it, never silently
     ignored. The known ones are the filterset's, the paginator's, `query_params` (those the view reads

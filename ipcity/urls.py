@@ -16,12 +16,15 @@ handler404 = "ipcity.api.page_not_found"
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
-    path("", include("plans.urls")),
+    path("", include("dashboards.home_urls")),
     path("", include("accounts.urls")),
-    path("", include("indicators.urls")),
-    path("", include("reports.urls")),
+    path("", include("reporting.urls")),
+    # The leaders' pages and the exports share the `reports` namespace their URL names have always had.
+    path("", include(([path("", include("dashboards.urls")), path("", include("exports.urls"))], "reports"))),
     path("api/", include("plans.api_urls")),
     path("api/", include("indicators.api_urls")),
+    path("api/", include("progress.api_urls")),
+    path("api/", include("reporting.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # A person opening the docs page without a session is sent to log in, like on every other page.
     path(

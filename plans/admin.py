@@ -1,7 +1,11 @@
+"""The admin of plans, sections, tasks, regions and units; task units are changed with a reason."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 
-from indicators.admin import AuditedAdmin
-from plans.models import Plan, Population, Region, Section, Task, TaskUnit, Unit
+from audit.admin import AuditedAdmin
+from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
 
 
 @admin.register(Region)
@@ -10,14 +14,6 @@ class RegionAdmin(admin.ModelAdmin):
     list_filter = ["level"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["parent"]
-
-
-@admin.register(Population)
-class PopulationAdmin(AuditedAdmin):
-    list_display = ["region", "year", "value", "is_demo"]
-    list_filter = ["year", "is_demo", "region__level"]
-    search_fields = ["region__name"]
-    autocomplete_fields = ["region"]
 
 
 @admin.register(Unit)

@@ -6,10 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
-from indicators.models import Indicator
-from indicators.selectors import indicators_with_targets
 from ipcity.api import KnownQueryParams
-from plans.selectors import plan_get, plan_list, plan_with_tasks
+from plans.selectors import plan_list, plan_with_tasks
 
 
 class PlanOutput(serializers.Serializer):
@@ -45,41 +43,6 @@ class PlanDetailOutput(PlanOutput):
     sections = SectionOutput(many=True)
 
 
-class BaselineOutput(serializers.Serializer):
-    year = serializers.IntegerField()
-    value = serializers.DecimalField(max_digits=20, decimal_places=4)
-    source = serializers.CharField()
-
-
-class TargetOutput(serializers.Serializer):
-    year = serializers.IntegerField()
-    comparator = serializers.ChoiceField(choices=["gte", "gt", "between", "lte", "growth", "done"])
-    min = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
-    max = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
-    origin = serializers.ChoiceField(choices=["document", "derived", "office"])
-    source = serializers.CharField()
-
-
-class IndicatorOutput(serializers.Serializer):
-    code = serializers.SlugField()
-    name = serializers.CharField()
-    unit = serializers.CharField()
-    measure = serializers.ChoiceField(
-        choices=["stock", "flow", "cumulative", "ratio", "per_capita", "milestone"]
-    )
-    category = serializers.ChoiceField(
-        choices=["creation", "utilization", "protection", "management", "service", "talent", "overall"]
-    )
-    baseline = serializers.SerializerMethodField()
-    targets = TargetOutput(many=True)
-
-    @extend_schema(responses=BaselineOutput(allow_null=True))
-    def get_baseline(self, indicator) -> dict | None:
-        # The prefetched baselines are newest first: the latest one is what progress is measured from.
-        latest = next(iter(indicator.baselines.all()), None)
-        return BaselineOutput(latest).data if latest else None
-
-
 @extend_schema(summary="方案列表", tags=["plans"])
 class PlanListApi(KnownQueryParams, ListAPIView):
     serializer_class = PlanOutput
@@ -95,14 +58,3 @@ class PlanDetailApi(KnownQueryParams, RetrieveAPIView):
 
     def get_object(self):
         return plan_with_tasks(self.kwargs["slug"])
-
-
-@extend_schema(summary="方案指标：基期值与分年度目标", tags=["plans"])
-class PlanIndicatorsApi(KnownQueryParams, ListAPIView):
-    serializer_class = IndicatorOutput
-    pagination_class = None
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Indicator.objects.none()
-        return indicators_with_targets(plan_get(self.kwargs["slug"]))

@@ -1,9 +1,8 @@
 from django.urls import path
 
-from plans.api import PlanDetailApi, PlanIndicatorsApi, PlanListApi
+from plans.api import PlanDetailApi, PlanListApi
 
 urlpatterns = [
     path("plans/", PlanListApi.as_view(), name="api-plan-list"),
     path("plans/<slug:slug>/", PlanDetailApi.as_view(), name="api-plan-detail"),
-    path("plans/<slug:slug>/indicators/", PlanIndicatorsApi.as_view(), name="api-plan-indicators"),
 ]

@@ -39,32 +39,6 @@ class Region(models.Model):
         return self.name
 
 
-class Population(models.Model):
-    """Resident population in 万人, the reference series for 每万人口 indicators."""
-
-    region = models.ForeignKey(
-        Region, verbose_name="地区", on_delete=models.PROTECT, related_name="populations"
-    )
-    year = models.PositiveSmallIntegerField("年度")
-    value = models.DecimalField("常住人口（万人）", max_digits=12, decimal_places=4)
-    source = models.TextField("来源", blank=True)
-    is_demo = models.BooleanField("演示数据", default=False)
-
-    history = HistoricalRecords(verbose_name="人口数据变更记录")
-
-    class Meta:
-        verbose_name = "人口数据"
-        verbose_name_plural = "人口数据"
-        ordering = ["region", "year"]
-        constraints = [
-            models.UniqueConstraint(fields=["region", "year"], name="population_one_per_region_year"),
-            models.CheckConstraint(condition=Q(value__gt=0), name="population_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.region} {self.year}年 {self.value}万人"
-
-
 class Unit(models.Model):
     """A responsible unit (责任单位) as named in a plan's 责任单位 line."""
 

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from accounts.permissions import scope_to_unit
+
+if TYPE_CHECKING:
+    from plans.models import Unit
+
+
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from plans.models import Plan, Section, Task, TaskUnit
+
+
+def visible_units(user) -> QuerySet[Unit]:
+    from plans.models import Unit
+
+    return scope_to_unit(Unit.objects.all(), user, lookup="pk")
 
 
 def plan_list() -> QuerySet[Plan]:

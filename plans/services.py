@@ -5,17 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-from django.conf import settings
 from django.db import models, transaction
 
 from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
 
-FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
-PLAN_FIXTURES = ("quanzhou-2024-2026.yaml", "zhenjiang-edz-2024-2026.yaml")
 LOAD_REASON = "load_plans：按方案原文装载"
 
 # A 、-run shares the administrative prefix of its first name: 市知识产权局、科技局 → 市知识产权局 + 市科技局.
@@ -83,22 +78,11 @@ def upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, 
     return row
 
 
-def read_fixture(name: str) -> dict[str, Any]:
-    with open(FIXTURES_DIR / name, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-@transaction.atomic
-def plan_load(*, data: dict[str, Any], report: LoadReport | None = None) -> Plan:
-    """Load one plan fixture. Idempotent: a second run with the same data changes nothing.
-
-    Rows are matched on natural keys (region code, unit name, plan slug, section and task numbers, indicator
-    code, target year) and brought to the fixture's values. Targets the office set (origin `office`) and
-    task units of tasks whose document names none are never touched: those belong to the office.
-    """
-    from indicators.services import indicators_load  # indicators depend on plans, not the other way round
-
-    report = report if report is not None else LoadReport()
+def plan_structure_load(*, data: dict[str, Any], report: LoadReport) -> Plan:
+    """Load one plan fixture's regions, units, plan, sections and tasks with their units (its indicators are
+    `indicators.services.plan_load`'s). Idempotent: a second run with the same data changes nothing. Rows
+    are matched on natural keys (region code, unit name, plan slug, section and task numbers) and brought to
+    the fixture's values; task units of tasks whose document names none belong to the office, untouched."""
     regions = _load_regions(data["regions"], report)
     spec = data["plan"]
     plan = upsert(
@@ -135,7 +119,6 @@ def plan_load(*, data: dict[str, Any], report: LoadReport | None = None) -> Plan
             )
             if responsible:
                 _set_task_units(task, [units[name] for name in split_unit_list(responsible)], report)
-    indicators_load(plan=plan, specs=data.get("indicators", []), report=report)
     return plan
 
 
@@ -184,15 +167,6 @@ def _set_task_units(task: Task, units: list[Unit], report: LoadReport) -> None:
         row._change_reason = LOAD_REASON
         row.save()
     (report.updated if current else report.created)[label] += len(units)
-
-
-def plans_load_all(names: tuple[str, ...] = PLAN_FIXTURES) -> LoadReport:
-    """Load every plan fixture in one transaction (all or nothing)."""
-    report = LoadReport()
-    with transaction.atomic():
-        for name in names:
-            plan_load(data=read_fixture(name), report=report)
-    return report
 
 
 def task_units_set(*, task: Task, units: list[Unit], by, reason: str) -> list[TaskUnit]:

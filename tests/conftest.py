@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.db import connection
 
+from indicators.services import plans_load_all
 from plans.models import Plan
-from plans.services import plans_load_all
 from tests import factories
 
 
@@ -167,8 +167,8 @@ def xl_indicators(plans, unit_a, unit_b):
 def dashboard_sample(plans):
     """Both plans with the demo data of 2024 Q1–2026 Q3, rolled up by the real engine, as `make run` shows
     them: for the browser tests and for looking at the pages."""
-    from indicators.demo import demo_load
-    from indicators.rollup import rollup_full
+    from devdata.demo import demo_load
+    from progress.rollup import rollup_full
 
     demo_load()
     rollup_full()
@@ -188,7 +188,7 @@ def dashboard_world(quanzhou, unit_a, unit_b):
 @pytest.fixture
 def progress_rows():
     """progress_rows(indicator, region=None) → {(year, quarter): Progress} of the plan's region or another."""
-    from indicators.models import Progress
+    from progress.models import Progress
 
     def read(indicator, region=None):
         region_id = region.pk if region is not None else indicator.plan.region_id
@@ -223,8 +223,9 @@ def desk_build(unit_a, unit_b):
     builds it once per module)."""
     from types import SimpleNamespace
 
-    from indicators.models import Assignment, Indicator, Period
-    from indicators.services import periods_ensure
+    from indicators.models import Assignment, Indicator
+    from reporting.models import Period
+    from reporting.services.calendar import periods_ensure
 
     indicators = {
         code: Indicator.objects.get(code=code, plan__slug=slug)

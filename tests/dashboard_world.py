@@ -10,8 +10,10 @@ from html.parser import HTMLParser
 
 from django.utils import timezone
 
-from indicators.models import Indicator, Progress, ReviewState, TaskReport, Timeliness
+from indicators.models import Indicator
 from plans.models import Plan, Task, Unit
+from progress.models import Progress, Timeliness
+from reporting.models import ReviewState, TaskReport
 from tests import factories
 
 STATUSES = list(Progress.Status.values)

@@ -10,19 +10,10 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
-from indicators.models import (
-    Assignment,
-    Baseline,
-    Evidence,
-    Indicator,
-    Period,
-    Progress,
-    Submission,
-    Target,
-    TaskReport,
-    Timeliness,
-)
-from plans.models import Plan, Population, Region, Section, Task, TaskUnit, Unit
+from indicators.models import Assignment, Baseline, Indicator, Population, Target
+from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
+from progress.models import Progress, Timeliness
+from reporting.models import Evidence, Period, Submission, TaskReport
 
 
 class RegionFactory(DjangoModelFactory):
@@ -253,7 +244,7 @@ class TimelinessFactory(DjangoModelFactory):
 
 class ExportJobFactory(DjangoModelFactory):
     class Meta:
-        model = "reports.ExportJob"
+        model = "exports.ExportJob"
 
     kind = "report"
     plan = factory.SubFactory(PlanFactory)

@@ -28,10 +28,11 @@ from django.test import Client, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from indicators.import_views import SESSION_KEY
-from indicators.imports import template_write
-from indicators.models import Assignment, Evidence, Indicator, Period, Submission
+from indicators.models import Assignment, Indicator
 from plans.models import Plan, Task, Unit
+from reporting.import_views import SESSION_KEY
+from reporting.imports import template_write
+from reporting.models import Evidence, Period, Submission
 from tests import factories
 from tests.conftest import REPORTING_NOW, desk_build
 
@@ -90,7 +91,7 @@ class World:
 def standing(media_root: Path):
     """The world, at 2026-11-21 10:00 with evidence and uploads under `media_root`, in a transaction that is
     rolled back when the block ends."""
-    from plans.services import plans_load_all
+    from indicators.services import plans_load_all
 
     frozen = time_machine.travel(REPORTING_NOW, tick=False)
     with frozen, override_settings(MEDIA_ROOT=media_root), transaction.atomic():
@@ -202,8 +203,9 @@ def _admin_rows(world: World) -> None:
         SolarSchedule,
     )
 
-    from indicators.models import PeriodException, Reminder, RollupPending, RollupRun
-    from plans.models import Population
+    from indicators.models import Population, RollupPending
+    from progress.models import RollupRun
+    from reporting.models import PeriodException, Reminder
 
     desk, reviewer = world.desk, world.users["reviewer"]
     now = datetime.datetime(2026, 11, 21, 2, tzinfo=datetime.UTC)

@@ -17,19 +17,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from indicators.models import (
-    Assignment,
-    Baseline,
-    Indicator,
-    Period,
-    Progress,
-    ReviewState,
-    Submission,
-    Target,
-    TaskReport,
-    Timeliness,
-)
+from indicators.models import Assignment, Baseline, Indicator, Target
 from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
+from progress.models import Progress, Timeliness
+from reporting.models import Period, ReviewState, Submission, TaskReport
 from tests import factories
 
 YEAR, QUARTER = 2025, 3

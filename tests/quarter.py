@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indicators.selectors import unit_quarter
+from reporting.selectors import unit_quarter
 
 PROGRESS = "本季度按计划推进，已召开专题推进会。"
 

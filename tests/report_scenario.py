@@ -9,8 +9,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from indicators.models import Indicator, Progress, ReviewState, TaskReport, Timeliness
+from indicators.models import Indicator
 from plans.models import Plan, Task, Unit
+from progress.models import Progress, Timeliness
+from reporting.models import ReviewState, TaskReport
 from tests import factories
 
 YEAR, QUARTER = 2025, 3

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from indicators import services
-from indicators.models import Assignment, Submission, Target
+from indicators import admin as indicators_admin
+from indicators.models import Assignment, Target
+from reporting import admin as reporting_admin
+from reporting.models import Submission
 from tests import factories
 
 D = Decimal
@@ -36,7 +38,8 @@ def form_data(response) -> dict:
 @pytest.fixture
 def rollups(monkeypatch):
     scheduled = []
-    monkeypatch.setattr(services, "rollup_schedule", lambda **key: scheduled.append(key))
+    for module in (indicators_admin, reporting_admin):
+        monkeypatch.setattr(module, "rollup_schedule", lambda **key: scheduled.append(key))
     return scheduled
 
 
@@ -49,7 +52,7 @@ def approved(desk, reviewer):
 
 
 def change(client, row, **changes):
-    url = f"/admin/indicators/{row._meta.model_name}/{row.pk}/change/"
+    url = f"/admin/{row._meta.app_label}/{row._meta.model_name}/{row.pk}/change/"
     data = form_data(client.get(url))
     data.update(changes)
     return client.post(url, data)
@@ -86,7 +89,7 @@ def test_the_admin_obeys_the_figure_rules(admin_client_, approved, value, messag
 
 
 def test_a_stale_admin_form_does_not_overwrite_a_newer_change(admin_client_, approved, reporter_a):
-    url = f"/admin/indicators/submission/{approved.pk}/change/"
+    url = f"/admin/reporting/submission/{approved.pk}/change/"
     data = form_data(admin_client_.get(url))
     Submission.objects.filter(pk=approved.pk).update(version=5, value=D(71))
     data.update(value="72", change_reason="更正")
@@ -97,8 +100,8 @@ def test_a_stale_admin_form_does_not_overwrite_a_newer_change(admin_client_, app
 def test_the_admin_corrects_content_never_the_review_state(admin_client_, approved):
     change(admin_client_, approved, state="draft", change_reason="x")
     assert Submission.objects.get().state == "approved"
-    assert admin_client_.get("/admin/indicators/submission/add/").status_code == 403
-    assert admin_client_.get(f"/admin/indicators/submission/{approved.pk}/delete/").status_code == 403
+    assert admin_client_.get("/admin/reporting/submission/add/").status_code == 403
+    assert admin_client_.get(f"/admin/reporting/submission/{approved.pk}/delete/").status_code == 403
 
 
 def test_a_task_report_changed_in_the_admin_is_audited(admin_client_, desk, admin_user):
@@ -147,7 +150,7 @@ def test_the_bulk_approval_goes_through_the_review_service(admin_client_, desk, 
     ]
     draft = factories.SubmissionFactory(indicator=desk.milestone, unit=desk.unit_a, period=desk.period)
     response = admin_client_.post(
-        "/admin/indicators/submission/",
+        "/admin/reporting/submission/",
         {"action": "approve_selected", "_selected_action": [row.pk for row in [*rows, draft]]},
         follow=True,
     )

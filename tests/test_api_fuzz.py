@@ -33,9 +33,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from indicators.models import Submission
-from indicators.rollup import rollup_full
 from plans.models import Plan
+from progress.rollup import rollup_full
+from reporting.models import Submission
 from tests import matrix_world
 
 EXAMPLES = int(os.environ.get("IPCITY_FUZZ_EXAMPLES", "25"))

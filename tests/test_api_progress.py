@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from indicators.rollup import rollup_full
+from progress.rollup import rollup_full
 from tests import factories
 
 ZJ = "/api/plans/zhenjiang-edz-2024-2026/progress/"

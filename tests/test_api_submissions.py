@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from indicators.models import Submission
+from reporting.models import Submission
 from tests import factories
 
 D = Decimal

@@ -15,8 +15,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin import HistoryAdmin
 from audit.guard import REFUSAL, guarded_tables, history_models
-from indicators import services
-from indicators.models import Submission
+from indicators.measures import Figure
+from reporting.models import Submission
+from reporting.services.calendar import period_update
+from reporting.services.entry import FigureInput, figures_save
 from tests import factories
 
 SENT = datetime.datetime(2026, 11, 20, tzinfo=datetime.UTC)
@@ -106,7 +108,7 @@ def test_every_admin_with_history_refuses_reverts(stamped, admin_client_):
         if isinstance(model_admin, SimpleHistoryAdmin):
             assert isinstance(model_admin, HistoryAdmin), model
     record = stamped.history.get()
-    url = f"/admin/indicators/submission/{stamped.pk}/history/{record.history_id}/"
+    url = f"/admin/reporting/submission/{stamped.pk}/history/{record.history_id}/"
     assert admin_client_.get(url).status_code == 200  # the old version may be looked at
     response = admin_client_.post(url, {"value": "999", "note": "", "change_reason": "回退"})
     assert response.status_code == 405
@@ -120,15 +122,15 @@ def test_every_admin_with_history_refuses_reverts(stamped, admin_client_):
 @pytest.fixture
 def trail(desk, reporter_a, reviewer):
     """A figure saved, changed and approved, and a period moved: records in two history tables."""
-    row = services.figures_save(
+    row = figures_save(
         unit=desk.unit_a, period=desk.period, by=reporter_a,
-        inputs=[services.FigureInput(desk.count.pk, services.Figure(value=D(3)))], today=desk.today,
+        inputs=[FigureInput(desk.count.pk, Figure(value=D(3)))], today=desk.today,
     )[0]  # fmt: skip
-    services.figures_save(
+    figures_save(
         unit=desk.unit_a, period=desk.period, by=reporter_a, today=desk.today,
-        inputs=[services.FigureInput(desk.count.pk, services.Figure(value=D(5), note="更正"), row.version)],
+        inputs=[FigureInput(desk.count.pk, Figure(value=D(5), note="更正"), row.version)],
     )  # fmt: skip
-    services.period_update(
+    period_update(
         period=desk.period, due_on=desk.period.due_on + datetime.timedelta(days=5),
         locks_on=desk.period.locks_on + datetime.timedelta(days=5), by=reviewer, reason="春节顺延",
     )  # fmt: skip
@@ -136,11 +138,11 @@ def trail(desk, reporter_a, reviewer):
 
 
 def test_the_audit_page_shows_who_when_what_old_and_new_and_why(admin_client_, trail, reviewer):
-    page = admin_client_.get("/admin/audit/auditrecord/?model=indicators.submission").content.decode()
+    page = admin_client_.get("/admin/audit/auditrecord/?model=reporting.submission").content.decode()
     assert "数值：3 → 5" in page and "说明：— → 更正" in page and "修改草稿" in page
     assert "reporter_a" in page and "reviewer" in page
     assert "调整填报期" not in page
-    periods = admin_client_.get("/admin/audit/auditrecord/?model=indicators.period").content.decode()
+    periods = admin_client_.get("/admin/audit/auditrecord/?model=reporting.period").content.decode()
     assert "调整填报期：春节顺延" in periods and "截止日期：2027-01-10 → 2027-01-15" in periods
     assert "修改草稿" not in periods
     by_user = admin_client_.get(f"/admin/audit/auditrecord/?history_user__id__exact={reviewer.pk}")
@@ -177,5 +179,5 @@ def test_leaders_and_reporters_do_not_see_the_audit_page(client, trail, reporter
 
 def test_the_office_reads_the_audit_page(client, trail):
     client.force_login(factories.UserFactory(role="reviewer", is_staff=True))
-    page = client.get("/admin/audit/auditrecord/?model=indicators.submission").content.decode()
+    page = client.get("/admin/audit/auditrecord/?model=reporting.submission").content.decode()
     assert "修改草稿" in page

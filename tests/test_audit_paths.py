@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from audit.guard import history_models, tracked_label
-from indicators import services
+from audit.services import admin_change
 from indicators.models import Indicator, Target
 from plans.models import Unit
 from plans.services import LOAD_REASON
@@ -26,8 +26,8 @@ from tests.test_excel_template import FILLED, download, upload
 
 SENT = datetime.datetime(2026, 11, 20, tzinfo=datetime.UTC)
 SUBMISSION, TARGET, ASSIGNMENT, PERIOD, EXCEPTION = (
-    "indicators.submission", "indicators.target", "indicators.assignment", "indicators.period",
-    "indicators.periodexception",
+    "reporting.submission", "indicators.target", "indicators.assignment", "reporting.period",
+    "reporting.periodexception",
 )  # fmt: skip
 
 
@@ -159,7 +159,7 @@ def admin_bulk_approve(request):
     desk, client = request.getfixturevalue("desk"), request.getfixturevalue("admin_client_")
     rows = [sent(desk, indicator) for indicator in (desk.stock, desk.count)]
     data = {"action": "approve_selected", "_selected_action": [row.pk for row in rows]}
-    return lambda: client.post("/admin/indicators/submission/", data), [
+    return lambda: client.post("/admin/reporting/submission/", data), [
         (SUBMISSION, "~", "admin", "审核通过")
     ] * 2
 
@@ -228,7 +228,7 @@ def load_plans_restores(request):
     target = Target.objects.get(indicator=desk.stock, year=2026)
     document_min = target.min
     target.min = document_min + 1
-    services.admin_change(row=target, by=reviewer, reason="误改")
+    admin_change(row=target, by=reviewer, reason="误改")
     return lambda: call_command("load_plans", verbosity=0), [(TARGET, "~", None, LOAD_REASON)]
 
 

@@ -13,9 +13,10 @@ import pytest
 import time_machine
 from django.db import connections
 
-from indicators.models import Assignment, Indicator, Submission, TaskReport
-from indicators.services import periods_ensure
+from indicators.models import Assignment, Indicator
 from plans.models import Unit
+from reporting.models import Submission, TaskReport
+from reporting.services.calendar import periods_ensure
 from tests import factories
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

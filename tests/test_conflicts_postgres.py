@@ -15,8 +15,8 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from indicators.models import Submission
-from indicators.services import periods_ensure
+from reporting.models import Submission
+from reporting.services.calendar import periods_ensure
 from tests import factories
 
 NOW = datetime.datetime(2026, 11, 21, 10, tzinfo=ZoneInfo("Asia/Shanghai"))

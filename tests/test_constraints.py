@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from indicators.models import Submission, Target
+from indicators.models import Target
 from plans.models import Plan, TaskUnit
+from reporting.models import Submission
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indicators.demo import DEMO_PASSWORD
+from devdata.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,11 +7,12 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from indicators.figures import plain
-from indicators.models import Progress, ReviewState
-from indicators.selectors import progress_for
-from reports.charts import STATUS_COLOURS
-from reports.selectors import CARD_UNITS
+from dashboards.charts import STATUS_COLOURS
+from dashboards.selectors.overview import CARD_UNITS
+from ipcity.figures import plain
+from progress.models import Progress
+from progress.selectors import progress_for
+from reporting.models import ReviewState
 from tests import factories
 from tests.dashboard_world import chart_json, marked
 

@@ -12,11 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 
-from indicators.figures import plain
-from indicators.models import Progress
-from indicators.selectors import progress_for
-from reports.selectors import CARD_UNITS
-from reports.templatetags.dashboards import percent, rounded
+from dashboards.selectors.overview import CARD_UNITS
+from dashboards.templatetags.dashboards import percent, rounded
+from ipcity.figures import plain
+from progress.models import Progress
+from progress.selectors import progress_for
 from tests.dashboard_world import marked
 
 URL = "/plans/quanzhou-2024-2026/"

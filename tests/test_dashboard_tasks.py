@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from indicators.models import ReviewState, TaskReport
+from reporting.models import ReviewState, TaskReport
 from tests import factories
 from tests.dashboard_world import marked, sent_at
 

@@ -6,9 +6,10 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from indicators.demo import demo_load
-from indicators.models import Assignment, Submission, TaskReport
-from plans.models import Population, TaskUnit
+from devdata.demo import demo_load
+from indicators.models import Assignment, Population
+from plans.models import TaskUnit
+from reporting.models import Submission, TaskReport
 
 
 @pytest.fixture
@@ -46,8 +47,8 @@ def test_it_covers_2024_q1_to_2026_q3_with_late_returned_and_missing_reports(dem
 
 
 def test_every_reported_figure_obeys_the_rules(demo):
-    from indicators.rules import figure_errors
-    from indicators.services import _figure_of
+    from indicators.measures import figure_errors
+    from reporting.services.entry import _figure_of
 
     for row in Submission.objects.select_related("indicator"):
         assert figure_errors(row.indicator, _figure_of(row)) == [], row

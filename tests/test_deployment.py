@@ -17,13 +17,24 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from indicators.models import RollupRun
 from ipcity import healthcheck
+from progress.models import RollupRun
 
 ROOT = Path(settings.BASE_DIR)
 CODE = [
     path
-    for folder in ("ipcity", "accounts", "plans", "indicators", "reports", "bench")
+    for folder in (
+        "ipcity",
+        "accounts",
+        "audit",
+        "plans",
+        "indicators",
+        "reporting",
+        "progress",
+        "dashboards",
+        "exports",
+        "devdata",
+    )
     for path in (ROOT / folder).rglob("*.py")
     if "migrations" not in path.parts and path != ROOT / "ipcity" / "settings" / "test.py"
 ] + [ROOT / "manage.py"]
@@ -149,7 +160,7 @@ ROUTE = """
 import django
 django.setup()
 from ipcity.celery import app
-for name in ("indicators.rollup_full", "indicators.rollup_pending", "indicators.send_reminders"):
+for name in ("progress.rollup_full", "progress.rollup_pending", "reporting.send_reminders"):
     print(name, app.amqp.router.route({}, name)["queue"].name)
 """
 
@@ -162,10 +173,10 @@ def test_rollups_go_to_their_own_queue_when_one_is_named(queue, rollups):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "indicators.rollup_full",
+        "progress.rollup_full",
         rollups,
-        "indicators.rollup_pending",
+        "progress.rollup_pending",
         rollups,
-        "indicators.send_reminders",
+        "reporting.send_reminders",
         "celery",
     ]

@@ -11,9 +11,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from indicators.evidence import OLE_HEADER, clean_name
-from indicators.models import Evidence, Submission, TaskReport
-from indicators.services import EvidenceInput, quarter_save
+from reporting.evidence import OLE_HEADER, clean_name
+from reporting.models import Evidence, Submission, TaskReport
+from reporting.services.entry import EvidenceInput
+from reporting.services.quarter import quarter_save
 from tests import factories
 from tests.quarter import quarter_post
 

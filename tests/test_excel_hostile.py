@@ -14,8 +14,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from indicators.imports import ImportRefused, template_confirm, template_parse
-from indicators.models import Submission
+from reporting.imports import ImportRefused, template_confirm, template_parse
+from reporting.models import Submission
 from tests import excel_files as files
 from tests import factories
 from tests.test_excel_template import as_file, messages_of, template_of, upload

@@ -19,11 +19,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.urls import reverse
 
-from indicators import imports
-from indicators.imports import template_confirm, template_parse, template_write
-from indicators.models import Assignment, Indicator, ReviewState, Submission
-from indicators.rules import Figure
-from indicators.services import FigureInput, figures_save
+from indicators.measures import Figure
+from indicators.models import Assignment, Indicator
+from reporting import imports
+from reporting.imports import template_confirm, template_parse, template_write
+from reporting.models import ReviewState, Submission
+from reporting.services.entry import FigureInput, figures_save
 from tests import factories
 from tests.excel_files import fill
 from tests.soffice import convert, soffice_missing
@@ -389,7 +390,7 @@ def test_it_sends_anonymous_users_to_log_in(client, xl_period):
 
 
 def test_it_stops_reading_an_oversized_upload_before_parsing(reporter_a_client, xl_period, monkeypatch):
-    from indicators import import_views
+    from reporting import import_views
 
     monkeypatch.setattr(import_views, "template_parse", lambda *args, **kwargs: pytest.fail("parsed"))
 
@@ -435,7 +436,7 @@ def test_it_discards_an_upload_left_unconfirmed(reporter_a_client, unit_a, xl_pe
 
 
 def test_it_keeps_only_the_latest_uploads_of_a_session(reporter_a_client, unit_a, xl_period, xl_indicators):
-    from indicators.import_views import KEPT_PER_SESSION
+    from reporting.import_views import KEPT_PER_SESSION
 
     data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
     tokens = [token_of(upload(reporter_a_client, data, xl_period)) for _ in range(KEPT_PER_SESSION + 1)]
@@ -477,7 +478,7 @@ def test_it_writes_nothing_when_the_quarter_locks_before_confirmation(
 def test_it_reports_a_conflict_at_confirmation(
     reporter_a_client, unit_a, xl_period, xl_indicators, monkeypatch
 ):
-    from indicators.services import Conflict
+    from audit.services import Conflict
 
     def conflicting(**kwargs):
         raise Conflict("市知识产权局 商标有效注册量 2025年第3季度已被他人修改。")

@@ -18,8 +18,9 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 
 from audit.guard import history_models
-from indicators.models import RollupPending, Submission, TaskReport
+from indicators.models import RollupPending
 from ipcity.middleware import MESSAGE
+from reporting.models import Submission, TaskReport
 from tests import factories
 from tests.excel_files import fill
 from tests.quarter import full_quarter, quarter_post
@@ -72,7 +73,7 @@ def counts() -> dict[str, int]:
         Submission,
         TaskReport,
         RollupPending,
-        apps.get_model("indicators", "Evidence"),
+        apps.get_model("reporting", "Evidence"),
         *history_models(),
     ]
     return {model._meta.label: model.objects.count() for model in models}

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from indicators.measures import Figure, figure_parse, parse_done
 from indicators.models import Indicator
-from indicators.rules import Figure, figure_parse, parse_done
 
 
 @pytest.mark.parametrize(

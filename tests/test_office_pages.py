@@ -8,10 +8,12 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from indicators.models import Assignment, Indicator, Period, PeriodException
-from indicators.services import assignments_set, period_update
+from indicators.models import Assignment, Indicator
+from indicators.services import assignments_set
 from plans.models import Task, TaskUnit, Unit
 from plans.services import task_units_set
+from reporting.models import Period, PeriodException
+from reporting.services.calendar import period_update
 
 PERIOD = "/office/periods/2026-4/"
 

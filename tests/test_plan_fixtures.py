@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from indicators.figures import plain
 from indicators.models import Baseline, Indicator, Target
+from indicators.services import plans_load_all
+from ipcity.figures import plain
 from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
-from plans.services import plans_load_all, split_unit_list
+from plans.services import split_unit_list
 
 SOURCES = Path(settings.BASE_DIR) / "fixtures" / "sources"
 QZ = "quanzhou-2024-2026"

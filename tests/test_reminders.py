@@ -11,10 +11,10 @@ import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
 
-from indicators.models import Reminder, Submission, TaskReport
-from indicators.reminders import reminders_send, units_owing
-from indicators.tasks import send_reminders
 from plans.models import Unit
+from reporting.models import Reminder, Submission, TaskReport
+from reporting.reminders import reminders_send, units_owing
+from reporting.tasks import send_reminders
 from tests import factories
 
 DUE = datetime.date(2027, 1, 10)  # 2026 Q4
@@ -128,7 +128,7 @@ def test_the_daily_task_runs_through_celery_and_is_scheduled_by_beat(units):
     with time_machine.travel(datetime.datetime(2027, 1, 7, 8, 30, tzinfo=datetime.UTC), tick=False):
         assert send_reminders.delay().get() == 2
     schedule = django_settings.CELERY_BEAT_SCHEDULE["reporting-reminders"]
-    assert schedule["task"] == "indicators.send_reminders" and schedule["schedule"].hour == {8}
+    assert schedule["task"] == "reporting.send_reminders" and schedule["schedule"].hour == {8}
 
 
 def test_a_unit_of_another_plans_period_is_not_reminded_for_it(units):

@@ -9,9 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from indicators.models import Progress, Submission, TaskReport
-from indicators.rules import Figure
-from indicators.services import FigureInput, exception_grant, figures_save
+from indicators.measures import Figure
+from progress.models import Progress
+from reporting.models import Submission, TaskReport
+from reporting.services.calendar import exception_grant
+from reporting.services.entry import FigureInput, figures_save
 from tests import factories
 from tests.quarter import full_quarter, quarter_post
 

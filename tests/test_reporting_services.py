@@ -11,24 +11,15 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from indicators import services
-from indicators.models import Indicator, PeriodException, Submission, TaskReport
-from indicators.rules import Figure
-from indicators.services import (
-    Conflict,
-    FigureInput,
-    ProgressInput,
-    exception_grant,
-    figures_save,
-    period_accepts,
-    period_defaults,
-    quarter_save,
-    review_approve,
-    review_reopen,
-    review_return,
-    task_reports_save,
-    unit_period_submit,
-)
+from audit.services import Conflict
+from indicators.measures import Figure
+from indicators.models import Indicator
+from reporting.models import PeriodException, Submission, TaskReport
+from reporting.services import review as review_services
+from reporting.services.calendar import exception_grant, period_accepts, period_defaults
+from reporting.services.entry import FigureInput, ProgressInput, figures_save, task_reports_save
+from reporting.services.quarter import quarter_save
+from reporting.services.review import review_approve, review_reopen, review_return, unit_period_submit
 from tests import factories
 
 D = Decimal
@@ -285,7 +276,7 @@ def test_approval_locks_and_schedules_a_roll_up(
     submitted, reviewer, reporter, unit, period, stock, monkeypatch
 ):
     scheduled = []
-    monkeypatch.setattr(services, "rollup_schedule", lambda **key: scheduled.append(key))
+    monkeypatch.setattr(review_services, "rollup_schedule", lambda **key: scheduled.append(key))
     row = review_approve(row=submitted, by=reviewer)
     assert (row.state, row.reviewed_by) == ("approved", reviewer)
     # The key names the unit too: the roll-up then tallies only that unit's timeliness.
@@ -313,7 +304,7 @@ def test_a_returned_figure_carries_its_reason_and_can_be_resubmitted_even_after_
 
 def test_reopening_needs_a_reason_and_takes_the_figure_out_of_the_roll_up(submitted, reviewer, monkeypatch):
     scheduled = []
-    monkeypatch.setattr(services, "rollup_schedule", lambda **key: scheduled.append(key))
+    monkeypatch.setattr(review_services, "rollup_schedule", lambda **key: scheduled.append(key))
     with pytest.raises(ValidationError, match="不能重新打开"):
         review_reopen(row=submitted, by=reviewer, reason="更正")
     approved = review_approve(row=submitted, by=reviewer)

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
-from reports.exports import export_bulletin
-from reports.report_selectors import bulletin_for, bulletin_title, office_name
+from exports.books import export_bulletin
+from exports.selectors.bulletin import bulletin_for, bulletin_title, office_name
 
 TODAY = datetime.date(2025, 10, 20)
 URL = "/reports/bulletin/quanzhou-2024-2026/"

@@ -21,8 +21,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from reports import excel
-from reports.excel import (
+from ipcity import workbook as excel
+from ipcity.workbook import (
     Cell,
     ChartSpec,
     Column,

@@ -12,11 +12,11 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from indicators.figures import target_text
-from indicators.models import Progress
-from indicators.selectors import progress_for
+from exports.books import export_report
+from ipcity.figures import target_text
 from plans.models import Task
-from reports.exports import export_report
+from progress.models import Progress
+from progress.selectors import progress_for
 from tests import factories
 from tests.report_scenario import FORMULA_NOTE, PLUS_PROGRESS
 from tests.soffice import convert, pdf_pages, pdf_to_png, soffice_missing
@@ -262,7 +262,7 @@ def test_an_export_reads_one_snapshot_of_the_database(on_postgres):
     """Its queries stream while the workbook is written: a roll-up committing meanwhile must not show."""
     from django.db import connection
 
-    from reports.exports import snapshot
+    from exports.books import snapshot
 
     if not on_postgres:
         pytest.skip("SQLite serialises writers; the snapshot is PostgreSQL's REPEATABLE READ")

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
-from reports import exports
-from reports.models import ExportJob
-from reports.tasks import export_job_task
+from exports import books as exports
+from exports.models import ExportJob
+from exports.tasks import export_job_task
 from tests import factories
 
 FORM = {"plan": "quanzhou-2024-2026", "year": 2025, "quarter": 3, "kind": "report"}

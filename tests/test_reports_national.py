@@ -16,10 +16,12 @@ import pytest
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from indicators.models import Assignment, ReviewState, Submission
-from reports.excel import CUT_MARK, Cell, Row, WorkbookSpec, neutralise
-from reports.exports import bulletin_book, export_bulletin, export_report, progress_report_book
-from reports.report_selectors import bulletin_for, report_data
+from exports.books import bulletin_book, export_bulletin, export_report, progress_report_book
+from exports.selectors.bulletin import bulletin_for
+from exports.selectors.report import report_data
+from indicators.models import Assignment
+from ipcity.workbook import CUT_MARK, Cell, Row, WorkbookSpec, neutralise
+from reporting.models import ReviewState, Submission
 from tests import national_report
 from tests.national_report import QUARTER, YEAR
 

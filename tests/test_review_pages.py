@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from indicators.models import Submission, TaskReport
-from indicators.services import quarter_save
 from plans.models import Unit
+from reporting.models import Submission, TaskReport
+from reporting.services.quarter import quarter_save
 from tests import factories
 from tests.quarter import full_quarter
 from tests.test_report_page import post

@@ -11,8 +11,8 @@ from django.core.files.base import ContentFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from indicators.models import Evidence
 from plans.models import Task
+from reporting.models import Evidence
 from tests import factories
 
 ROLES = ["anonymous", "reporter_a", "reporter_b", "reviewer", "leader", "admin"]

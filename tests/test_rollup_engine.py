@@ -10,11 +10,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from indicators import rollup
-from indicators.demo import demo_load
-from indicators.models import Assignment, Period, Progress, RollupPending, RollupRun, Submission, Timeliness
-from indicators.rollup import rollup_full, rollup_keys, rollup_pending, rollup_schedule
+from devdata.demo import demo_load
+from indicators.models import Assignment, RollupPending
+from indicators.rollup_queue import rollup_schedule
 from plans.models import Region
+from progress import rollup as progress_rollup
+from progress.models import Progress, RollupRun, Timeliness
+from progress.rollup import rollup_full, rollup_keys, rollup_pending
+from reporting.models import Period, Submission
 from tests import factories
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
@@ -50,7 +53,7 @@ def test_a_run_killed_midway_leaves_the_previous_rows_and_a_rerun_repairs_it(dem
     def killed(*args, **kwargs):
         raise RuntimeError("killed after the progress rows were written")
 
-    monkeypatch.setattr(rollup, "_timeliness", killed)
+    monkeypatch.setattr(progress_rollup, "_timeliness", killed)
     with pytest.raises(RuntimeError):
         rollup_full()
     run = RollupRun.objects.order_by("-pk").first()
@@ -236,7 +239,7 @@ def _send(owing, *states, late=False):
 
 def _timeliness(owing, today) -> Timeliness:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rollup.timezone, "now", lambda: today)
+        patch.setattr(progress_rollup.timezone, "now", lambda: today)
         rollup_full(plan=owing["plan"])
     return Timeliness.objects.get(plan=owing["plan"], period=owing["period"])
 

@@ -10,8 +10,8 @@ from decimal import Decimal as D
 import pytest
 
 from indicators.models import Indicator, Target
-from indicators.rollup import rollup_full
 from plans.models import Region, Unit
+from progress.rollup import rollup_full
 from tests import factories
 
 

@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 from django.db import connection
 
-from indicators import pace, rollup_sql
-from indicators.rollup import rollup_full
+from progress import pace, rollup_sql
+from progress.rollup import rollup_full
 from tests import factories
 
 # A flow aiming at 100 in 2024: the pace is 25, 50, 75, 100 and the year's planned increment is 100, so at Q2

@@ -24,18 +24,13 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indicators import pace
-from indicators.models import (
-    Assignment,
-    Indicator,
-    Period,
-    Progress,
-    RollupPending,
-    Submission,
-    Timeliness,
-)
-from indicators.rollup import rollup_full, rollup_pending, rollup_schedule
-from plans.models import Plan, Population, Region
+from indicators.models import Assignment, Indicator, Population, RollupPending
+from indicators.rollup_queue import rollup_schedule
+from plans.models import Plan, Region
+from progress import pace
+from progress.models import Progress, Timeliness
+from progress.rollup import rollup_full, rollup_pending
+from reporting.models import Period, Submission
 from tests import factories
 
 PROPERTY = settings(

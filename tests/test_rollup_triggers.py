@@ -15,11 +15,14 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerDown
 
-from indicators import tasks
-from indicators.models import Progress, RollupPending, RollupRun
-from indicators.rollup import rollup_full, rollup_schedule
-from indicators.services import review_approve, review_reopen
+from indicators.models import RollupPending
+from indicators.rollup_queue import rollup_schedule
 from ipcity.celery import app
+from progress import tasks as progress_tasks
+from progress.models import Progress, RollupRun
+from progress.rollup import rollup_full
+from progress.tasks import rollup_full_task, rollup_pending_task
+from reporting.services.review import review_approve, review_reopen
 from tests import factories
 
 
@@ -88,7 +91,7 @@ def test_with_the_broker_down_approving_still_works_and_nothing_is_lost(
     def down():
         raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.rollup_pending_task, "delay", down)
+    monkeypatch.setattr(rollup_pending_task, "delay", down)
     with (
         caplog.at_level(logging.WARNING, "indicators.rollup"),
         django_capture_on_commit_callbacks(execute=True),
@@ -101,16 +104,16 @@ def test_with_the_broker_down_approving_still_works_and_nothing_is_lost(
 
     # The broker is back: the next task (beat sends one every few minutes) drains the key.
     monkeypatch.undo()
-    assert tasks.rollup_pending_task.delay().get() == 2 * 4  # 2025 and 2026, four quarters each
+    assert rollup_pending_task.delay().get() == 2 * 4  # 2025 and 2026, four quarters each
     assert actual(trademarks) == (D(210), "on_track")
     assert not RollupPending.objects.exists()
 
 
 def test_the_nightly_run_also_drains_what_the_broker_missed(sent, trademarks, reviewer, monkeypatch):
-    monkeypatch.setattr(tasks.rollup_pending_task, "delay", lambda: (_ for _ in ()).throw(BrokerDown("down")))
+    monkeypatch.setattr(rollup_pending_task, "delay", lambda: (_ for _ in ()).throw(BrokerDown("down")))
     review_approve(row=sent, by=reviewer)
     assert RollupPending.objects.count() == 1
-    tasks.rollup_full_task.delay("zhenjiang-edz-2024-2026")
+    rollup_full_task.delay("zhenjiang-edz-2024-2026")
     assert actual(trademarks) == (D(210), "on_track") and not RollupPending.objects.exists()
 
 
@@ -120,7 +123,7 @@ def test_a_failing_roll_up_never_reaches_the_person_approving(
     def broken():
         raise ZeroDivisionError("a bug in the engine")
 
-    monkeypatch.setattr(tasks, "rollup_pending", broken)
+    monkeypatch.setattr(progress_tasks, "rollup_pending", broken)
     with django_capture_on_commit_callbacks(execute=True):
         assert review_approve(row=sent, by=reviewer).state == "approved"
     assert RollupPending.objects.count() == 1
@@ -134,10 +137,10 @@ def test_the_tasks_retry_transient_database_errors_with_backoff(monkeypatch, db)
         if len(calls) == 1:
             raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(tasks, "rollup_pending", flaky)
-    result = tasks.rollup_pending_task.apply(throw=False)
+    monkeypatch.setattr(progress_tasks, "rollup_pending", flaky)
+    result = rollup_pending_task.apply(throw=False)
     assert result.successful() and len(calls) == 2
-    for task in (tasks.rollup_pending_task, tasks.rollup_full_task):
+    for task in (rollup_pending_task, rollup_full_task):
         assert OperationalError in task.autoretry_for and task.retry_backoff and task.retry_jitter
 
 
@@ -178,7 +181,7 @@ def test_the_command_rolls_up_every_plan_or_one(plans):
 def test_the_command_says_what_went_wrong(plans, monkeypatch):
     with pytest.raises(CommandError, match="未找到方案“nowhere”。现有方案：quanzhou-2024-2026、"):
         call_command("rollup", "--plan", "nowhere")
-    monkeypatch.setattr("indicators.rollup._timeliness", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("progress.rollup._timeliness", lambda *a, **k: 1 / 0)
     with pytest.raises(CommandError, match="汇总失败"):
         call_command("rollup", "--plan", "quanzhou-2024-2026")
     assert "ZeroDivisionError" in RollupRun.objects.get(plan__slug="quanzhou-2024-2026").error
@@ -186,22 +189,23 @@ def test_the_command_says_what_went_wrong(plans, monkeypatch):
 
 def test_the_admin_shows_each_run_with_its_times_rows_and_error(admin_client_, zhenjiang, monkeypatch):
     rollup_full(plan=zhenjiang)
-    monkeypatch.setattr("indicators.rollup._timeliness", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("progress.rollup._timeliness", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         rollup_full(plan=zhenjiang)
-    page = admin_client_.get("/admin/indicators/rolluprun/").content.decode()
+    page = admin_client_.get("/admin/progress/rolluprun/").content.decode()
     for heading in ("开始时间", "结束时间", "用时（秒）", "写入行数", "错误", "ZeroDivisionError"):
         assert heading in page
     assert "276" in page
     assert admin_client_.get("/admin/indicators/rolluppending/").status_code == 200
-    assert admin_client_.get("/admin/indicators/timeliness/").status_code == 200
+    assert admin_client_.get("/admin/progress/timeliness/").status_code == 200
 
 
 def test_a_units_submit_and_return_refresh_its_timeliness_at_once(plans, django_capture_on_commit_callbacks):
     """The heatmap reads Timeliness: a submit or a return must show there without waiting for the night."""
-    from indicators.models import Timeliness
-    from indicators.services import ProgressInput, review_return, task_reports_save, unit_period_submit
     from plans.models import Unit
+    from progress.models import Timeliness
+    from reporting.services.entry import ProgressInput, task_reports_save
+    from reporting.services.review import review_return, unit_period_submit
 
     customs = Unit.objects.get(name="泉州海关")  # named on one Quanzhou task, reports no indicator
     reporter = factories.UserFactory(role="reporter", unit=customs, username="customs")

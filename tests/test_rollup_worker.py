@@ -23,11 +23,12 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from indicators import tasks
-from indicators.models import Progress, RollupPending, RollupRun
-from indicators.rollup import rollup_full, rollup_pending
-from indicators.services import review_approve
+from indicators.models import RollupPending
 from ipcity.celery import app
+from progress.models import Progress, RollupRun
+from progress.rollup import rollup_full, rollup_pending
+from progress.tasks import rollup_full_task, rollup_pending_task
+from reporting.services.review import review_approve
 from tests import factories
 
 pytestmark = pytest.mark.services
@@ -155,7 +156,7 @@ def test_an_unreachable_broker_loses_nothing(plans, broker, worker, redis_url):
     assert not Progress.objects.filter(indicator=submission.indicator).exists()
 
     broker(redis_url)  # Redis is back: beat's next drain (sent here by hand) reaches the worker
-    tasks.rollup_pending_task.delay()
+    rollup_pending_task.delay()
     assert _rolled_up(submission, worker).actual == D(160)
     assert not RollupPending.objects.exists()
 
@@ -256,7 +257,7 @@ def test_a_worker_killed_mid_rollup_leaves_the_previous_rows_and_a_rerun_gives_i
         held_plan = blocker.execute(
             "SELECT plan_id FROM indicators_progress WHERE id = %s FOR UPDATE", [rewritten]
         ).fetchone()[0]
-        tasks.rollup_full_task.delay()
+        rollup_full_task.delay()
         deadline = time.monotonic() + 60
         while not _waiting_on_a_lock():
             if worker.poll() is not None or time.monotonic() > deadline:

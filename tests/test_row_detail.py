@@ -9,18 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from indicators.models import Submission, TaskReport
-from indicators.rules import Figure
-from indicators.selectors import row_history
-from indicators.services import (
-    FigureInput,
-    ProgressInput,
-    figures_save,
-    review_approve,
-    review_return,
-    task_reports_save,
-    unit_period_submit,
-)
+from indicators.measures import Figure
+from reporting.models import Submission, TaskReport
+from reporting.selectors import row_history
+from reporting.services.entry import FigureInput, ProgressInput, figures_save, task_reports_save
+from reporting.services.review import review_approve, review_return, unit_period_submit
 
 D = Decimal
 

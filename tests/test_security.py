@@ -13,7 +13,18 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ["accounts", "audit", "bench", "indicators", "ipcity", "plans", "reports"]
+PACKAGES = [
+    "accounts",
+    "audit",
+    "plans",
+    "indicators",
+    "reporting",
+    "progress",
+    "dashboards",
+    "exports",
+    "ipcity",
+    "devdata",
+]
 
 
 def _security_section() -> str:

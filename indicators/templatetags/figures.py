@@ -1,6 +1,6 @@
 from django import template
 
-from indicators.figures import plain, reported_text
+from ipcity.figures import plain, reported_text
 
 register = template.Library()
 

@@ -48,12 +48,16 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    # The product's apps, bottom of the ladder first (README, Architecture).
     "accounts",
+    "audit",
     "plans",
     "indicators",
-    "reports",
-    "audit",
-    "bench",
+    "reporting",
+    "progress",
+    "dashboards",
+    "exports",
+    "devdata",
 ]
 
 MIDDLEWARE = [
@@ -129,7 +133,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "reports.staticfinders.PlotlyFinder",
+    "dashboards.staticfinders.PlotlyFinder",
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
@@ -218,13 +222,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A province runs roll-ups on workers of their own: with a queue named here the roll-up tasks go to it (start
 # those workers with `-Q <queue>`, the others with `-Q celery`); empty, everything shares the default queue.
 IPCITY_ROLLUP_QUEUE = env.str("IPCITY_ROLLUP_QUEUE", default="")
-CELERY_TASK_ROUTES = {"indicators.rollup_*": {"queue": IPCITY_ROLLUP_QUEUE}} if IPCITY_ROLLUP_QUEUE else {}
+CELERY_TASK_ROUTES = {"progress.rollup_*": {"queue": IPCITY_ROLLUP_QUEUE}} if IPCITY_ROLLUP_QUEUE else {}
 # The roll-up: every night in full (after midnight, so quarters that fell due yesterday show as missing), and
 # every few minutes whatever approvals queued while the broker could not take their task. DatabaseScheduler
 # copies these entries into the admin's periodic tasks on start.
 CELERY_BEAT_SCHEDULE = {
-    "rollup-nightly-full": {"task": "indicators.rollup_full", "schedule": crontab(hour=1, minute=30)},
-    "rollup-pending": {"task": "indicators.rollup_pending", "schedule": 5 * 60},
+    "rollup-nightly-full": {"task": "progress.rollup_full", "schedule": crontab(hour=1, minute=30)},
+    "rollup-pending": {"task": "progress.rollup_pending", "schedule": 5 * 60},
 }
 # A broker that is down must not hold an approval for long: a few quick tries, then the queued key waits.
 # Down includes hung (accepting connections, answering nothing), where redis-py without a read timeout waits
@@ -293,6 +297,6 @@ IPCITY_REMIND_DAYS_BEFORE = env.int("IPCITY_REMIND_DAYS_BEFORE", default=3)
 IPCITY_REMIND_OVERDUE_EVERY_DAYS = env.int("IPCITY_REMIND_OVERDUE_EVERY_DAYS", default=3)
 IPCITY_SITE_URL = env.str("IPCITY_SITE_URL", default="http://127.0.0.1:8000")
 CELERY_BEAT_SCHEDULE["reporting-reminders"] = {
-    "task": "indicators.send_reminders",
+    "task": "reporting.send_reminders",
     "schedule": crontab(hour=8, minute=30),
 }

@@ -1,0 +1,486 @@
+"""Demo data for `manage.py demo_data`: accounts for every role, the office's reporting assignments,
+population figures and synthetic quarterly reports from 2024 Q1 to 2026 Q3.
+
+Nothing here is a fact from the plans. Every figure, task report and population is stored with
+`is_demo=True`, and the history of each row says 演示数据. The Zhenjiang document names no unit per task; the
+units below are the ones its text mentions (市场局, 大港街道, 科技人才 and 工信 departments) and their
+assignment to tasks stands for what the office would do.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import zlib
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from accounts.models import User
+from indicators.models import Assignment, Indicator, Population, Target
+from plans.models import Plan, Region, Task, TaskUnit, Unit
+from reporting.models import Period, ReviewState, Submission, TaskReport
+from reporting.services.calendar import periods_ensure
+
+# Demo accounts only; demo_load refuses to run outside `make run` and the tests.
+DEMO_PASSWORD = "ipcity2026"  # noqa: S105  # nosec B105
+REASON = "演示数据"
+QUANZHOU, ZHENJIANG = "quanzhou-2024-2026", "zhenjiang-edz-2024-2026"
+LAST = (2026, 3)  # the latest quarter with demo reports
+MISSING_UNIT = "中国人民银行泉州市分行"  # reports nothing for the latest quarter
+RETURNED = ("经开区工信局", "pledge-financing", "与人民银行统计口径不一致，请核实后重新报送。")
+AWAITING_REVIEW = ("市知识产权局", "经开区市场局")  # their latest quarter waits in the office's queue
+
+ROLE_ACCOUNTS = [
+    ("office", User.Role.REVIEWER, "领导小组办公室", "审核"),
+    ("leader", User.Role.LEADER, "分管领导", ""),
+    ("admin", User.Role.ADMIN, "系统管理员", ""),
+]
+
+# Reporter accounts: one per unit that reports. Groups (市知识产权工作领导小组各成员单位) do not report.
+QUANZHOU_REPORTERS = {
+    "市知识产权局": "qz-zscqj",
+    "市科技局": "qz-kjj",
+    "市工信局": "qz-gxj",
+    "市教育局": "qz-jyj",
+    "市海洋渔业局": "qz-hyyyj",
+    "市发改委": "qz-fgw",
+    "市文旅局": "qz-wlj",
+    "市农业农村局": "qz-nyncj",
+    "市林业局": "qz-lyj",
+    "市金融监管局": "qz-jrjgj",
+    "中国人民银行泉州市分行": "qz-rmyh",
+    "国家金融监督管理总局泉州监管分局": "qz-jrjgfj",
+    "市版权局": "qz-bqj",
+    "泉州海关": "qz-hg",
+    "市中级人民法院": "qz-zy",
+    "市人民检察院": "qz-jcy",
+    "市公安局": "qz-gaj",
+    "市司法局": "qz-sfj",
+    "晋江市人民政府": "qz-jinjiang",
+    "丰泽区人民政府": "qz-fengze",
+    "市人社局": "qz-rsj",
+    "市委宣传部": "qz-xcb",
+}
+ZHENJIANG_UNITS = {
+    "经开区市场局": "zj-scj",
+    "经开区科技人才局": "zj-kjrc",
+    "经开区工信局": "zj-gxj",
+    "大港街道": "zj-dg",
+}
+
+# Which unit reports which indicator (the office's decision; demo). Several units → their figures add up.
+QUANZHOU_ASSIGNMENTS = {
+    "hv-invention-patents-per-10k": ["市知识产权局"],
+    "trademarks": ["市知识产权局"],
+    "geographical-indications": ["市知识产权局"],
+    "copyright-registrations": ["市版权局"],
+    "advantage-enterprises": ["市知识产权局"],
+    "service-outlets": ["市知识产权局", "晋江市人民政府", "丰泽区人民政府"],
+    "protection-centers": ["市知识产权局"],
+    "patent-pledge-financing": ["中国人民银行泉州市分行"],
+    "strong-counties": ["市知识产权局"],
+    "demonstration-city": ["市知识产权局"],
+}
+ZHENJIANG_ASSIGNMENTS = {
+    "hv-invention-patents": ["经开区科技人才局"],
+    "new-trademarks": ["经开区市场局"],
+    "enforcement-actions": ["经开区市场局"],
+    "infringement-cases": ["经开区市场局"],
+    "case-closure-rate": ["经开区市场局"],
+    "pledge-financing": ["经开区工信局"],
+    "pledge-matchmaking-events": ["经开区工信局"],
+    "patent-licensing-transfer": ["经开区工信局", "大港街道"],
+    "standard-certified-enterprises": ["经开区科技人才局"],
+    "standard-full-coverage": ["经开区科技人才局"],
+    "new-advantage-enterprises": ["经开区科技人才局"],
+    "advantage-enterprises": ["经开区科技人才局"],
+    "service-institutions": ["经开区市场局"],
+    "new-service-institutions": ["经开区市场局"],
+    "service-filing-system": ["经开区市场局"],
+    "new-ip-talent": ["经开区科技人才局"],
+    "trainees": ["经开区科技人才局", "大港街道"],
+    "training-sessions": ["经开区科技人才局"],
+    "annual-training-plan": ["经开区科技人才局"],
+    "topic-meetings": ["经开区市场局"],
+    "annual-work-points": ["经开区市场局"],
+    "ip-alliance": ["经开区工信局"],
+}
+# Zhenjiang task numbers → units, lead first (demo office assignment).
+ZHENJIANG_TASK_UNITS = {
+    1: ["经开区市场局", "经开区科技人才局"],
+    2: ["经开区市场局"],
+    3: ["经开区科技人才局", "经开区工信局"],
+    4: ["经开区科技人才局"],
+    5: ["经开区市场局", "大港街道"],
+    6: ["经开区市场局", "经开区工信局"],
+    7: ["经开区工信局"],
+    8: ["经开区工信局", "经开区科技人才局"],
+    9: ["经开区工信局"],
+    10: ["经开区市场局"],
+    11: ["经开区市场局"],
+    12: ["经开区市场局", "大港街道"],
+    13: ["经开区市场局"],
+    14: ["经开区市场局"],
+    15: ["经开区科技人才局"],
+    16: ["经开区科技人才局"],
+    17: ["大港街道", "经开区市场局"],
+}
+# Resident population, 万人 (demo values, not statistics).
+POPULATION = {
+    "quanzhou": (887.0, 889.5, 891.0),
+    "quanzhou-jinjiang": (207.0, 208.1, 209.0),
+    "quanzhou-fengze": (60.2, 60.6, 61.0),
+    "zhenjiang-edz": (35.1, 35.6, 36.0),
+}
+# Where each demo series starts at the end of 2023 when the plan gives no baseline (demo).
+START = {
+    "hv-invention-patents-per-10k": Decimal(3900),  # reported as the count of high-value invention patents
+    "advantage-enterprises": Decimal(280),
+    "service-outlets": Decimal(12),
+    "protection-centers": Decimal(2),
+    "hv-invention-patents": Decimal(700),
+    "advantage-enterprises@zj": Decimal(9),
+    "service-institutions": Decimal(44),
+}
+# How well each demo series does against its target: >1 ahead, <1 behind. Cycled over the assignments.
+PACE = [1.04, 0.97, 0.92, 0.86, 1.0, 0.74, 0.95, 1.08, 0.9]
+QUARTERS = [
+    (year, quarter) for year in (2024, 2025, 2026) for quarter in (1, 2, 3, 4) if (year, quarter) <= LAST
+]
+
+PROGRESS_TEXTS = [
+    "本季度按计划推进{task}相关工作，已召开专题推进会，落实责任分工。",
+    "围绕{task}开展调研走访，梳理企业需求，形成工作清单并逐项推进。",
+    "{task}工作稳步推进，相关政策文件已起草完成，正在征求意见。",
+    "持续推进{task}，组织开展培训和宣传活动，工作成效逐步显现。",
+]
+NEXT_TEXTS = ["下季度继续抓好落实，按期完成年度目标。", "下步将加强部门协同，加快推进进度。"]
+PROBLEM_TEXT = "受项目审批进度影响，部分工作进度滞后，已协调相关部门加快推进。"
+
+
+@dataclass
+class DemoReport:
+    accounts: list[tuple[str, str, str]]
+    submissions: int
+    task_reports: int
+    created: bool
+
+
+def _rng(*parts: object) -> random.Random:
+    # Seeded on purpose: the same demo figures on every run. Not security.
+    return random.Random(zlib.crc32("|".join(map(str, parts)).encode()))  # nosec B311
+
+
+def _round(value: float | Decimal, decimals: int) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def demo_load() -> DemoReport:
+    """Create the demo world. Idempotent: accounts, units and assignments are reused; the synthetic reports
+    are generated only when no demo reports exist yet. Refused unless settings.IPCITY_DEMO_DATA (`make run`
+    and the tests): its accounts, a superuser among them, share a password printed for anyone to read."""
+    if not getattr(settings, "IPCITY_DEMO_DATA", False):
+        raise ImproperlyConfigured(
+            "演示数据含公开密码的演示账号（包括系统管理员），只能在开发环境装载，生产设置下拒绝运行。"
+        )
+    plans = {plan.slug: plan for plan in Plan.objects.filter(slug__in=[QUANZHOU, ZHENJIANG])}
+    if len(plans) != 2:
+        raise RuntimeError("请先运行 manage.py load_plans 装载工作方案。")
+    periods_ensure(years=range(2024, 2028))
+    zone = plans[ZHENJIANG].region
+    for name in ZHENJIANG_UNITS:
+        Unit.objects.get_or_create(region=zone, name=name, defaults={"kind": Unit.Kind.GOV_DEPT})
+    _assign_zhenjiang_tasks(plans[ZHENJIANG])
+    units = {unit.name: unit for unit in Unit.objects.filter(region__in=_regions(plans))}
+    for name, unit in units.items():
+        if not unit.email and unit.kind != Unit.Kind.GROUP:
+            unit.email = f"{_login(name) or 'unit'}@demo.ipcity.local"
+            unit.save(update_fields=["email"])
+    accounts = _accounts(units)
+    _populations()
+    assignments = _assignments(plans, units)
+    if Submission.objects.filter(is_demo=True).exists():
+        return DemoReport(accounts, 0, 0, created=False)
+    reporters = {user.unit_id: user for user in User.objects.filter(role=User.Role.REPORTER)}
+    office = User.objects.get(username="office")
+    periods = {(p.year, p.quarter): p for p in Period.objects.all()}
+    submissions = _submissions(assignments, reporters, office, periods)
+    reports = _task_reports(plans, reporters, office, periods)
+    bulk_create_with_history(submissions, Submission, batch_size=500, default_change_reason=REASON)
+    bulk_create_with_history(reports, TaskReport, batch_size=500, default_change_reason=REASON)
+    return DemoReport(accounts, len(submissions), len(reports), created=True)
+
+
+def _regions(plans: dict[str, Plan]) -> list[Region]:
+    regions = []
+    for plan in plans.values():
+        regions.append(plan.region)
+        regions.extend(plan.region.children.all())
+    return regions
+
+
+def _login(unit_name: str) -> str | None:
+    return QUANZHOU_REPORTERS.get(unit_name) or ZHENJIANG_UNITS.get(unit_name)
+
+
+def _assign_zhenjiang_tasks(plan: Plan) -> None:
+    units = {unit.name: unit for unit in Unit.objects.filter(region=plan.region)}
+    for task in Task.objects.filter(section__plan=plan):
+        if task.task_units.exists():
+            continue  # the office already decided
+        for position, name in enumerate(ZHENJIANG_TASK_UNITS[task.number]):
+            row = TaskUnit(
+                task=task,
+                unit=units[name],
+                position=position,
+                role=TaskUnit.Role.LEAD if position == 0 else TaskUnit.Role.CO,
+            )
+            row._change_reason = REASON
+            row.save()
+
+
+def _accounts(units: dict[str, Unit]) -> list[tuple[str, str, str]]:
+    accounts = []
+    for username, role, last_name, _ in ROLE_ACCOUNTS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "role": role,
+                "last_name": last_name,
+                "is_staff": role in (User.Role.ADMIN, User.Role.REVIEWER),
+                "is_superuser": role == User.Role.ADMIN,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        accounts.append((username, user.get_role_display(), last_name))
+    notes = {
+        MISSING_UNIT: "2026年第3季度未报送",
+        RETURNED[0]: "2026年第3季度有一项被退回",
+        **{name: "2026年第3季度待审核" for name in AWAITING_REVIEW},
+    }
+    for name in [*QUANZHOU_REPORTERS, *ZHENJIANG_UNITS]:
+        unit = units.get(name)
+        if unit is None:
+            continue
+        user, created = User.objects.get_or_create(
+            username=_login(name),
+            defaults={"role": User.Role.REPORTER, "unit": unit, "last_name": f"{name}填报员"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        accounts.append(
+            (user.username, user.get_role_display(), f"{name}（{notes[name]}）" if name in notes else name)
+        )
+    return accounts
+
+
+def _populations() -> None:
+    for code, values in POPULATION.items():
+        region = Region.objects.get(code=code)
+        for year, value in zip((2024, 2025, 2026), values, strict=True):
+            Population.objects.get_or_create(
+                region=region,
+                year=year,
+                defaults={"value": Decimal(str(value)), "source": "演示数据（非统计数据）", "is_demo": True},
+            )
+
+
+def _assignments(plans: dict[str, Plan], units: dict[str, Unit]) -> list[tuple[Indicator, list[Unit]]]:
+    result = []
+    for slug, table in ((QUANZHOU, QUANZHOU_ASSIGNMENTS), (ZHENJIANG, ZHENJIANG_ASSIGNMENTS)):
+        indicators = {indicator.code: indicator for indicator in Indicator.objects.filter(plan=plans[slug])}
+        for code, names in table.items():
+            indicator = indicators[code]
+            chosen = [units[name] for name in names]
+            for position, unit in enumerate(chosen):
+                Assignment.objects.get_or_create(
+                    indicator=indicator, unit=unit, defaults={"is_lead": position == 0}
+                )
+            result.append((indicator, chosen))
+    return result
+
+
+def _yearly_targets(indicator: Indicator) -> dict[int, Decimal]:
+    """The figure each year aims at: the lower bound, the middle of a range; interpolated where missing."""
+    known: dict[int, Decimal] = {}
+    for target in indicator.targets.all():
+        if target.comparator == Target.Comparator.BETWEEN:
+            known[target.year] = (target.min + target.max) / 2
+        elif target.min is not None:
+            known[target.year] = target.min
+    if not known:
+        return {}
+    years = [2024, 2025, 2026]
+    if indicator.measure == Indicator.Measure.CUMULATIVE:
+        anchor_year, anchor = max(known.items())
+        for year in years:
+            known.setdefault(year, anchor * (year - 2023) / (anchor_year - 2023))
+    for year in years:
+        known.setdefault(year, known.get(year - 1) or min(known.values()))
+    return known
+
+
+def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Random) -> list[dict]:
+    """Quarterly figures for one unit, from 2024 Q1 to the latest demo quarter."""
+    measure, decimals = indicator.measure, indicator.decimals
+    targets = _yearly_targets(indicator)
+    figures: list[dict] = []
+    if measure == Indicator.Measure.MILESTONE:
+        done_from = rng.choice([(2024, 4), (2025, 3), (2025, 4), (2026, 2), (2027, 1)])
+        return [{"done": (year, quarter) >= done_from} for year, quarter in QUARTERS]
+    if measure == Indicator.Measure.RATIO:
+        for _ in QUARTERS:
+            denominator = rng.randint(6, 14)
+            rate = min(1.0, 0.9 * pace + rng.uniform(-0.03, 0.06))
+            figures.append(
+                {"numerator": Decimal(round(denominator * rate)), "denominator": Decimal(denominator)}
+            )
+        return figures
+    if measure in (Indicator.Measure.STOCK, Indicator.Measure.PER_CAPITA):
+        key = (
+            f"{indicator.code}@zj"
+            if indicator.plan.slug == ZHENJIANG and indicator.code in START
+            else indicator.code
+        )
+        baseline = indicator.latest_baseline
+        final = targets.get(2026) or Decimal(100)
+        if measure == Indicator.Measure.PER_CAPITA:
+            final = final * Decimal(str(POPULATION["quanzhou"][2]))
+        start = START.get(key) or (baseline.value if baseline else final * Decimal("0.6"))
+        if baseline:  # the series resumes where the baseline leaves off, grown to the end of 2023
+            start = baseline.value + (final - baseline.value) * Decimal(2) / Decimal(5)
+        goal = final * Decimal(str(pace))
+        # A per-capita indicator's decimals are those of the rate; units report whole counts (patents).
+        reported = 0 if measure == Indicator.Measure.PER_CAPITA else decimals
+        for index, _ in enumerate(QUARTERS, start=1):
+            value = start + (goal - start) * index / 12 + Decimal(str(rng.uniform(-0.004, 0.004))) * final
+            figures.append({"value": _round(value * Decimal(str(unit_share)), reported)})
+        return figures
+    # flow and cumulative: quarterly amounts
+    previous_total = Decimal(0)
+    amounts_by_year: dict[int, Decimal] = {}
+    for year in (2024, 2025, 2026):
+        target = targets.get(year)
+        if target is None:  # growth targets: a base amount that grows every year (demo)
+            target = Decimal(8) * Decimal("1.12") ** (year - 2024)
+        if measure == Indicator.Measure.CUMULATIVE:
+            amounts_by_year[year], previous_total = target - previous_total, target
+        else:
+            amounts_by_year[year] = target
+    # Quarterly amounts rounded on their running total, so that small yearly targets (1—2场) still add up
+    # instead of every quarter rounding to 0.
+    exact = reported = Decimal(0)
+    for year, quarter in QUARTERS:
+        if quarter == 1:
+            exact = reported = Decimal(0)
+        exact += amounts_by_year[year] * Decimal(str(pace * unit_share / 4 * rng.uniform(0.75, 1.25)))
+        amount = max(Decimal(0), _round(exact, decimals) - reported)
+        reported += amount
+        figures.append({"value": amount})
+    return figures
+
+
+def _stamps(period: Period, late: bool, rng: random.Random) -> tuple[datetime.datetime, datetime.datetime]:
+    day = period.due_on + datetime.timedelta(days=rng.randint(2, 12) if late else -rng.randint(1, 8))
+    submitted = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, rng.randint(0, 59))))
+    return submitted, submitted + datetime.timedelta(days=rng.randint(1, 5), hours=rng.randint(1, 6))
+
+
+def _is_late(unit: Unit, year: int, quarter: int) -> bool:
+    return _rng("late", unit.name, year, quarter).random() < 0.12
+
+
+def _state(unit: Unit, year: int, quarter: int) -> str:
+    if (year, quarter) == LAST and unit.name in AWAITING_REVIEW:
+        return ReviewState.SUBMITTED
+    return ReviewState.APPROVED
+
+
+def _submissions(assignments, reporters, office, periods) -> list[Submission]:
+    rows = []
+    for index, (indicator, units) in enumerate(assignments):
+        shares = [0.6, 0.25, 0.15][: len(units)] if len(units) > 1 else [1.0]
+        for unit, share in zip(units, shares, strict=False):
+            rng = _rng(indicator.plan.slug, indicator.code, unit.name)
+            series = _series(indicator, share / sum(shares), PACE[index % len(PACE)], rng)
+            for (year, quarter), figure in zip(QUARTERS, series, strict=True):
+                if (year, quarter) == LAST and unit.name == MISSING_UNIT:
+                    continue
+                period = periods[(year, quarter)]
+                late = _is_late(unit, year, quarter)
+                submitted_at, reviewed_at = _stamps(period, late, rng)
+                state = _state(unit, year, quarter)
+                row = Submission(
+                    indicator=indicator,
+                    unit=unit,
+                    period=period,
+                    state=state,
+                    submitted_at=submitted_at,
+                    submitted_by=reporters.get(unit.pk),
+                    is_late=late,
+                    reviewed_at=reviewed_at if state == ReviewState.APPROVED else None,
+                    reviewed_by=office if state == ReviewState.APPROVED else None,
+                    is_demo=True,
+                    **figure,
+                )
+                if (year, quarter) == LAST and (unit.name, indicator.code) == RETURNED[:2]:
+                    row.state, row.return_reason = ReviewState.RETURNED, RETURNED[2]
+                    row.reviewed_at, row.reviewed_by = reviewed_at, office
+                rows.append(row)
+    return rows
+
+
+def _task_reports(plans, reporters, office, periods) -> list[TaskReport]:
+    rows = []
+    task_units = (
+        TaskUnit.objects.filter(task__section__plan__in=plans.values())
+        .exclude(unit__kind=Unit.Kind.GROUP)
+        .select_related("task", "unit")
+    )
+    for task_unit in task_units:
+        task, unit = task_unit.task, task_unit.unit
+        rng = _rng("task", task.pk, unit.name)
+        lagging_from = rng.choice([(2025, 2), (2026, 1), (2026, 3), None, None, None])
+        done_from = rng.choice([(2025, 4), (2026, 2), None, None])
+        for year, quarter in QUARTERS:
+            if (year, quarter) == LAST and unit.name == MISSING_UNIT:
+                continue
+            period = periods[(year, quarter)]
+            if done_from and (year, quarter) >= done_from:
+                status = TaskReport.Status.DONE
+            elif lagging_from and (year, quarter) >= lagging_from and rng.random() < 0.6:
+                status = TaskReport.Status.LAGGING
+            else:
+                status = TaskReport.Status.IN_PROGRESS
+            late = _is_late(unit, year, quarter)
+            submitted_at, reviewed_at = _stamps(period, late, rng)
+            state = _state(unit, year, quarter)
+            rows.append(
+                TaskReport(
+                    task=task,
+                    unit=unit,
+                    period=period,
+                    status=status,
+                    progress=rng.choice(PROGRESS_TEXTS).format(task=task.title),
+                    problems=PROBLEM_TEXT if status == TaskReport.Status.LAGGING else "",
+                    next_steps=rng.choice(NEXT_TEXTS),
+                    state=state,
+                    submitted_at=submitted_at,
+                    submitted_by=reporters.get(unit.pk),
+                    is_late=late,
+                    reviewed_at=reviewed_at if state == ReviewState.APPROVED else None,
+                    reviewed_by=office if state == ReviewState.APPROVED else None,
+                    is_demo=True,
+                )
+            )
+    return rows

@@ -1,0 +1,485 @@
+"""The office's Excel files: the quarterly progress report (汇总, 指标进度, 任务进展, 报送情况) and
+the bulletin (通报). Each sheet is a generator of rows over `reports.report_selectors`, written by the one
+writer in `reports.excel`; nothing here touches openpyxl cells directly (only the summary chart)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment
+
+from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for
+from exports.selectors.report import TIMELINESS_COUNTS, IndicatorEntry, ReportData, TaskEntry, report_data
+from indicators.models import Target
+from ipcity.figures import target_text
+from ipcity.workbook import (
+    Cell,
+    ChartSpec,
+    Column,
+    Row,
+    SheetSpec,
+    Style,
+    WorkbookSpec,
+    fit_width,
+    font,
+    solid,
+    width_for,
+    write_workbook,
+)
+from plans.models import Plan
+from progress.models import Progress, Timeliness
+from progress.selectors import TASK_STATUS_CHOICES
+
+Progressed = Callable[[int, int], None]
+
+# Status tones: the red/yellow/green an office reader expects, Excel's own "good/neutral/bad" palette.
+TONES = {
+    "good": Style(fill=solid("C6EFCE"), font=font(color="006100")),
+    "warn": Style(fill=solid("FFEB9C"), font=font(color="9C5700")),
+    "bad": Style(fill=solid("FFC7CE"), font=font(color="9C0006")),
+    "none": Style(fill=solid("EDEDED"), font=font(color="595959")),
+}
+STYLES = {
+    **{f"tone-{tone}": style for tone, style in TONES.items()},
+    "right": Style(alignment=Alignment(horizontal="right")),
+    "total": Style(font=font(bold=True)),
+}
+INDICATOR_TONES = {
+    "achieved": "good",
+    "on_track": "good",
+    "at_risk": "warn",
+    "behind": "bad",
+    "no_data": "none",
+}
+TASK_TONES = {
+    "done": "good",
+    "in_progress": "good",
+    "not_started": "warn",
+    "lagging": "bad",
+    "no_report": "none",
+}
+TASK_LABELS = dict(TASK_STATUS_CHOICES)
+TIMELINESS_TONES = {
+    "on_time": "good",
+    "late": "warn",
+    "missing": "bad",
+    "returned": "warn",
+    "not_due": "none",
+}
+# Chart series colours, one per indicator status, the same as the page's status colours.
+STATUS_COLOURS = {
+    "achieved": "1E8E3E",
+    "on_track": "2F7FD1",
+    "at_risk": "D98B00",
+    "behind": "C62828",
+    "no_data": "8C96A3",
+}
+
+
+def _status(label: str, tone: str) -> Cell:
+    return Cell(label, f"tone-{tone}")
+
+
+def _percent(numerator: Decimal | int | None, denominator: Decimal | int | None) -> Decimal | None:
+    if numerator is None or not denominator:
+        return None
+    return Decimal(numerator) / Decimal(denominator)
+
+
+def _title_rows(data: ReportData, sheet: str, generated_at: datetime.datetime) -> list[str]:
+    stamp = timezone.localtime(generated_at)
+    return [
+        f"{data.plan.title}",
+        f"{data.period_text}进展情况报告 · {sheet}",
+        f"报告期：{data.period_text}　　生成时间：{stamp:%Y-%m-%d %H:%M}",
+    ]
+
+
+# 汇总 -----------------------------------------------------------------------------------------------------
+
+SUMMARY_WIDTH = 8
+
+
+def _heading(text: str) -> Row:
+    return Row([text], merge=True, style="section", height=22)
+
+
+def _count_table(header: str, counts: list[tuple[str, str, int]], tones: dict[str, str]) -> list[Any]:
+    total = sum(n for _value, _label, n in counts)
+    rows: list[Any] = [[Cell(header, "header"), Cell("数量", "header"), Cell("占比", "header")]]
+    for value, label, n in counts:
+        share = _percent(n, total)
+        rows.append([Cell(label, f"cell tone-{tones[value]}"), Cell(n, "cell"), Cell(share, "cell percent")])
+    rows.append(
+        [Cell("合计", "cell total"), Cell(total, "cell total"), Cell(_percent(total, total), "cell percent")]
+    )
+    return rows
+
+
+def _summary_rows(data: ReportData) -> tuple[list[Any], int, int]:
+    """The summary's rows, and the first and last rows (sheet-relative) of the category table the chart
+    plots, counted from the first data row."""
+    rows: list[Any] = [_heading(f"一、指标完成情况（共{len(data.indicators)}项）")]
+    rows += _count_table("状态", data.indicator_counts(), INDICATOR_TONES)
+    rows += [[], _heading(f"二、重点任务推进情况（共{len(data.tasks)}项）")]
+    rows += _count_table("推进状态", data.task_counts(), TASK_TONES)
+    if data.tasks_awaiting:
+        rows.append(
+            _paragraph(f"注：按已审核的进展统计；另有{data.tasks_awaiting}项任务的本季度进展待审核。")
+        )
+    rows += [[], _heading(f"三、责任单位报送情况（共{data.units.total}家）")]
+    rows += _count_table("报送情况", data.unit_counts(), TIMELINESS_TONES)
+    rows += [[], _heading("四、各类别指标完成情况")]
+    statuses = list(Progress.Status)
+    rows.append(
+        [Cell("类别", "header")]
+        + [Cell(status.label, f"header tone-{INDICATOR_TONES[status]}") for status in statuses]
+        + [Cell("合计", "header")]
+    )
+    header_index = len(rows) - 1
+    for label, counts in data.category_counts():
+        rows.append(
+            [Cell(label, "cell")]
+            + [Cell(counts[status], "cell") for status in statuses]
+            + [Cell(sum(counts.values()), "cell total")]
+        )
+    return rows, header_index, len(rows) - 1
+
+
+def _category_chart(header_row: int, last_row: int) -> Callable[[Any], BarChart]:
+    def build(ws: Any) -> BarChart:
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.title = "各类别指标完成情况"
+        chart.y_axis.title = "指标数（项）"
+        chart.y_axis.majorUnit = 1
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.height, chart.width = 8, 18
+        data = Reference(
+            ws, min_col=2, max_col=1 + len(Progress.Status), min_row=header_row, max_row=last_row
+        )
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=header_row + 1, max_row=last_row))
+        for series, status in zip(chart.series, Progress.Status, strict=True):
+            series.graphicalProperties.solidFill = STATUS_COLOURS[status]
+            series.graphicalProperties.line.solidFill = STATUS_COLOURS[status]
+        return chart
+
+    return build
+
+
+def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
+    rows, header_index, last_index = _summary_rows(data)
+    spec = SheetSpec(
+        title="汇总",
+        title_rows=_title_rows(data, "汇总", generated_at),
+        columns=[Column(width=22)] + [Column(width=12) for _ in range(SUMMARY_WIDTH - 1)],
+        header=False,
+        rows=rows,
+        size=len(rows),
+    )
+    first = spec.first_data_row
+    if last_index > header_index:
+        chart = ChartSpec(
+            f"A{first + len(rows) + 1}", _category_chart(first + header_index, first + last_index)
+        )
+        spec.charts = [chart]
+    return spec
+
+
+# 指标进度 -------------------------------------------------------------------------------------------------
+
+
+def _target_cell(target: Target | None, unit: str) -> str | None:
+    if target is None:
+        return None
+    text = target_text(target.comparator, target.min, target.max, unit)
+    return text if target.origin == Target.Origin.DOCUMENT else f"{text}（{target.get_origin_display()}）"
+
+
+def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
+    labels = dict(Progress.Status.choices)
+    statuses = {status: _status(labels[status], tone) for status, tone in INDICATOR_TONES.items()}
+    for number, (line, texts) in enumerate(
+        zip(data.indicators, data.indicator_texts(), strict=True), start=1
+    ):
+        indicator, progress = line.indicator, line.progress
+        figure = f"cell d{indicator.decimals}"
+        yield [
+            number,
+            indicator.get_category_display(),
+            indicator.name,
+            indicator.unit or None,
+            Cell(line.baseline, figure),
+            *(_target_cell(target, indicator.unit) for target in line.targets),
+            Cell(progress.actual if progress else None, figure),
+            _percent(progress.completion, 100) if progress else None,
+            Cell(progress.expected if progress else None, figure),
+            statuses[line.status],
+            Cell(progress.forecast if progress else None, figure),
+            texts.units,
+            texts.notes,
+        ]
+
+
+def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
+    lines = data.indicators
+    years = data.plan.years
+    columns = [
+        Column("序号", 5, "center"),
+        Column("类别", 6, "center"),
+        Column("指标", fit_width((line.indicator.name for line in lines), minimum=14, maximum=24), "wrap"),
+        Column("计量单位", 7, "center"),
+        Column("基期值", 10),
+        *(
+            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=20), "wrap")
+            for i, year in enumerate(years)
+        ),
+        Column("截至本季度实际值", 11),
+        Column("完成率", 8, "percent"),
+        Column("序时进度", 10),
+        Column("状态", 10, "center"),
+        Column("预计期末值", 11),
+        Column("责任单位", width_for(data.units_width, minimum=12, maximum=18), "wrap"),
+        Column("备注", 22, "wrap"),
+    ]
+    return SheetSpec(
+        title="指标进度",
+        title_rows=_title_rows(data, "指标进度", generated_at),
+        columns=columns,
+        rows=_indicator_rows(data),
+        size=len(lines),
+        body_style="cell",
+        freeze_cols=3,
+    )
+
+
+def _target_texts(lines: list[IndicatorEntry], index: int) -> Iterator[str]:
+    for line in lines:
+        text = _target_cell(line.targets[index], line.indicator.unit)
+        if text:
+            yield text
+
+
+# 任务进展 -------------------------------------------------------------------------------------------------
+
+
+def _texts(line: TaskEntry, attribute: str) -> str | None:
+    texts = [(report.unit.name, getattr(report, attribute).strip()) for report in line.reports]
+    texts = [(unit, text) for unit, text in texts if text]
+    if not texts:
+        return None
+    if len(line.reports) == 1 and line.lead is not None and line.reports[0].unit_id == line.lead.pk:
+        return texts[0][1]  # the lead alone speaks for the task; anyone else is named
+    return "\n".join(f"【{unit}】{text}" for unit, text in texts)
+
+
+def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
+    statuses = {status: _status(label, TASK_TONES[status]) for status, label in TASK_LABELS.items()}
+    section = None
+    for line in lines:
+        if line.section != section:
+            section = line.section
+            yield Row([str(section)], merge=True, style="section", height=20)
+        yield [
+            line.task.number,
+            line.task.title,
+            line.lead.name if line.lead else None,
+            "、".join(unit.name for unit in line.co) or None,
+            statuses[line.status],
+            _texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None),
+            _texts(line, "problems"),
+            _texts(line, "next_steps"),
+        ]
+
+
+def task_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
+    lines = data.tasks
+    return SheetSpec(
+        title="任务进展",
+        title_rows=_title_rows(data, "任务进展", generated_at),
+        columns=[
+            Column("序号", 5, "center"),
+            Column("任务", fit_width((line.task.title for line in lines), minimum=14, maximum=20), "wrap"),
+            Column(
+                "牵头单位", fit_width((t.lead.name for t in lines if t.lead), minimum=12, maximum=16), "wrap"
+            ),
+            Column("配合单位", 20, "wrap"),
+            Column("状态", 10, "center"),
+            Column("本季度进展", 36, "wrap"),
+            Column("存在问题", 24, "wrap"),
+            Column("下步计划", 24, "wrap"),
+        ],
+        rows=_task_rows(lines),
+        size=len(lines) + len({line.section.pk for line in lines}),
+        body_style="cell",
+        freeze_cols=2,
+    )
+
+
+# 报送情况 -------------------------------------------------------------------------------------------------
+
+
+def _timeliness_rows(data: ReportData) -> Iterator[Any]:
+    labels = dict(Timeliness.Status.choices)
+    statuses = {status: _status(labels[status], tone) for status, tone in TIMELINESS_TONES.items()}
+    number = 0
+    for number, (name, *counts, status) in enumerate(data.timeliness_rows(), start=1):
+        yield [number, name, *counts, statuses[status], _percent(counts[2], counts[0])]
+    if number:
+        totals = [data.units.totals[name] for name in TIMELINESS_COUNTS]
+        yield Row(["合计", f"{number}家单位", *totals, None, _percent(totals[2], totals[0])], style="total")
+
+
+def timeliness_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
+    return SheetSpec(
+        title="报送情况",
+        title_rows=_title_rows(data, "报送情况", generated_at),
+        columns=[
+            Column("序号", 6, "center"),
+            Column("单位", width_for(data.units.widest_name, minimum=16, maximum=36), "wrap"),
+            *(Column(Timeliness._meta.get_field(name).verbose_name, 10) for name in TIMELINESS_COUNTS),
+            Column("报送情况", 12, "center"),
+            Column("按时率", 10, "percent"),
+        ],
+        rows=_timeliness_rows(data),
+        size=data.units.total + 1,
+        body_style="cell",
+        freeze_cols=2,
+    )
+
+
+def progress_report_book(data: ReportData, *, generated_at: datetime.datetime) -> WorkbookSpec:
+    return WorkbookSpec(
+        title=f"{data.plan.short_title}{data.period_text}进展情况报告",
+        styles=STYLES,
+        sheets=[
+            summary_sheet(data, generated_at),
+            indicator_sheet(data, generated_at),
+            task_sheet(data, generated_at),
+            timeliness_sheet(data, generated_at),
+        ],
+    )
+
+
+# 通报 -----------------------------------------------------------------------------------------------------
+
+BULLETIN_COLUMNS = [Column("序号", 6, "center"), Column("单位", 26, "wrap"), Column("情况", 66, "wrap")]
+_INDENT = "\u3000\u3000"
+
+
+def _paragraph(text: str) -> Row:
+    return Row([text], merge=True, style="paragraph")
+
+
+def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
+    yield _paragraph(_INDENT + lead)
+    if units:
+        yield [Cell(column.header, "header") for column in BULLETIN_COLUMNS]
+    for number, unit in enumerate(units, start=1):
+        yield [Cell(number, "cell center"), Cell(unit.name, "cell"), Cell(unit.text, "cell")]
+
+
+def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
+    yield _paragraph("各责任单位：")
+    yield _paragraph(_INDENT + bulletin.opening)
+    yield _heading("一、总体情况")
+    for text in bulletin.overview:
+        yield _paragraph(_INDENT + text)
+    yield _heading("二、表扬单位")
+    yield from _unit_table(bulletin.praised_lead, bulletin.praised)
+    yield _heading("三、通报单位")
+    yield from _unit_table(bulletin.named_lead, bulletin.named)
+    yield _heading("四、下步要求")
+    for number, text in enumerate(bulletin.requirements, start=1):
+        yield _paragraph(f"{_INDENT}{number}. {text}")
+    yield []
+    yield Row([bulletin.office], merge=True, style="right")
+    yield Row([bulletin.date_text], merge=True, style="right")
+
+
+def bulletin_book(bulletin: Bulletin) -> WorkbookSpec:
+    return WorkbookSpec(
+        title=bulletin.title,
+        styles=STYLES,
+        sheets=[
+            SheetSpec(
+                title="通报",
+                title_rows=[bulletin.title],
+                columns=BULLETIN_COLUMNS,
+                header=False,
+                landscape=False,
+                rows=_bulletin_rows(bulletin),
+                size=len(bulletin.praised) + len(bulletin.named) + 20,
+            )
+        ],
+    )
+
+
+# Entry points -------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Every read of an export sees the database as of its first query: its queries stream while the
+    workbook is written, and a roll-up committing meanwhile must not make a count disagree with the rows
+    below it. On PostgreSQL a REPEATABLE READ, READ ONLY transaction; inside an outer transaction (tests,
+    a caller's atomic block) that transaction already decides what is seen. SQLite, the embedded
+    default for one office, reads without one."""
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def export_report(
+    *, plan: Plan, year: int, quarter: int, out: Any, progress: Progressed | None = None
+) -> int:
+    """Write the progress report of a plan and quarter to `out` (a path or a binary file); returns the
+    number of rows written."""
+    with snapshot():
+        data = report_data(plan, year, quarter)
+        return write_workbook(progress_report_book(data, generated_at=timezone.now()), out, progress=progress)
+
+
+def export_bulletin(
+    *, plan: Plan, year: int, quarter: int, out: Any, progress: Progressed | None = None
+) -> int:
+    """Write the quarter's bulletin (通报) as a workbook to `out`; returns rows written."""
+    with snapshot():
+        bulletin = bulletin_for(plan, year, quarter, today=timezone.localdate())
+        return write_workbook(bulletin_book(bulletin), out, progress=progress)
+
+
+EXPORTS: dict[str, Callable[..., int]] = {"report": export_report, "bulletin": export_bulletin}
+
+
+def export_to_path(
+    *, kind: str, plan: Plan, year: int, quarter: int, path: Path, progress: Progressed | None = None
+) -> int:
+    """Write an export to `path` all or nothing: into a temporary file beside it, renamed over it at the end,
+    so a reader never sees half a workbook and a failure leaves no file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        rows = EXPORTS[kind](plan=plan, year=year, quarter=quarter, out=str(partial), progress=progress)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows

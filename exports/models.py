@@ -1,0 +1,64 @@
+"""Export jobs: an Excel file someone asked for, generated in the background, downloaded by its id."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from ipcity.quarters import period_text
+
+
+class ExportJob(models.Model):
+    class Kind(models.TextChoices):
+        REPORT = "report", "进展情况报告"
+        BULLETIN = "bulletin", "工作推进情况通报"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "生成中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "生成失败"
+
+    # The id is also the Celery task id and the only handle a browser ever gets: unguessable, no file paths.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    plan = models.ForeignKey("plans.Plan", verbose_name="方案", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    quarter = models.PositiveSmallIntegerField("季度")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField("状态", max_length=16, choices=State.choices, default=State.PENDING)
+    file = models.FileField("文件", upload_to="exports/", blank=True)
+    rows = models.PositiveIntegerField("行数", default=0)
+    error = models.TextField("错误信息", blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        db_table = "reports_exportjob"  # the table kept its name when the model moved here
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="export_job_quarter_1_4"
+            ),
+            models.CheckConstraint(condition=~Q(state="done") | ~Q(file=""), name="export_job_done_has_file"),
+        ]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_job_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.year}年第{self.quarter}季度{self.get_kind_display()}"
+
+    @property
+    def period_text(self) -> str:
+        return period_text(self.year, self.quarter)
+
+    @property
+    def download_name(self) -> str:
+        """The file name a browser saves: plan, period and kind, in Chinese."""
+        return f"{self.plan.short_title}{self.period_text}{self.get_kind_display()}.xlsx"

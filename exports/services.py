@@ -1,0 +1,71 @@
+"""Writes of the reports app: starting an export job and running it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from exports.books import export_to_path
+from exports.models import ExportJob
+from plans.models import Plan
+
+logger = logging.getLogger(__name__)
+
+
+def export_job_start(*, kind: str, plan: Plan, year: int, quarter: int, by: User) -> ExportJob:
+    """Record the request and queue its Celery task once the row is committed; the job's id is the task's id.
+
+    Without a broker (no REDIS_URL) the task runs eagerly when the transaction commits, so by the time the
+    caller's request answers the job is already done (or failed)."""
+    with transaction.atomic():
+        job = ExportJob.objects.create(kind=kind, plan=plan, year=year, quarter=quarter, requested_by=by)
+        transaction.on_commit(lambda: _dispatch(job))
+    return job
+
+
+def _dispatch(job: ExportJob) -> None:
+    """Send the job's task; a broker that cannot take it fails the job with a message the requester can act
+    on, instead of a 500 page and a job that waits forever."""
+    from exports.tasks import export_job_task
+
+    try:
+        export_job_task.apply_async(args=[str(job.pk)], task_id=str(job.pk))
+    except Exception:
+        logger.exception("export job %s could not be queued", job.pk)
+        _failed(job, "后台任务服务暂时不可用，报表未能开始生成，请稍后重新生成。")
+
+
+def _failed(job: ExportJob, message: str) -> ExportJob:
+    job.state, job.error, job.finished_at = ExportJob.State.FAILED, message, timezone.now()
+    job.save(update_fields=["state", "error", "finished_at"])
+    return job
+
+
+def export_job_run(*, job: ExportJob, progress: Callable[[int, int], None] | None = None) -> ExportJob:
+    """Generate the job's workbook under MEDIA_ROOT/exports/<job id>.xlsx and mark the job done, or failed
+    with a Chinese message (the cause goes to the log). The file appears whole or not at all. Running a job
+    again rewrites the same file: the callers may retry."""
+    name = f"exports/{job.pk}.xlsx"
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, error="")
+    try:
+        rows = export_to_path(
+            kind=job.kind,
+            plan=job.plan,
+            year=job.year,
+            quarter=job.quarter,
+            path=Path(default_storage.path(name)),
+            progress=progress,
+        )
+    except Exception:
+        logger.exception("export job %s failed", job.pk)
+        return _failed(job, "生成失败，请稍后重试或联系管理员。")
+    job.state, job.file.name, job.rows, job.error = ExportJob.State.DONE, name, rows, ""
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "file", "rows", "error", "finished_at"])
+    return job

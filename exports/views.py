@@ -1,0 +1,108 @@
+"""Pages of the office's exports: choose a plan and quarter, follow the background job, download the
+workbook; the bulletin (通报) as a printable page. Readers only (reviewer, leader, admin): a reporter sees
+neither the whole plan's report nor other units' names in a bulletin draft."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import READERS, role_required
+from exports.forms import ExportForm, PeriodForm, last_ended_quarter
+from exports.models import ExportJob
+from exports.selectors.bulletin import bulletin_for
+from exports.selectors.jobs import export_job_progress, export_jobs_visible
+from exports.services import export_job_start
+from plans.models import Plan
+from plans.selectors import plan_get
+
+readers_only = role_required(*READERS)
+RECENT_JOBS = 10
+
+
+def _index(request, form: ExportForm, status: int = 200):
+    jobs = export_jobs_visible(request.user).filter(requested_by=request.user)[:RECENT_JOBS]
+    return render(request, "exports/index.html", {"form": form, "jobs": jobs}, status=status)
+
+
+@readers_only
+@require_GET
+def exports(request):
+    plan = Plan.objects.order_by("slug").first()
+    initial = {}
+    if plan is not None:
+        initial["plan"] = plan.slug
+        initial["year"], initial["quarter"] = last_ended_quarter(plan, timezone.localdate())
+    return _index(request, ExportForm(initial=initial))
+
+
+@readers_only
+@require_POST
+def export_start(request):
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        return _index(request, form, status=400)
+    job = export_job_start(
+        kind=form.cleaned_data["kind"],
+        plan=form.cleaned_data["plan"],
+        year=form.cleaned_data["year"],
+        quarter=form.cleaned_data["quarter"],
+        by=request.user,
+    )
+    return redirect("reports:export-job", pk=job.pk)
+
+
+def _job(request, pk) -> ExportJob:
+    return get_object_or_404(export_jobs_visible(request.user), pk=pk)
+
+
+@readers_only
+@require_GET
+def export_job(request, pk):
+    return render(request, "exports/job.html", {"job": _job(request, pk)})
+
+
+@readers_only
+@require_GET
+def export_status(request, pk):
+    job = _job(request, pk)
+    status = export_job_progress(job)
+    done = status["state"] == ExportJob.State.DONE
+    status["download_url"] = reverse("reports:export-download", args=[job.pk]) if done else None
+    return JsonResponse(status)
+
+
+@readers_only
+@require_GET
+def export_download(request, pk):
+    job = _job(request, pk)
+    if job.state != ExportJob.State.DONE or not job.file.storage.exists(job.file.name):
+        raise Http404("文件尚未生成或已被清理，请重新生成。")
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name)
+
+
+@readers_only
+@require_GET
+def bulletin(request, slug):
+    plan = plan_get(slug)
+    today = timezone.localdate()
+    if "year" in request.GET or "quarter" in request.GET:
+        form = PeriodForm(request.GET, years=plan.years)
+    else:
+        year, quarter = last_ended_quarter(plan, today)
+        form = PeriodForm({"year": year, "quarter": quarter}, years=plan.years)
+    if not form.is_valid():
+        return render(request, "exports/bulletin.html", {"plan": plan, "form": form}, status=400)
+    year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
+    context = {
+        "plan": plan,
+        "form": form,
+        "bulletin": bulletin_for(plan, year, quarter, today=today),
+        "export_form": ExportForm(
+            initial={"plan": plan.slug, "year": year, "quarter": quarter, "kind": "bulletin"}
+        ),
+    }
+    return render(request, "exports/bulletin.html", context)

@@ -1,0 +1,83 @@
+"""Indicators API.
+
+Progress: `GET /api/plans/{slug}/progress/?year=Y&quarter=Q`, the rolled-up progress of a plan.
+Submissions (the quarterly figures): `GET/POST /api/submissions/`, `GET/PATCH /api/submissions/{id}/`,
+`POST /api/submissions/{id}/submit|approve|return|reopen/`. Scoped exactly as the pages are: a reporter
+sees and writes its own unit's figures only (another unit's is a 404), reviewers review, leaders read.
+Figures travel as strings and are judged by `indicators.rules` and the reporting services, as on the page.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ipcity.api import FIGURE, KnownQueryParams
+from plans.selectors import plan_get
+from progress.models import Progress
+from progress.selectors import progress_for
+
+
+class ProgressInput(serializers.Serializer):
+    year = serializers.IntegerField(
+        error_messages={
+            "required": "请提供年度（year），例如 year=2025。",
+            "invalid": "年度（year）须为整数，例如 2025。",
+            "null": "请提供年度（year），例如 year=2025。",
+        }
+    )
+    quarter = serializers.IntegerField(
+        min_value=1,
+        max_value=4,
+        error_messages={
+            "required": "请提供季度（quarter），取值 1—4。",
+            "invalid": "季度（quarter）须为 1—4 的整数。",
+            "min_value": "季度（quarter）须为 1—4 的整数。",
+            "max_value": "季度（quarter）须为 1—4 的整数。",
+        },
+    )
+
+    def validate_year(self, year: int) -> int:
+        plan = self.context["plan"]
+        if not plan.start_year <= year <= plan.end_year:
+            raise serializers.ValidationError(
+                f"年度（year）须在方案实施期 {plan.start_year}—{plan.end_year} 年之内。"
+            )
+        return year
+
+
+class ProgressOutput(serializers.Serializer):
+    indicator = serializers.SlugField(source="indicator.code")
+    name = serializers.CharField(source="indicator.name")
+    year = serializers.IntegerField()
+    quarter = serializers.IntegerField()
+    actual = serializers.DecimalField(**FIGURE)
+    target_min = serializers.DecimalField(**FIGURE)
+    target_max = serializers.DecimalField(**FIGURE)
+    completion = serializers.DecimalField(**FIGURE, help_text="完成率（%），相对当年目标")
+    expected = serializers.DecimalField(**FIGURE, help_text="序时进度值")
+    status = serializers.ChoiceField(choices=Progress.Status.choices)
+    forecast = serializers.DecimalField(**FIGURE, help_text="按近期趋势预计的期末值")
+    needed_per_quarter = serializers.DecimalField(**FIGURE, help_text="达成目标剩余每季度需完成")
+
+
+@extend_schema(
+    summary="方案进度：各指标某季度的实际值、目标、完成率、序时进度、状态与预计",
+    tags=["plans"],
+    parameters=[
+        OpenApiParameter("year", int, required=True, description="年度，须在方案实施期内"),
+        OpenApiParameter("quarter", int, required=True, description="季度，1—4"),
+    ],
+    responses=ProgressOutput(many=True),
+)
+class PlanProgressApi(KnownQueryParams, APIView):
+    query_params = ("year", "quarter")
+
+    def get(self, request, slug: str):
+        plan = plan_get(slug)
+        query = ProgressInput(data=request.query_params, context={"plan": plan})
+        query.is_valid(raise_exception=True)
+        rows = progress_for(plan, query.validated_data["year"], query.validated_data["quarter"])
+        return Response(ProgressOutput(rows, many=True).data)

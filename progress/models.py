@@ -1,0 +1,125 @@
+"""Indicators and their targets; the quarterly figures units report; the rolled-up progress leaders read."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from indicators.models import FIGURE, Indicator
+from reporting.models import Period
+
+
+class Progress(models.Model):
+    """The roll-up's output: one row per indicator × region × year × quarter. Dashboards read only this.
+
+    Derived rows only the roll-up writes, from the indicators, regions and plans it reads in the same
+    statement: the database checks no foreign keys here (a national roll-up writes 1.5 million rows, and
+    checking three keys on each took longer than computing them) and keeps no index of its own per key (the
+    unique key leads with the indicator, `progress_plan_region_period` with the plan). Deleting an
+    indicator, region or plan still removes its rows (Django's on_delete), and a full roll-up removes rows
+    that no longer belong.
+    """
+
+    class Status(models.TextChoices):
+        ACHIEVED = "achieved", "已完成"
+        ON_TRACK = "on_track", "按序时推进"
+        AT_RISK = "at_risk", "预警"
+        BEHIND = "behind", "落后"
+        NO_DATA = "no_data", "无数据"
+
+    plan = models.ForeignKey(
+        "plans.Plan", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="progress", db_constraint=False, db_index=False
+    )
+    region = models.ForeignKey(
+        "plans.Region", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    quarter = models.PositiveSmallIntegerField("季度")
+    actual = models.DecimalField("实际值", null=True, **FIGURE)
+    target_min = models.DecimalField("目标下限", null=True, **FIGURE)
+    target_max = models.DecimalField("目标上限", null=True, **FIGURE)
+    completion = models.DecimalField("完成率（%）", null=True, **FIGURE)
+    expected = models.DecimalField("序时进度值", null=True, **FIGURE)
+    status = models.CharField("状态", max_length=16, choices=Status.choices)
+    forecast = models.DecimalField("预计期末值", null=True, **FIGURE)
+    needed_per_quarter = models.DecimalField("剩余每季度需完成", null=True, **FIGURE)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        db_table = "indicators_progress"  # the table kept its name when the model moved here
+        verbose_name = "进度"
+        verbose_name_plural = "进度"
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "region", "year", "quarter"], name="progress_once"),
+        ]
+        indexes = [
+            # What dashboards and the progress API read: the plan's own region at a quarter. Without the
+            # region in the index a national plan's quarter scans every region's rows (127k instead of 40).
+            # Every read names the region, so no (plan, year, quarter) index besides it: each index is paid
+            # for on each of the 1.5 million rows a national roll-up writes.
+            models.Index(fields=["plan", "region", "year", "quarter"], name="progress_plan_region_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.region} {self.year}Q{self.quarter}"
+
+
+class Timeliness(models.Model):
+    """The roll-up's view of one unit's reporting for one plan and quarter. The units heatmap, the bulletin
+    and the 报送情况 sheet read this, never raw submissions."""
+
+    class Status(models.TextChoices):
+        ON_TIME = "on_time", "按时报送"
+        LATE = "late", "逾期报送"
+        MISSING = "missing", "未报送"
+        RETURNED = "returned", "退回待修改"
+        NOT_DUE = "not_due", "未到截止日"
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("plans.Unit", on_delete=models.CASCADE, related_name="timeliness")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="timeliness")
+    # Items the unit owes for the quarter: assigned indicators plus tasks it is named on.
+    expected = models.PositiveIntegerField("应报项数", default=0)
+    submitted = models.PositiveIntegerField("已报项数", default=0)
+    on_time = models.PositiveIntegerField("按时项数", default=0)
+    late = models.PositiveIntegerField("逾期项数", default=0)
+    returned = models.PositiveIntegerField("退回项数", default=0)
+    approved = models.PositiveIntegerField("已审核项数", default=0)
+    status = models.CharField("报送情况", max_length=16, choices=Status.choices)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        db_table = "indicators_timeliness"  # the table kept its name when the model moved here
+        verbose_name = "报送及时性"
+        verbose_name_plural = "报送及时性"
+        constraints = [models.UniqueConstraint(fields=["plan", "unit", "period"], name="timeliness_once")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.period} {self.get_status_display()}"
+
+
+class RollupRun(models.Model):
+    class Kind(models.TextChoices):
+        FULL = "full", "全量"
+        INCREMENTAL = "incremental", "增量"
+
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    plan = models.ForeignKey(
+        "plans.Plan", verbose_name="方案", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    scope = models.JSONField("范围", default=dict, blank=True)
+    started_at = models.DateTimeField("开始时间")
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    rows = models.PositiveIntegerField("写入行数", default=0)
+    error = models.TextField("错误", blank=True)
+
+    class Meta:
+        db_table = "indicators_rolluprun"  # the table kept its name when the model moved here
+        verbose_name = "汇总运行记录"
+        verbose_name_plural = "汇总运行记录"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,451 @@
+"""The roll-up engine: approved submissions → `Progress` (plan × indicator × region × year × quarter) and
+`Timeliness` (plan × unit × quarter). Dashboards, the progress API and Excel read only those tables.
+
+Set-based, a fixed number of statements per plan whatever the number of submissions (`rollup_sql`):
+1. one statement gathers the approved figures of the plan's indicators — each unit's reports of a year side by
+   side, their sums in the unit's region and every region above it, running sums over every indicator ×
+   region × year — and, on PostgreSQL, judges every quarter as `indicators.pace` does (exactly: fractions,
+   cross-multiplied comparisons, one half-up rounding) and upserts the Progress rows — in a full run only
+   those whose figures changed, in an incremental run every row of its keys; SQLite, without exact decimal
+   arithmetic, hands the gathered series to `indicators.pace` here;
+2. one statement tallies each unit's reporting and upserts the Timeliness rows that changed.
+Everything a plan's run writes happens in one transaction under a lock on the plan row: a run killed midway
+leaves the previous rows, two runs of one plan never interleave, and a rerun writes identical rows.
+
+Entry points: `rollup_schedule` (reporting services, inside the approving transaction), `rollup_pending`
+(the Celery task it dispatches, also every few minutes from beat), `rollup_keys`, `rollup_full` (nightly
+beat and `manage.py rollup`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
+from fractions import Fraction
+
+from django.db import connection, transaction
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from indicators.models import Assignment, Indicator, RollupPending, Target
+from plans.models import Plan, TaskUnit, Unit
+from progress import pace, rollup_sql
+from progress.models import Progress, RollupRun, Timeliness
+from reporting.models import Period, ReviewState, Submission, TaskReport
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1000
+WORK_MEM = "256MB"
+# Measures whose judgement means the same in a county as in the whole plan: a rate is a rate anywhere, while
+# a county's share of a city-wide count cannot be held to the city's target.
+INTENSIVE = frozenset({pace.RATIO, pace.PER_CAPITA})
+PROGRESS_FIELDS = [
+    "plan", "actual", "target_min", "target_max", "completion", "expected", "status", "forecast",
+    "needed_per_quarter", "computed_at",
+]  # fmt: skip
+
+
+def rollup_full(*, plan: Plan | None = None) -> RollupRun:
+    """Recompute every progress and timeliness row of `plan` (all plans when None) and drain its queued keys.
+
+    Returns the run log row. On failure the error is recorded on the run and re-raised; each plan is written
+    in its own transaction, so a failed plan keeps its previous rows and a rerun repairs it."""
+    plans = [plan] if plan is not None else list(Plan.objects.order_by("pk"))
+
+    def work() -> tuple[int, dict]:
+        rows = sum(_locked(each, lambda locked: _refresh(locked, since=None, drain=True)) for each in plans)
+        return rows, {"plans": [each.slug for each in plans]}
+
+    return _logged(RollupRun.Kind.FULL, plan, work)
+
+
+def rollup_keys(*, keys: Iterable[tuple[int, int]]) -> RollupRun:
+    """Recompute the progress of these (indicator id, year) keys: the indicator and the indicators computed
+    from it, in every region of its plan, from that year on; and the plan's timeliness for those years."""
+    keys = sorted(set(keys))
+    by_plan = _keys_by_plan(keys)
+
+    def work() -> tuple[int, dict]:
+        rows = sum(
+            _locked(plan, lambda locked, mine=mine: _incremental(locked, mine)) for plan, mine in by_plan
+        )
+        return rows, {"keys": [list(key) for key in keys]}
+
+    return _logged(RollupRun.Kind.INCREMENTAL, by_plan[0][0] if len(by_plan) == 1 else None, work)
+
+
+def rollup_pending() -> RollupRun | None:
+    """Drain the queued keys: for each plan with any, recompute those keys and delete exactly the queued rows
+    read (a change committed meanwhile keeps its row for the next run). None when nothing was queued."""
+    plan_ids = sorted(set(RollupPending.objects.values_list("indicator__plan_id", flat=True)))
+    if not plan_ids:
+        return None
+    plans = list(Plan.objects.filter(pk__in=plan_ids).order_by("pk"))
+    drained: list[list[int]] = []
+
+    def drain(plan: Plan) -> int:
+        queued = list(
+            RollupPending.objects.filter(indicator__plan=plan).values_list(
+                "pk", "indicator_id", "year", "unit_id"
+            )
+        )
+        if not queued:
+            return 0
+        keys = {(indicator_id, year) for _, indicator_id, year, _ in queued}
+        drained.extend(list(key) for key in keys)
+        units = {unit_id for *_, unit_id in queued}
+        rows = _incremental(plan, keys, units=None if None in units else units)
+        RollupPending.objects.filter(pk__in=[pk for pk, *_ in queued]).delete()
+        return rows
+
+    def work() -> tuple[int, dict]:
+        rows = sum(_locked(plan, drain) for plan in plans)
+        return rows, {"keys": [list(key) for key in sorted(set(map(tuple, drained)))]}
+
+    return _logged(RollupRun.Kind.INCREMENTAL, plans[0] if len(plans) == 1 else None, work)
+
+
+def _logged(kind: str, plan: Plan | None, work: Callable[[], tuple[int, dict]]) -> RollupRun:
+    run = RollupRun.objects.create(kind=kind, plan=plan, started_at=timezone.now())
+    try:
+        run.rows, run.scope = work()
+    except BaseException as error:
+        run.error = f"{type(error).__name__}: {error}"[:10000]
+        run.finished_at = timezone.now()
+        try:
+            run.save(update_fields=["error", "finished_at"])
+        except Exception:  # the database itself may be what failed; the error is re-raised either way
+            logger.exception("汇总运行记录未能保存")
+        raise
+    run.finished_at = timezone.now()
+    run.save(update_fields=["rows", "scope", "finished_at"])
+    return run
+
+
+def _locked(plan: Plan, work: Callable[[Plan], int]) -> int:
+    """Run `work` for one plan in one transaction, holding the plan row's lock: roll-ups of a plan queue up
+    behind each other, and each reads the figures committed before it started writing."""
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update(of=("self",)).select_related("region").get(pk=plan.pk)
+        return work(locked)
+
+
+def _keys_by_plan(keys: list[tuple[int, int]]) -> list[tuple[Plan, set[tuple[int, int]]]]:
+    plan_of = dict(Indicator.objects.filter(pk__in={key[0] for key in keys}).values_list("pk", "plan_id"))
+    plans = Plan.objects.in_bulk(set(plan_of.values()))
+    grouped: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for indicator_id, year in keys:
+        if indicator_id in plan_of:
+            grouped[plan_of[indicator_id]].add((indicator_id, year))
+    return [(plans[plan_id], grouped[plan_id]) for plan_id in sorted(grouped)]
+
+
+def _incremental(plan: Plan, keys: Collection[tuple[int, int]], units: Collection[int] | None = None) -> int:
+    """The progress of the keys' indicators from each key's year on (a year's figures also move every later
+    year: running sums, last year's actual as the next year's start and growth bar), and the timeliness of
+    the keys' years: every year a key names, since each was queued by a change of that year's reporting."""
+    since: dict[int, int] = {}
+    for indicator_id, year in keys:
+        since[indicator_id] = min(since.get(indicator_id, plan.end_year + 1), max(year, plan.start_year))
+    years = sorted({year for _, year in keys if year in plan.years})
+    return _refresh(plan, since=since, years=years, units=units, drain=False)
+
+
+# --- one plan --------------------------------------------------------------------------------------------
+
+
+def _refresh(
+    plan: Plan,
+    *,
+    since: dict[int, int] | None,
+    drain: bool,
+    years: list[int] | None = None,
+    units: Collection[int] | None = None,
+) -> int:
+    """Recompute the plan's progress — every indicator (since=None) or the sources in `since` and the
+    indicators computed from them, from the given year — and its timeliness: in `years` (every year of the
+    plan when None), of `units` (every unit when None). Returns the progress rows computed. The caller holds
+    the plan's lock inside a transaction."""
+    now = timezone.now()
+    queued = (
+        list(RollupPending.objects.filter(indicator__plan=plan).values_list("pk", flat=True)) if drain else []
+    )
+    indicators = list(
+        Indicator.objects.filter(plan=plan)
+        .prefetch_related("targets", "baselines")
+        .order_by("position", "pk")
+    )
+    if since is not None:
+        since = _by_source(indicators, since)
+        indicators = [each for each in indicators if _source(each) in since]
+    rows = _progress(plan, indicators, since=since, now=now) if indicators else 0
+    if since is None:
+        members = rollup_sql.members(root=plan.region_id)
+        Progress.objects.filter(plan=plan).filter(
+            ~Q(region_id__in=RawSQL(members.text, members.params))  # noqa: S611  # nosec B611
+            | ~Q(year__range=(plan.start_year, plan.end_year))
+        ).delete()
+    if years is None or years:
+        _timeliness(plan, years=years, units=units, now=now, complete=since is None)
+    if queued:
+        RollupPending.objects.filter(pk__in=queued).delete()
+    return rows
+
+
+def _by_source(indicators: list[Indicator], since: dict[int, int]) -> dict[int, int]:
+    """Keys name the indicator whose figure changed, normally a source; a key naming an indicator computed
+    from another stands for that source."""
+    by_source: dict[int, int] = {}
+    for indicator in indicators:
+        source = _source(indicator)
+        for key in {indicator.pk, source} & set(since):
+            by_source[source] = min(by_source.get(source, since[key]), since[key])
+    return by_source
+
+
+def _source(indicator: Indicator) -> int:
+    """Whose submissions an indicator reads: its own, or those of the indicator it is computed from."""
+    return indicator.computed_from_id or indicator.pk
+
+
+def _approved(plan: Plan, sources: Collection[int]) -> QuerySet[Submission]:
+    """Approved submissions of these source indicators in the plan's years that count: every unit's where
+    units add up, only the lead unit's where the source indicator's `combine` takes the lead's figure."""
+    lead = Exists(
+        Assignment.objects.filter(
+            indicator_id=OuterRef("indicator_id"), unit_id=OuterRef("unit_id"), is_lead=True
+        )
+    )
+    return Submission.objects.filter(
+        Q(indicator__combine=Indicator.Combine.SUM) | lead,
+        state=ReviewState.APPROVED,
+        indicator_id__in=sources,
+        period__year__range=(plan.start_year, plan.end_year),
+    )
+
+
+COUNTED = (
+    "indicator_id", "unit_id", "unit__region_id", "period__year", "period__quarter", "value", "numerator",
+    "denominator", "figure",
+)  # fmt: skip
+
+
+def counted(plan: Plan, sources: Collection[int]) -> QuerySet:
+    """The rows the roll-up adds up, in the column order `rollup_sql.gathered` names them: source indicator,
+    unit, the unit's region, year, quarter, value, numerator, denominator, and the report as one figure (its
+    value, or for a milestone 1 when done and 0 when not)."""
+    figure = Coalesce(
+        F("value"),
+        Case(When(done=True, then=Value(1)), When(done=False, then=Value(0))),
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    return _approved(plan, sources).annotate(figure=figure).values(*COUNTED).order_by()
+
+
+def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] | None, now) -> int:
+    """One statement gathers the figures of these indicators in every region of the plan (see
+    `rollup_sql`); PostgreSQL judges and writes them in that same statement, SQLite hands them to
+    `indicators.pace` here. Returns the rows computed: every quarter from the indicator's first year on."""
+    first_years = {
+        indicator.pk: since[_source(indicator)] if since is not None else plan.start_year
+        for indicator in indicators
+    }
+    series = [
+        (indicator.pk, _source(indicator), indicator.measure, first_years[indicator.pk])
+        for indicator in indicators
+    ]
+    gathered = rollup_sql.gathered(
+        root=plan.region_id,
+        counted=counted(plan, {_source(indicator) for indicator in indicators}),
+        series=series,
+        years=[(year, 4 * (year - plan.start_year)) for year in plan.years],
+        vendor=connection.vendor,
+    )
+    if connection.vendor != "postgresql":
+        return _progress_in_python(plan, indicators, gathered, first_years, now)
+    statement = rollup_sql.judged(
+        gathered,
+        plan_id=plan.pk,
+        root=plan.region_id,
+        facts=_facts(plan, indicators),
+        end_position=4 * len(plan.years),
+        at_risk_from=plan.at_risk_from,
+        behind_from=plan.behind_from,
+        computed_at=now,
+        only_changed=since is None,
+    )
+    # For this transaction: sorts and hash tables of a national plan's figures stay in memory, and the
+    # statement is planned once rather than compiled (JIT costs seconds on a statement this size). The planner
+    # cannot tell how large the grid built from constants is: without hash joins a full run would compare its
+    # 1.5 million rows with the stored ones one index probe at a time.
+    settings = f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off"
+    if since is None:
+        settings += "; SET LOCAL enable_nestloop = off"
+    with connection.cursor() as cursor:
+        cursor.execute(settings)
+        cursor.execute(statement.text, statement.params)
+        regions, _written = cursor.fetchone()
+    return regions * sum(4 * max(plan.end_year - year + 1, 0) for year in first_years.values())
+
+
+def _series(plan: Plan, indicator: Indicator, *, at_root: bool) -> pace.Series:
+    """What a series of the indicator is judged against: in the plan's region the plan's targets and the
+    baselines; below it only a rate's targets (a rate is a rate anywhere, while a county's share of a
+    city-wide count cannot be held to the city's target), and no baselines (they are the plan's)."""
+    targets: list[Target] = list(indicator.targets.all())
+    judged = at_root or indicator.measure in INTENSIVE
+    return pace.Series(
+        measure=indicator.measure,
+        start_year=plan.start_year,
+        end_year=plan.end_year,
+        goals={t.year: pace.Goal(t.comparator, t.min, t.max) for t in targets} if judged else {},
+        baselines={b.year: b.value for b in indicator.baselines.all()} if at_root else {},
+        at_risk_from=plan.at_risk_from,
+        behind_from=plan.behind_from,
+    )
+
+
+def _facts(plan: Plan, indicators: list[Indicator]) -> list[tuple]:
+    """Rows of `rollup_sql.FACTS`: what `indicators.pace` decides from the targets and baselines alone, per
+    indicator, year and whether the region is the plan's, asked of pace's own functions. (Targets and
+    baselines have 4 decimals: `pace.rounded` gives them back exactly.)"""
+    rows = []
+    for indicator in indicators:
+        level = indicator.measure in pace.LEVELS
+        for at_root in (True, False):
+            series = _series(plan, indicator, at_root=at_root)
+            anchors = pace.anchors(series) if level else {}
+            final = pace.final(series) if level else None
+            for year in plan.years:
+                goal = series.goals.get(year)
+                follows_actual, opening = pace.opening(series, year)
+                ahead = pace.ahead(series, year) if level and goal is None else None
+                before = max((at for at in anchors if at <= series.index(year - 2, 4)), default=None)
+                rows.append(
+                    (
+                        indicator.pk, year, at_root,
+                        goal and goal.comparator, goal and goal.min, goal and goal.max,
+                        goal and pace.rounded(pace.aim(goal, None)),
+                        follows_actual, pace.rounded(opening), series.baselines.get(year - 1),
+                        ahead and pace.rounded(ahead.value), ahead and 4 * (ahead.year - year + 1),
+                        ahead and ahead.goal.comparator,
+                        final and pace.rounded(final.value), final and series.index(final.year, 4),
+                        final and final.goal.comparator,
+                        pace.rounded(anchors.get(series.index(year - 1, 4))),
+                        before, None if before is None else pace.rounded(anchors[before]),
+                    )
+                )  # fmt: skip
+    return rows
+
+
+def _progress_in_python(
+    plan: Plan, indicators: list[Indicator], gathered: rollup_sql.Statement, first_years: dict[int, int], now
+) -> int:
+    """SQLite: the gathered running figures (whole numbers of 0.0001), judged by `indicators.pace` series by
+    series (indicator × region: a dozen quarters each, never a submission) and upserted."""
+    statement = gathered.add(f"\nSELECT {', '.join(rollup_sql.RUNNING)} FROM running")  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+        grid = [dict(zip(rollup_sql.RUNNING, row, strict=True)) for row in cursor.fetchall()]
+    actuals: dict[tuple[int, int], dict[pace.Quarter, Fraction | None]] = defaultdict(dict)
+    for year_row in grid:
+        for quarter in pace.QUARTERS:
+            actual = _actual(year_row, quarter)
+            actuals[(year_row["indicator_id"], year_row["region_id"])][(year_row["year"], quarter)] = actual
+    by_id = {indicator.pk: indicator for indicator in indicators}
+    rows = []
+    for (indicator_id, region_id), series_actuals in actuals.items():
+        series = _series(plan, by_id[indicator_id], at_root=region_id == plan.region_id)
+        for (year, quarter), judgement in pace.judge(series, series_actuals).items():
+            if year >= first_years[indicator_id]:
+                rows.append(
+                    Progress(
+                        indicator_id=indicator_id, region_id=region_id, year=year, quarter=quarter,
+                        plan_id=plan.pk, computed_at=now, **vars(judgement),
+                    )
+                )  # fmt: skip
+    Progress.objects.bulk_create(
+        rows,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["indicator", "region", "year", "quarter"],
+        update_fields=PROGRESS_FIELDS,
+    )
+    return len(rows)
+
+
+def _actual(year_row: dict, quarter: int) -> Fraction | None:
+    """A quarter's actual from a year's running figures (whole numbers of 0.0001), as `rollup_sql.judged`
+    computes it on PostgreSQL: only once something was reported that year; flow: year to date; cumulative:
+    since the plan's start; stock: the sum of the units' latest figures this year; ratio:
+    Σnumerator/Σdenominator×100 this year; per capita: the stock per 万人 of the region's population that
+    year; milestone: 1 when a counted unit's latest report this year says done, else 0."""
+    first = year_row["first_quarter"]
+    if first is None or first > quarter:
+        return None
+    measure, level = year_row["measure"], year_row[f"level_{quarter}"]
+    if measure == pace.RATIO:
+        denominator = year_row[f"denominator_{quarter}"]
+        return Fraction(year_row[f"numerator_{quarter}"] or 0, denominator) * 100 if denominator else None
+    if measure == pace.MILESTONE:
+        return Fraction(1 if (level or 0) >= 10000 else 0)
+    if measure == pace.PER_CAPITA:
+        population = year_row["population"]
+        return None if level is None or not population else Fraction(level, population)
+    if measure == pace.FLOW:
+        units = year_row[f"value_{quarter}"]
+    elif measure == pace.CUMULATIVE:
+        before, this_year = year_row["value_before"], year_row[f"value_{quarter}"]
+        units = None if before is None and this_year is None else (before or 0) + (this_year or 0)
+    else:
+        units = level
+    return None if units is None else Fraction(units, 10000)
+
+
+# --- timeliness ------------------------------------------------------------------------------------------
+
+
+def _timeliness(
+    plan: Plan, *, years: list[int] | None, units: Collection[int] | None, now, complete: bool
+) -> None:
+    """Per unit owing the plan anything and per opened quarter: what it owes (its assigned indicators that are
+    reported, not computed, plus the plan's tasks it is named on; unit groups never report), what it sent,
+    on time or late, returned, approved; and the status: returned while anything is back with the unit, else
+    on_time / late once everything owed is with the office, else not_due before the due date and missing
+    after. One statement; rows already stored with these figures are left alone. A unit's row depends on its
+    own reports only, so a run queued by one unit's change tallies that unit's (`units`)."""
+    today = timezone.localdate(now)
+    periods = Period.objects.filter(year__in=years or list(plan.years), opens_on__lte=today)
+    mine = Q(unit_id__in=units) if units is not None else Q()
+    reporting = mine & ~Q(unit__kind=Unit.Kind.GROUP)
+    owing = [
+        Assignment.objects.filter(reporting, indicator__plan=plan, indicator__computed_from__isnull=True),
+        TaskUnit.objects.filter(reporting, task__section__plan=plan),
+    ]
+    sent = [
+        Submission.objects.filter(mine, indicator__plan=plan, indicator__computed_from__isnull=True),
+        TaskReport.objects.filter(mine, task__section__plan=plan),
+    ]
+    statement = rollup_sql.timeliness(
+        plan_id=plan.pk,
+        periods=periods.values("pk", "due_on").order_by(),
+        owing=[rows.values("unit_id").order_by() for rows in owing],
+        sent=[
+            rows.filter(period__in=periods).values("unit_id", "period_id", "state", "is_late").order_by()
+            for rows in sent
+        ],
+        today=today,
+        computed_at=now,
+        vendor=connection.vendor,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+    if complete:
+        stale = Timeliness.objects.filter(plan=plan)
+        for rows in owing:
+            stale = stale.exclude(unit_id__in=rows.values("unit_id"))
+        stale.delete()

@@ -1,0 +1,170 @@
+"""Reminder emails (催报): each unit that still owes items for an open period hears about it N days before the
+due date, on it, and every few days after it (then with the office copied), until the period locks.
+
+Run daily by Celery beat (`reporting.tasks.send_reminders`). The `Reminder` log makes a run idempotent: run
+it twice on one day and nobody gets a second email. A day the job did not run is caught up on the next run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from indicators.models import Assignment
+from plans.models import TaskUnit, Unit
+from reporting.models import Period, Reminder, ReviewState, Submission, TaskReport
+
+logger = logging.getLogger(__name__)
+
+SENT = (ReviewState.SUBMITTED, ReviewState.APPROVED)
+
+
+def days_before() -> int:
+    return int(getattr(settings, "IPCITY_REMIND_DAYS_BEFORE", 3))
+
+
+def overdue_every() -> int:
+    return int(getattr(settings, "IPCITY_REMIND_OVERDUE_EVERY_DAYS", 3))
+
+
+@dataclass
+class Owed:
+    """What a unit still owes for a period: items with no submission, a draft, or a returned one."""
+
+    unit: Unit
+    indicators: list[str]
+    tasks: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.indicators) + len(self.tasks)
+
+
+def units_owing(period: Period) -> list[Owed]:
+    """Every unit (groups never report) with items it has not submitted for the period. Five queries."""
+    running = {"start_year__lte": period.year, "end_year__gte": period.year}
+    indicators = (
+        Assignment.objects.filter(
+            indicator__computed_from__isnull=True, **{f"indicator__plan__{k}": v for k, v in running.items()}
+        )
+        .exclude(unit__kind=Unit.Kind.GROUP)
+        .values_list("unit_id", "indicator_id", "indicator__name")
+    )
+    tasks = (
+        TaskUnit.objects.filter(**{f"task__section__plan__{k}": v for k, v in running.items()})
+        .exclude(unit__kind=Unit.Kind.GROUP)
+        .values_list("unit_id", "task_id", "task__title")
+    )
+    sent_figures = set(
+        Submission.objects.filter(period=period, state__in=SENT).values_list("unit_id", "indicator_id")
+    )
+    sent_tasks = set(
+        TaskReport.objects.filter(period=period, state__in=SENT).values_list("unit_id", "task_id")
+    )
+    owed_indicators: dict[int, list[str]] = defaultdict(list)
+    owed_tasks: dict[int, list[str]] = defaultdict(list)
+    for unit_id, indicator_id, name in indicators.order_by("indicator__plan", "indicator__position"):
+        if (unit_id, indicator_id) not in sent_figures:
+            owed_indicators[unit_id].append(name)
+    for unit_id, task_id, title in tasks.order_by("task__section__number", "task__number"):
+        if (unit_id, task_id) not in sent_tasks:
+            owed_tasks[unit_id].append(title)
+    units = Unit.objects.filter(pk__in=set(owed_indicators) | set(owed_tasks)).order_by("region", "name")
+    return [Owed(unit, owed_indicators.get(unit.pk, []), owed_tasks.get(unit.pk, [])) for unit in units]
+
+
+def _kind_due(period: Period, today: datetime.date, unit_id: int, sent: dict) -> str | None:
+    """Which reminder, if any, the unit is due today (catching up a day the job missed)."""
+    if today >= period.locks_on or today < period.opens_on:
+        return None
+    if today > period.due_on:
+        last = sent.get((unit_id, Reminder.Kind.OVERDUE))
+        return Reminder.Kind.OVERDUE if last is None or (today - last).days >= overdue_every() else None
+    if today == period.due_on:
+        return None if (unit_id, Reminder.Kind.DUE) in sent else Reminder.Kind.DUE
+    if today >= period.due_on - datetime.timedelta(days=days_before()):
+        return None if (unit_id, Reminder.Kind.BEFORE) in sent else Reminder.Kind.BEFORE
+    return None
+
+
+SUBJECTS = {
+    Reminder.Kind.BEFORE: "【提醒】{period}知识产权工作数据将于{due}截止报送",
+    Reminder.Kind.DUE: "【提醒】今日截止：{period}知识产权工作数据报送",
+    Reminder.Kind.OVERDUE: "【催报】{period}知识产权工作数据已逾期未报送",
+}
+
+
+def _day(date: datetime.date) -> str:
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+def _message(owed: Owed, period: Period, kind: str, today: datetime.date) -> EmailMessage:
+    due = _day(period.due_on)
+    body = render_to_string(
+        "reporting/email/reminder.txt",
+        {
+            "owed": owed,
+            "period": period,
+            "kind": kind,
+            "due": due,
+            "locks": _day(period.locks_on),
+            "days_left": (period.due_on - today).days,
+            "days_late": (today - period.due_on).days,
+            "site_url": getattr(settings, "IPCITY_SITE_URL", "").rstrip("/"),
+        },
+    )
+    return EmailMessage(
+        subject=SUBJECTS[kind].format(period=period, due=due),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[owed.unit.email],
+        cc=[settings.IPCITY_OFFICE_EMAIL]
+        if kind == Reminder.Kind.OVERDUE and settings.IPCITY_OFFICE_EMAIL
+        else [],
+    )
+
+
+def reminders_send(*, today: datetime.date) -> int:
+    """Email every unit that owes items for an open period the reminder it is due today; log each one so it
+    is never sent twice. Units with everything submitted, group units and units without an email get none.
+    Returns how many emails went out."""
+    count = 0
+    for period in Period.objects.filter(opens_on__lte=today, locks_on__gt=today):
+        sent: dict[tuple[int, str], datetime.date] = {}
+        for unit_id, kind, sent_on in (
+            Reminder.objects.filter(period=period)
+            .order_by("sent_on")
+            .values_list("unit_id", "kind", "sent_on")
+        ):
+            sent[(unit_id, kind)] = sent_on
+        for owed in units_owing(period):
+            kind = _kind_due(period, today, owed.unit.pk, sent)
+            if kind is None:
+                continue
+            if not owed.unit.email:
+                logger.warning("催报：%s 没有联系邮箱，%s 的提醒未能发送", owed.unit, period)
+                continue
+            message = _message(owed, period, kind, today)
+            try:
+                with transaction.atomic():
+                    # The log row first: its unique key stops a parallel run; a failed email rolls it back.
+                    Reminder.objects.create(
+                        unit=owed.unit,
+                        period=period,
+                        kind=kind,
+                        sent_on=today,
+                        recipients=", ".join([*message.to, *message.cc]),
+                        owed=owed.count,
+                    )
+                    message.send()
+            except IntegrityError:
+                continue  # another run sent it a moment ago
+            count += 1
+    return count

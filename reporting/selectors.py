@@ -1,0 +1,486 @@
+"""Reads that span indicators' relations."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.permissions import is_reporter, scope_to_unit
+from audit.selectors import Change, _shown
+from indicators.models import Assignment, Indicator, Target
+from plans.models import Plan, Task, TaskUnit, Unit
+from reporting.models import Evidence, Period, PeriodException, ReviewState, Submission, TaskReport
+
+# ------------------------------------------------------------------------------------------------------------
+# Reporting: the unit's quarter as its reporter and the office see it, the review queue, the audit trail.
+# ------------------------------------------------------------------------------------------------------------
+
+PAST_QUARTERS = 4
+
+
+@dataclass
+class PastFigure:
+    period: Period
+    submission: Submission | None
+
+
+@dataclass
+class FigureRow:
+    """One indicator of a unit's quarter, with what a person needs to judge the figure."""
+
+    indicator: Indicator
+    submission: Submission | None
+    past: list[PastFigure]  # the unit's previous quarters, oldest first
+    target: Target | None  # the year's target
+    expected: Decimal | None  # 序时进度 at this quarter, from the roll-up (None before it has run)
+    evidence: list[Evidence]
+    editable: bool
+
+    @property
+    def key(self) -> str:
+        return f"indicator-{self.indicator.pk}"
+
+    @property
+    def row(self) -> Submission | None:
+        return self.submission
+
+    @property
+    def state(self) -> str:
+        return self.submission.state if self.submission else "missing"
+
+
+@dataclass
+class TaskRow:
+    """One task the unit is named on, with its progress report for the quarter."""
+
+    task: Task
+    role: str  # lead / co
+    report: TaskReport | None
+    evidence: list[Evidence]
+    editable: bool
+
+    @property
+    def key(self) -> str:
+        return f"task-{self.task.pk}"
+
+    @property
+    def row(self) -> TaskReport | None:
+        return self.report
+
+    @property
+    def state(self) -> str:
+        return self.report.state if self.report else "missing"
+
+    @property
+    def role_label(self) -> str:
+        return TaskUnit.Role(self.role).label
+
+
+@dataclass
+class UnitQuarter:
+    unit: Unit
+    period: Period
+    today: datetime.date
+    accepts: bool  # open, or an exception the office granted runs until today or later
+    exception: PeriodException | None
+    figures: list[FigureRow]
+    tasks: list[TaskRow]
+
+    @property
+    def rows(self) -> list[FigureRow | TaskRow]:
+        return [*self.figures, *self.tasks]
+
+    @property
+    def editable(self) -> bool:
+        return any(row.editable for row in self.rows)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = Counter(row.state for row in self.rows)
+        return {state: counts.get(state, 0) for state in ("missing", *ReviewState.values)}
+
+    @property
+    def returned(self) -> list[FigureRow | TaskRow]:
+        return [row for row in self.rows if row.state == ReviewState.RETURNED]
+
+    @property
+    def submitted(self) -> int:
+        return sum(row.state == ReviewState.SUBMITTED for row in self.rows)
+
+    @property
+    def late(self) -> bool:
+        return self.today > self.period.due_on
+
+    @property
+    def not_open(self) -> bool:
+        return self.today < self.period.opens_on
+
+
+ExpectedPace = Callable[[Plan, int, int], dict[int, Decimal | None]]
+
+
+def _no_pace(plan: Plan, year: int, quarter: int) -> dict[int, Decimal | None]:
+    return {}
+
+
+_expected_pace: ExpectedPace = _no_pace
+
+
+def expected_pace_from(reader: ExpectedPace) -> None:
+    """Where the reporting page reads each indicator's expected pace (序时进度) at a quarter, by indicator id.
+
+    The roll-up computes it and sits above reporting on the apps' ladder, so it hands its reader over when
+    the apps are ready (progress/apps.py) instead of reporting importing it."""
+    global _expected_pace
+    _expected_pace = reader
+
+
+def _editable(row: Submission | TaskReport | None, accepts: bool) -> bool:
+    if row is None or row.state == ReviewState.DRAFT:
+        return accepts
+    return row.state == ReviewState.RETURNED  # the office's return is its permission to correct
+
+
+def periods_before(period: Period, count: int) -> list[Period]:
+    """The `count` quarters before `period`, oldest first."""
+    earlier = Period.objects.filter(Q(year__lt=period.year) | Q(year=period.year, quarter__lt=period.quarter))
+    return list(reversed(earlier.order_by("-year", "-quarter")[:count]))
+
+
+def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarter:
+    """Everything about a unit's quarter: each assigned indicator with the unit's figure, its previous
+    quarters, the year's target and the expected pace; each task the unit is named on with its report; the
+    evidence files; what may still change today. A fixed number of queries, whatever the history holds."""
+    from reporting.services.calendar import period_accepts
+    from reporting.services.entry import unit_indicators, unit_tasks
+
+    indicators = unit_indicators(unit, period.year)
+    tasks = unit_tasks(unit, period.year)
+    roles = dict(TaskUnit.objects.filter(unit=unit, task__in=tasks).values_list("task_id", "role"))
+    past = periods_before(period, PAST_QUARTERS)
+    figures = {
+        (row.period_id, row.indicator_id): row
+        for row in Submission.objects.filter(
+            unit=unit, period__in=[period, *past], indicator__in=indicators
+        ).select_related("indicator")
+    }
+    reports = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
+    current = [row for (period_id, _), row in figures.items() if period_id == period.pk]
+    keys = {("s", row.pk): f"indicator-{row.indicator_id}" for row in current}
+    keys.update({("t", row.pk): f"task-{row.task_id}" for row in reports.values()})
+    evidence: dict[str, list[Evidence]] = {}
+    for item in Evidence.objects.filter(
+        Q(submission__in=current) | Q(task_report__in=list(reports.values()))
+    ).order_by("uploaded_at", "pk"):
+        parent = ("s", item.submission_id) if item.submission_id else ("t", item.task_report_id)
+        evidence.setdefault(keys[parent], []).append(item)
+    targets = {
+        target.indicator_id: target
+        for target in Target.objects.filter(indicator__in=indicators, year=period.year).select_related(
+            "indicator"
+        )
+    }
+    expected = {}
+    for plan in {indicator.plan for indicator in indicators}:
+        expected.update(_expected_pace(plan, period.year, period.quarter))
+    exception = PeriodException.objects.filter(period=period, unit=unit).first()
+    accepts = period_accepts(period, unit, today)
+    figure_rows = []
+    for indicator in indicators:
+        row = figures.get((period.pk, indicator.pk))
+        figure_rows.append(
+            FigureRow(
+                indicator=indicator,
+                submission=row,
+                past=[PastFigure(p, figures.get((p.pk, indicator.pk))) for p in past],
+                target=targets.get(indicator.pk),
+                expected=expected.get(indicator.pk),
+                evidence=evidence.get(f"indicator-{indicator.pk}", []),
+                editable=_editable(row, accepts),
+            )
+        )
+    task_rows = [
+        TaskRow(
+            task=task,
+            role=roles.get(task.pk, TaskUnit.Role.CO),
+            report=reports.get(task.pk),
+            evidence=evidence.get(f"task-{task.pk}", []),
+            editable=_editable(reports.get(task.pk), accepts),
+        )
+        for task in tasks
+    ]
+    return UnitQuarter(unit, period, today, accepts, exception, figure_rows, task_rows)
+
+
+def period_get(text: str | None) -> Period:
+    """A period named `<year>-<quarter>` (2026-4), or 404."""
+    year, _, quarter = (text or "").partition("-")
+    if not (year.isdigit() and quarter.isdigit()):
+        raise Http404("没有该填报期。")
+    return get_object_or_404(Period, year=int(year), quarter=int(quarter))
+
+
+@dataclass
+class PeriodChoice:
+    period: Period
+    accepts: bool
+    returned: int
+    exception_until: datetime.date | None
+
+    @property
+    def needs_action(self) -> bool:
+        return self.returned > 0 or (self.exception_until is not None and self.accepts)
+
+
+def unit_periods(unit: Unit, today: datetime.date) -> list[PeriodChoice]:
+    """The quarters a unit's reporter can open, newest first: every period already opened, each with whether
+    it still takes figures and how many of the unit's items the office returned."""
+    from reporting.services.calendar import period_accepts
+
+    periods = list(Period.objects.filter(opens_on__lte=today).order_by("-year", "-quarter"))
+    returned = Counter(
+        dict(
+            Submission.objects.filter(unit=unit, state=ReviewState.RETURNED)
+            .values_list("period_id")
+            .annotate(n=Count("pk"))
+        )
+    ) + Counter(
+        dict(
+            TaskReport.objects.filter(unit=unit, state=ReviewState.RETURNED)
+            .values_list("period_id")
+            .annotate(n=Count("pk"))
+        )
+    )
+    exceptions = dict(PeriodException.objects.filter(unit=unit).values_list("period_id", "until"))
+    return [
+        PeriodChoice(
+            period=period,
+            # Only an exception can reopen a locked period: skip the query when there is none.
+            accepts=(period.locks_on > today)
+            or (period.pk in exceptions and period_accepts(period, unit, today)),
+            returned=returned.get(period.pk, 0),
+            exception_until=exceptions.get(period.pk),
+        )
+        for period in periods
+    ]
+
+
+def default_period(choices: list[PeriodChoice]) -> Period | None:
+    """Where a reporter starts: the oldest quarter that needs action (returned items, an exception), else the
+    newest quarter that still takes figures, else the newest opened."""
+    for choice in reversed(choices):
+        if choice.needs_action:
+            return choice.period
+    open_now = [choice.period for choice in choices if choice.accepts]
+    if open_now:
+        return open_now[0]
+    return choices[0].period if choices else None
+
+
+@dataclass
+class QueueRow:
+    """One unit's reporting for a period, as the office's review queue shows it."""
+
+    unit: Unit
+    expected: int
+    draft: int
+    submitted: int
+    returned: int
+    approved: int
+    late: int
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.expected - self.submitted - self.returned - self.approved)
+
+    @property
+    def status(self) -> str:
+        if self.submitted:
+            return "submitted"
+        if self.returned:
+            return "returned"
+        if self.expected and self.approved >= self.expected:
+            return "approved"
+        if self.submitted + self.approved + self.returned == 0:
+            return "missing"
+        return "partial"
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "submitted": "待审核",
+            "returned": "退回待修改",
+            "approved": "已全部审核",
+            "missing": "未报送",
+            "partial": "部分报送",
+        }[self.status]
+
+
+def _count_by_unit(queryset: QuerySet, **filters) -> dict[int, int]:
+    return dict(queryset.filter(**filters).values_list("unit_id").annotate(n=Count("pk")))
+
+
+def review_queue(period: Period) -> list[QueueRow]:
+    """Every unit that reports in the period (group units never do), with its items by state and its late
+    items: the units with figures awaiting review first. A fixed number of queries."""
+    running = {"plan__start_year__lte": period.year, "plan__end_year__gte": period.year}
+    indicators = _count_by_unit(
+        Assignment.objects.filter(
+            **{f"indicator__{key}": value for key, value in running.items()},
+            indicator__computed_from__isnull=True,
+        )
+    )
+    tasks = _count_by_unit(
+        TaskUnit.objects.filter(**{f"task__section__{key}": value for key, value in running.items()})
+    )
+    states: Counter[tuple[int, str]] = Counter()
+    late: Counter[int] = Counter()
+    for model in (Submission, TaskReport):
+        for unit_id, state, is_late, count in (
+            model.objects.filter(period=period)
+            .values_list("unit_id", "state", "is_late")
+            .annotate(n=Count("pk"))
+        ):
+            states[(unit_id, state)] += count
+            if is_late and state != ReviewState.DRAFT:
+                late[unit_id] += count
+    unit_ids = set(indicators) | set(tasks) | {unit_id for unit_id, _ in states}
+    units = Unit.objects.filter(pk__in=unit_ids).exclude(kind=Unit.Kind.GROUP).select_related("region")
+    rows = [
+        QueueRow(
+            unit=unit,
+            expected=indicators.get(unit.pk, 0) + tasks.get(unit.pk, 0),
+            draft=states[(unit.pk, ReviewState.DRAFT)],
+            submitted=states[(unit.pk, ReviewState.SUBMITTED)],
+            returned=states[(unit.pk, ReviewState.RETURNED)],
+            approved=states[(unit.pk, ReviewState.APPROVED)],
+            late=late[unit.pk],
+        )
+        for unit in units
+    ]
+    order = {"submitted": 0, "missing": 1, "partial": 2, "returned": 3, "approved": 4}
+    return sorted(rows, key=lambda row: (order[row.status], row.unit.region.code, row.unit.name))
+
+
+def review_default_period(today: datetime.date) -> Period | None:
+    """Where the review queue opens: the newest period with items awaiting review, else the newest opened."""
+    waiting = (
+        Period.objects.filter(opens_on__lte=today)
+        .filter(Q(submissions__state=ReviewState.SUBMITTED) | Q(taskreports__state=ReviewState.SUBMITTED))
+        .order_by("-year", "-quarter")
+        .first()
+    )
+    return waiting or Period.objects.filter(opens_on__lte=today).order_by("-year", "-quarter").first()
+
+
+# The audit trail -------------------------------------------------------------------------------------------
+
+AUDITED_FIELDS = {
+    Submission: ["value", "numerator", "denominator", "done", "note", "state", "return_reason", "is_late"],
+    TaskReport: ["status", "progress", "problems", "next_steps", "state", "return_reason", "is_late"],
+}
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime.datetime
+    who: str
+    reason: str
+    action: str  # 新建 / 修改 / 删除, or what happened to an evidence file
+    changes: list[Change]
+
+
+def row_history(row: Submission | TaskReport) -> list[HistoryEntry]:
+    """The audit trail of a figure or task report, newest first: who, when, why, and each field's old and new
+    value (consecutive history records compared), with its evidence uploads and removals. Two queries."""
+    fields = [type(row)._meta.get_field(name) for name in AUDITED_FIELDS[type(row)]]
+    records = list(row.history.select_related("history_user").order_by("history_date", "history_id"))
+    entries: list[HistoryEntry] = []
+    previous = None
+    for record in records:
+        # A new row is compared with its defaults, so it lists only what was actually filled in.
+        changes = []
+        for field in fields:
+            old = _shown(field, field.get_default() if previous is None else getattr(previous, field.attname))
+            new = _shown(field, getattr(record, field.attname))
+            if new != old:
+                changes.append(Change(str(field.verbose_name), "—" if previous is None else old, new))
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=str(record.history_user or "系统"),
+                reason=record.history_change_reason or "",
+                action={"+": "新建", "~": "修改", "-": "删除"}[record.history_type],
+                changes=changes,
+            )
+        )
+        previous = record
+    parent = {"submission_id" if isinstance(row, Submission) else "task_report_id": row.pk}
+    for record in Evidence.history.filter(**parent).select_related("history_user"):
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=str(record.history_user or "系统"),
+                reason=record.history_change_reason or "",
+                action={"+": "上传佐证材料", "~": "修改佐证材料", "-": "删除佐证材料"}[record.history_type],
+                changes=[
+                    Change("佐证材料", "—", record.name)
+                    if record.history_type != "-"
+                    else Change("佐证材料", record.name, "—")
+                ],
+            )
+        )
+    entries.sort(key=lambda entry: entry.when)  # stable: equal times keep their order, then newest first
+    entries.reverse()
+    return entries
+
+
+# Visibility ------------------------------------------------------------------------------------------------
+
+
+def submissions_visible(user) -> QuerySet[Submission]:
+    """The figures `user` may see (a reporter: its own unit's), with what pages and the API show joined."""
+    return scope_to_unit(
+        Submission.objects.select_related("indicator__plan", "unit", "period", "submitted_by", "reviewed_by"),
+        user,
+    )
+
+
+def task_reports_visible(user) -> QuerySet[TaskReport]:
+    return scope_to_unit(
+        TaskReport.objects.select_related(
+            "task__section__plan", "unit", "period", "submitted_by", "reviewed_by"
+        ),
+        user,
+    )
+
+
+def evidence_visible(user) -> QuerySet[Evidence]:
+    """The evidence files `user` may download: those of the figures and task reports it may see."""
+    rows = Evidence.objects.all()
+    if is_reporter(user):
+        return rows.filter(Q(submission__unit_id=user.unit_id) | Q(task_report__unit_id=user.unit_id))
+    return scope_to_unit(rows, user)
+
+
+def unit_period_counts(unit: Unit) -> dict[int, Counter[str]]:
+    """For each period, the unit's figures and task reports by state, plus `late` for those sent late."""
+    counts: dict[int, Counter[str]] = {}
+    for model in (Submission, TaskReport):
+        for period_id, state, is_late, count in (
+            model.objects.filter(unit=unit)
+            .values_list("period_id", "state", "is_late")
+            .annotate(n=Count("pk"))
+        ):
+            counter = counts.setdefault(period_id, Counter())
+            counter[state] += count
+            if is_late and state != ReviewState.DRAFT:
+                counter["late"] += count
+    return counts

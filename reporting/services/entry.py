@@ -1,0 +1,382 @@
+"""A unit's drafts for a quarter: figures, task progress and evidence files, saved only by its own
+reporters, only while the period accepts them, under the optimistic lock."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.permissions import ensure_reporter_of
+from audit.services import TEXT_LIMIT, claim, stamp
+from indicators.measures import Figure, figure_errors
+from indicators.models import Indicator
+from plans.models import Task, Unit
+from reporting.evidence import MAX_FILES_PER_ROW, clean_name
+from reporting.models import Evidence, Period, ReviewState, Submission, TaskReport
+from reporting.services.calendar import period_accepts, today_or
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+EDITABLE = (ReviewState.DRAFT, ReviewState.RETURNED)
+
+
+def _ensure_accepts(period: Period, unit: Unit, today: datetime.date, *, returned: bool = False) -> None:
+    # A figure the office returned may always be corrected: the return itself is the office's permission.
+    if returned:
+        return
+    if today < period.opens_on:
+        raise ValidationError(f"{period}尚未开始填报（{period.opens_on:%Y年%m月%d日}开始）。")
+    if not period_accepts(period, unit, today):
+        raise ValidationError(
+            f"{period}已于{period.locks_on:%Y年%m月%d日}锁定，不能再填报。如确需补报，请联系办公室开放例外。"
+        )
+
+
+def unit_indicators(unit: Unit, year: int) -> list[Indicator]:
+    """The indicators the unit reports in a year: its assignments in plans running that year (indicators read
+    from another indicator's figures are never reported)."""
+    return list(
+        Indicator.objects.filter(
+            assignments__unit=unit,
+            computed_from__isnull=True,
+            plan__start_year__lte=year,
+            plan__end_year__gte=year,
+        )
+        .select_related("plan")
+        .order_by("plan", "position")
+    )
+
+
+def unit_tasks(unit: Unit, year: int) -> list[Task]:
+    """The tasks the unit is named on in plans running that year: every unit named on a task reports on it."""
+    return list(
+        Task.objects.filter(
+            task_units__unit=unit, section__plan__start_year__lte=year, section__plan__end_year__gte=year
+        )
+        .select_related("section__plan")
+        .order_by("section__plan", "section__number", "number")
+    )
+
+
+@dataclass(frozen=True)
+class FigureInput:
+    indicator_id: int
+    figure: Figure
+    version: int | None = None  # the version the user saw; None for a figure not yet stored
+
+
+@dataclass(frozen=True)
+class ProgressInput:
+    task_id: int
+    status: str
+    progress: str = ""
+    problems: str = ""
+    next_steps: str = ""
+    version: int | None = None
+
+
+def _figure_of(submission: Submission) -> Figure:
+    return Figure(
+        value=submission.value,
+        numerator=submission.numerator,
+        denominator=submission.denominator,
+        done=submission.done,
+        note=submission.note,
+    )
+
+
+def _text_errors(label: str, text: str) -> list[str]:
+    return [f"{label}不能超过{TEXT_LIMIT}字。"] if len(text) > TEXT_LIMIT else []
+
+
+@dataclass
+class _Draft:
+    """One row a save would write: the stored row (None when new) and the field values the user gave."""
+
+    row: Submission | TaskReport | None
+    values: dict[str, Any]
+    version: int | None
+    new: Any  # callable building the row when there is none
+
+    def changes(self) -> bool:
+        if self.row is None:
+            return any(value not in (None, "") for value in self.values.values())
+        return any(getattr(self.row, name) != value for name, value in self.values.items())
+
+
+def _write_drafts(
+    drafts: list[_Draft],
+    *,
+    unit: Unit,
+    period: Period,
+    by: User,
+    today: datetime.date,
+    reason: str | None = None,
+) -> list:
+    """Write the drafts that change something, in one transaction, each under the optimistic lock. The audit
+    reason is `reason` when given, else what happened to the row (新建草稿, 修改草稿, 按退回意见修改)."""
+    changing = [draft for draft in drafts if draft.changes()]
+    if any(draft.row is None or draft.row.state == ReviewState.DRAFT for draft in changing):
+        _ensure_accepts(period, unit, today)
+    with transaction.atomic():
+        for draft in changing:
+            row = draft.row
+            if row is None:
+                row, happened = draft.new(), "新建草稿"
+            else:
+                claim(row, draft.version)
+                happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
+            for name, value in draft.values.items():
+                setattr(row, name, value)
+            stamp(row, by, reason or happened)
+            row.save()
+            draft.row = row
+    return [draft.row for draft in drafts if draft.row is not None]
+
+
+def figures_save(
+    *,
+    unit: Unit,
+    period: Period,
+    inputs: list[FigureInput],
+    by: User,
+    today: datetime.date | None = None,
+    reason: str | None = None,
+) -> list[Submission]:
+    """Store the unit's figures for the period as drafts (a returned figure stays returned until submitted).
+
+    All or nothing: every input is checked first; on any error a ValidationError keyed `indicator-<id>` is
+    raised and nothing is written. A figure already submitted or approved cannot be changed here. A row whose
+    version moved since the user loaded it raises Conflict. Unchanged figures are not rewritten. `reason`,
+    when given, is the audit reason of every row written (e.g. the Excel import names its file).
+    """
+    ensure_reporter_of(by, unit)
+    indicators = {indicator.pk: indicator for indicator in unit_indicators(unit, period.year)}
+    stored = {row.indicator_id: row for row in Submission.objects.filter(unit=unit, period=period)}
+    errors: dict[str, list[str]] = {}
+    drafts = []
+    for item in inputs:
+        indicator, row = indicators.get(item.indicator_id), stored.get(item.indicator_id)
+        figure = item.figure
+        values = {
+            "value": figure.value,
+            "numerator": figure.numerator,
+            "denominator": figure.denominator,
+            "done": figure.done,
+            "note": figure.note.strip(),
+        }
+        draft = _Draft(
+            row=row,
+            values=values,
+            version=item.version,
+            new=lambda indicator_id=item.indicator_id: Submission(
+                indicator_id=indicator_id, unit=unit, period=period
+            ),
+        )
+        if indicator is None:
+            problems = ["本单位未被分配填报该指标。"]
+        elif row is not None and row.state not in EDITABLE:
+            problems = (
+                [f"当前为“{row.get_state_display()}”，不能修改。如需更正请联系办公室。"]
+                if draft.changes()
+                else []
+            )
+        else:
+            problems = figure_errors(indicator, figure) + _text_errors("说明", figure.note)
+        if problems:
+            name = indicator.name if indicator else "该指标"
+            errors[f"indicator-{item.indicator_id}"] = [f"{name}：{problem}" for problem in problems]
+        elif row is None or row.state in EDITABLE:
+            drafts.append(draft)
+    if errors:
+        raise ValidationError(errors)
+    return _write_drafts(drafts, unit=unit, period=period, by=by, today=today_or(today), reason=reason)
+
+
+def task_reports_save(
+    *, unit: Unit, period: Period, inputs: list[ProgressInput], by: User, today: datetime.date | None = None
+) -> list[TaskReport]:
+    """Store the unit's task progress for the period as drafts. Same guarantees as `figures_save`."""
+    ensure_reporter_of(by, unit)
+    tasks = {task.pk: task for task in unit_tasks(unit, period.year)}
+    stored = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
+    errors: dict[str, list[str]] = {}
+    drafts = []
+    for item in inputs:
+        task, row = tasks.get(item.task_id), stored.get(item.task_id)
+        values = {
+            "status": item.status,
+            "progress": item.progress.strip(),
+            "problems": item.problems.strip(),
+            "next_steps": item.next_steps.strip(),
+        }
+        draft = _Draft(
+            row=row,
+            values=values,
+            version=item.version,
+            new=lambda task_id=item.task_id: TaskReport(task_id=task_id, unit=unit, period=period),
+        )
+        if task is None:
+            problems = ["本单位不是该任务的责任单位。"]
+        elif row is not None and row.state not in EDITABLE:
+            problems = [f"当前为“{row.get_state_display()}”，不能修改。"] if draft.changes() else []
+        elif row is None and not any(values.values()):
+            continue  # a task the user left untouched: no draft
+        else:
+            problems = [] if item.status in TaskReport.Status.values else ["请选择推进状态。"]
+            for label, name in (
+                ("进展情况", "progress"),
+                ("存在问题", "problems"),
+                ("下步计划", "next_steps"),
+            ):
+                problems += _text_errors(label, values[name])
+        if problems:
+            title = f"任务“{task.title}”" if task else "该任务"
+            errors[f"task-{item.task_id}"] = [f"{title}：{problem}" for problem in problems]
+        elif row is None or row.state in EDITABLE:
+            drafts.append(draft)
+    if errors:
+        raise ValidationError(errors)
+    return _write_drafts(drafts, unit=unit, period=period, by=by, today=today_or(today))
+
+
+def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[Decimal]:
+    """The unit's earlier submitted or approved figures for the indicator, oldest first (rates for ratios)."""
+    rows = Submission.objects.filter(
+        unit=unit,
+        indicator=indicator,
+        state__in=[ReviewState.SUBMITTED, ReviewState.APPROVED],
+        period__year__lte=before.year,
+    ).exclude(period__year=before.year, period__quarter__gte=before.quarter)
+    values = []
+    for value, numerator, denominator in rows.order_by("period__year", "period__quarter").values_list(
+        "value", "numerator", "denominator"
+    ):
+        if indicator.measure == Indicator.Measure.RATIO:
+            if numerator is not None and denominator:
+                values.append(numerator / denominator * 100)
+        elif value is not None:
+            values.append(value)
+    return values
+
+
+@dataclass(frozen=True)
+class EvidenceInput:
+    """A file attached to one row of the quarter: `key` is `indicator-<id>` or `task-<id>`."""
+
+    key: str
+    upload: UploadedFile
+
+
+@contextmanager
+def _files_removed_on_error() -> Iterator[list[str]]:
+    """Collects the names of files stored during a write; if the write fails they are deleted again, so a
+    refused save leaves no file behind."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _evidence_rows(unit: Unit, period: Period) -> dict[str, Submission | TaskReport]:
+    rows: dict[str, Submission | TaskReport] = {
+        f"indicator-{row.indicator_id}": row for row in Submission.objects.filter(unit=unit, period=period)
+    }
+    rows.update({f"task-{row.task_id}": row for row in TaskReport.objects.filter(unit=unit, period=period)})
+    return rows
+
+
+def _evidence_parent(
+    key: str, rows: dict[str, Submission | TaskReport], *, unit: Unit, period: Period, by: User,
+    today: datetime.date,
+) -> Submission | TaskReport:  # fmt: skip
+    """The row a file attaches to: the stored one if it may still change, else a new empty draft."""
+    row = rows.get(key)
+    if row is not None:
+        if row.state not in EDITABLE:
+            raise ValidationError({key: [f"当前为“{row.get_state_display()}”，不能再修改佐证材料。"]})
+        if row.state == ReviewState.DRAFT:
+            _ensure_accepts(period, unit, today)
+        return row
+    kind, _, pk = key.partition("-")
+    if kind == "indicator" and int(pk) in {indicator.pk for indicator in unit_indicators(unit, period.year)}:
+        row = Submission(indicator_id=int(pk), unit=unit, period=period)
+    elif kind == "task" and int(pk) in {task.pk for task in unit_tasks(unit, period.year)}:
+        row = TaskReport(task_id=int(pk), unit=unit, period=period)
+    else:
+        raise ValidationError({key: ["本单位不填报该项，不能上传佐证材料。"]})
+    _ensure_accepts(period, unit, today)
+    stamp(row, by, "新建草稿（上传佐证材料）")
+    row.save()
+    rows[key] = row
+    return row
+
+
+def _evidence_write(
+    *, unit: Unit, period: Period, added: list[EvidenceInput], removed: list[int], by: User,
+    today: datetime.date, stored: list[str],
+) -> None:  # fmt: skip
+    ensure_reporter_of(by, unit)
+    rows = _evidence_rows(unit, period)
+    doomed = list(
+        Evidence.objects.select_related("submission", "task_report")
+        .filter(pk__in=removed)
+        .filter(
+            Q(submission__unit=unit, submission__period=period)
+            | Q(task_report__unit=unit, task_report__period=period)
+        )
+    )
+    if len(doomed) != len(set(removed)):
+        raise ValidationError("要删除的佐证材料不存在或已被删除，请刷新页面。")
+    for item in doomed:
+        _evidence_parent(
+            _row_key(item.submission or item.task_report), rows, unit=unit, period=period, by=by, today=today
+        )
+        name = item.file.name
+        stamp(item, by, f"删除佐证材料：{item.name}")
+        item.delete()
+        transaction.on_commit(lambda name=name: default_storage.delete(name))
+    counts = Counter(
+        _row_key(item.submission or item.task_report)
+        for item in Evidence.objects.filter(
+            Q(submission__unit=unit, submission__period=period)
+            | Q(task_report__unit=unit, task_report__period=period)
+        ).select_related("submission", "task_report")
+    )
+    for item in added:
+        counts[item.key] += 1
+        if counts[item.key] > MAX_FILES_PER_ROW:
+            raise ValidationError({item.key: [f"每项最多上传{MAX_FILES_PER_ROW}个佐证材料。"]})
+        row = _evidence_parent(item.key, rows, unit=unit, period=period, by=by, today=today)
+        name = clean_name(item.upload.name or "")
+        evidence = Evidence(
+            name=name,
+            size=item.upload.size,
+            uploaded_by=by,
+            **({"submission": row} if isinstance(row, Submission) else {"task_report": row}),
+        )
+        evidence.file.save(f"{uuid.uuid4().hex}{os.path.splitext(name)[1].lower()}", item.upload, save=False)
+        stored.append(evidence.file.name)
+        stamp(evidence, by, f"上传佐证材料：{name}")
+        evidence.save()
+
+
+def _row_key(row: Submission | TaskReport) -> str:
+    return f"indicator-{row.indicator_id}" if isinstance(row, Submission) else f"task-{row.task_id}"

@@ -1,0 +1,232 @@
+"""Submitting a quarter and the office's review: submit, approve, return, reopen.
+
+Every transition is audited with who and why; an approval, reopening or change of an approved figure
+queues the roll-up of its indicator and year in the same transaction."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import ensure_reporter_of, ensure_reviewer
+from audit.services import claim, reason_required, stamp
+from indicators.measures import figure_missing, figure_needs_note
+from indicators.models import Indicator
+from indicators.rollup_queue import rollup_schedule
+from plans.models import Unit
+from reporting.models import Period, ReviewState, Submission, TaskReport
+from reporting.services.calendar import today_or
+from reporting.services.entry import (
+    EDITABLE,
+    _ensure_accepts,
+    _figure_of,
+    _history_values,
+    unit_indicators,
+    unit_tasks,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    figures: int
+    tasks: int
+    late: bool
+
+
+def _figure_problem(row: Submission, indicator: Indicator) -> str | None:
+    """Why a stored figure cannot be submitted yet (missing value, or a note the figure needs), or None."""
+    figure = _figure_of(row)
+    return figure_missing(indicator, figure) or figure_needs_note(
+        indicator, figure, _history_values(row.unit, indicator, row.period)
+    )
+
+
+def _report_problem(report: TaskReport) -> str | None:
+    """Why a stored task report cannot be submitted yet, or None."""
+    if not report.progress.strip():
+        return "请填写进展情况。"
+    if report.status == TaskReport.Status.LAGGING and not report.problems.strip():
+        return "推进滞后，请填写存在问题。"
+    return None
+
+
+def _schedule_rollup(rows: list[Submission | TaskReport]) -> None:
+    """Queue the roll-up of what these rows touch. Approving or reopening a figure changes the actuals; every
+    submit, return or approval changes the unit's timeliness, which the roll-up of any indicator of the same
+    plan and year recomputes — so a task report queues its plan's first indicator."""
+    keys = set()
+    for row in rows:
+        if isinstance(row, Submission):
+            keys.add((row.indicator_id, row.period.year, row.unit_id))
+        else:
+            first = Indicator.objects.filter(plan__sections__tasks=row.task_id).order_by("position").first()
+            if first is not None:
+                keys.add((first.pk, row.period.year, row.unit_id))
+    for indicator_id, year, unit_id in sorted(keys):
+        rollup_schedule(indicator_id=indicator_id, year=year, unit_id=unit_id)
+
+
+def _submit_rows(
+    rows: list[Submission | TaskReport], *, unit: Unit, period: Period, by: User, today: datetime.date
+) -> SubmitResult:
+    """Move checked, editable rows to submitted in one transaction, each under the optimistic lock. Drafts
+    need the period to accept the unit; returned rows may always be resubmitted. Late after the due date."""
+    if any(row.state == ReviewState.DRAFT for row in rows):
+        _ensure_accepts(period, unit, today)
+    now = timezone.now()
+    late = today > period.due_on
+    with transaction.atomic():
+        for row in rows:
+            claim(row, row.version)
+            resubmitted = row.state == ReviewState.RETURNED
+            row.state, row.submitted_at, row.submitted_by, row.is_late = ReviewState.SUBMITTED, now, by, late
+            row.return_reason = ""
+            stamp(row, by, "重新报送" if resubmitted else ("逾期报送" if late else "报送"))
+            row.save()
+        _schedule_rollup(rows)
+    return SubmitResult(
+        figures=sum(isinstance(row, Submission) for row in rows),
+        tasks=sum(isinstance(row, TaskReport) for row in rows),
+        late=late,
+    )
+
+
+def unit_period_submit(
+    *, unit: Unit, period: Period, by: User, today: datetime.date | None = None
+) -> SubmitResult:
+    """Submit everything the unit owes for the period at once: every assigned figure and every task report.
+
+    All or nothing: if any figure or task report is missing, incomplete, or needs an explanatory note (a stock
+    that falls, a value far outside the unit's history), a ValidationError lists every problem and nothing is
+    submitted. Submissions after the due date are marked late.
+    """
+    ensure_reporter_of(by, unit)
+    today = today_or(today)
+    indicators = unit_indicators(unit, period.year)
+    tasks = unit_tasks(unit, period.year)
+    figures = {row.indicator_id: row for row in Submission.objects.filter(unit=unit, period=period)}
+    reports = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
+    errors: dict[str, list[str]] = {}
+    pending: list[Submission | TaskReport] = []
+    for indicator in indicators:
+        key = f"indicator-{indicator.pk}"
+        row = figures.get(indicator.pk)
+        if row is None:
+            errors[key] = [f"{indicator.name}：尚未填写。"]
+            continue
+        if row.state not in EDITABLE:
+            continue
+        problem = _figure_problem(row, indicator)
+        if problem:
+            errors[key] = [f"{indicator.name}：{problem}"]
+        pending.append(row)
+    for task in tasks:
+        key = f"task-{task.pk}"
+        report = reports.get(task.pk)
+        if report is None:
+            errors[key] = [f"任务“{task.title}”：尚未填写进展。"]
+            continue
+        if report.state not in EDITABLE:
+            continue
+        problem = _report_problem(report)
+        if problem:
+            errors[key] = [f"任务“{task.title}”：{problem}"]
+        pending.append(report)
+    if errors:
+        raise ValidationError(errors)
+    if not pending:
+        raise ValidationError("本季度没有待报送的内容。")
+    return _submit_rows(pending, unit=unit, period=period, by=by, today=today)
+
+
+def submission_submit(
+    *, submission: Submission, by: User, version: int | None = None, today: datetime.date | None = None
+) -> Submission:
+    """Submit one figure on its own (the API's per-figure submit), with exactly the checks a whole-quarter
+    submit applies to that figure. A stale `version` raises Conflict; problems raise a ValidationError keyed
+    `indicator-<id>`; nothing is written unless the figure is submitted."""
+    ensure_reporter_of(by, submission.unit)
+    row = Submission.objects.select_related("indicator", "unit", "period").get(pk=submission.pk)
+    if version is not None and version != row.version:
+        claim(row, version)  # raises Conflict naming when it changed
+    key, name = f"indicator-{row.indicator_id}", row.indicator.name
+    if row.state not in EDITABLE:
+        raise ValidationError({key: [f"{name}：当前为“{row.get_state_display()}”，不能重复报送。"]})
+    problem = _figure_problem(row, row.indicator)
+    if problem:
+        raise ValidationError({key: [f"{name}：{problem}"]})
+    _submit_rows([row], unit=row.unit, period=row.period, by=by, today=today_or(today))
+    return row
+
+
+def _review(
+    row: Submission | TaskReport,
+    *,
+    by: User,
+    allowed_from: tuple[str, ...],
+    to: str,
+    reason: str,
+    version: int | None,
+    audit: str,
+) -> Submission | TaskReport:
+    ensure_reviewer(by)
+    with transaction.atomic():
+        row = type(row).objects.select_for_update().get(pk=row.pk)
+        if version is not None and version != row.version:
+            claim(row, version)  # raises Conflict with who changed it
+        if row.state not in allowed_from:
+            raise ValidationError(f"{row}当前为“{row.get_state_display()}”，不能{audit}。")
+        claim(row, row.version)
+        row.state, row.reviewed_at, row.reviewed_by = to, timezone.now(), by
+        if to == ReviewState.RETURNED:
+            row.return_reason = reason
+        stamp(row, by, f"{audit}：{reason}" if reason else audit)
+        row.save()
+        _schedule_rollup([row])
+    return row
+
+
+def review_approve(*, row: Submission | TaskReport, by: User, version: int | None = None):
+    """Approve a submitted figure or task report. Approval locks it; an approved figure enters the roll-up."""
+    return _review(
+        row, by=by, allowed_from=(ReviewState.SUBMITTED,), to=ReviewState.APPROVED, reason="",
+        version=version, audit="审核通过",
+    )  # fmt: skip
+
+
+def review_return(*, row: Submission | TaskReport, by: User, reason: str, version: int | None = None):
+    """Return a submitted figure or task report to its unit with a reason the reporter will see."""
+    reason = reason_required(reason, "退回理由")
+    return _review(
+        row, by=by, allowed_from=(ReviewState.SUBMITTED,), to=ReviewState.RETURNED, reason=reason,
+        version=version, audit="退回",
+    )  # fmt: skip
+
+
+def review_reopen(*, row: Submission | TaskReport, by: User, reason: str, version: int | None = None):
+    """Reopen an approved figure or task report: back to its unit as returned, out of the roll-up."""
+    reason = reason_required(reason, "重新打开的理由")
+    return _review(
+        row, by=by, allowed_from=(ReviewState.APPROVED,), to=ReviewState.RETURNED, reason=reason,
+        version=version, audit="重新打开",
+    )  # fmt: skip
+
+
+def review_approve_all(*, unit: Unit, period: Period, by: User) -> int:
+    """Approve every submitted figure and task report of a unit for a period (each audited on its own)."""
+    ensure_reviewer(by)
+    count = 0
+    with transaction.atomic():
+        for model in (Submission, TaskReport):
+            for row in model.objects.filter(unit=unit, period=period, state=ReviewState.SUBMITTED):
+                review_approve(row=row, by=by)
+                count += 1
+    return count

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from reporting import import_views, views
+
+urlpatterns = [
+    path("report/", views.report, name="report"),
+    path("report/history/", views.report_history, name="report-history"),
+    path("review/", views.review_queue, name="review"),
+    path("review/<str:period>/<int:unit_id>/", views.review_unit, name="review-unit"),
+    path(
+        "review/<str:period>/<int:unit_id>/approve-all/", views.review_approve_all, name="review-approve-all"
+    ),
+    path("review/<str:kind>/<int:pk>/<str:action>/", views.review_act, name="review-act"),
+    path("submissions/<int:pk>/", views.submission_detail, name="submission-detail"),
+    path("task-reports/<int:pk>/", views.task_report_detail, name="task-report-detail"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
+    path("office/periods/", views.office_periods, name="office-periods"),
+    path("office/periods/<str:period>/", views.office_period, name="office-period"),
+    path("office/assignments/", views.office_assignments, name="office-assignments"),
+    path(
+        "office/assignments/indicator/<int:pk>/", views.office_indicator_units, name="office-indicator-units"
+    ),
+    path("office/assignments/task/<int:pk>/", views.office_task_units, name="office-task-units"),
+    # Excel template round trip for reporters (indicators/import_views.py).
+    path("imports/", import_views.import_start, name="import-start"),
+    path("imports/template/<int:year>/<int:quarter>/", import_views.import_template, name="import-template"),
+    path("imports/upload/", import_views.import_upload, name="import-upload"),
+    path("imports/<slug:token>/", import_views.import_preview, name="import-preview"),
+    path("imports/<slug:token>/confirm/", import_views.import_confirm, name="import-confirm"),
+    path("imports/<slug:token>/cancel/", import_views.import_cancel, name="import-cancel"),
+]

@@ -1,0 +1,479 @@
+"""Reporting pages: 本季度填报 for reporters; the review queue, a unit's quarter and each item's history
+for the office; the office's calendar and assignments; evidence downloads. Each view validates, calls one
+service or selector, and renders."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import READERS, REPORTERS, REVIEWERS, is_reviewer, role_required
+from audit.services import Conflict
+from indicators.models import Assignment, Indicator
+from indicators.services import assignments_set
+from plans.models import Plan, Task, TaskUnit, Unit
+from plans.services import task_units_set
+from reporting.evidence import max_bytes, size_text
+from reporting.forms import ExceptionForm, PeriodDatesForm, QuarterForm, ReasonForm, VersionForm
+from reporting.models import Period, PeriodException, Submission, TaskReport
+from reporting.selectors import (
+    default_period,
+    evidence_visible,
+    period_get,
+    review_default_period,
+    row_history,
+    submissions_visible,
+    task_reports_visible,
+    unit_period_counts,
+    unit_periods,
+    unit_quarter,
+)
+from reporting.selectors import (
+    review_queue as queue_rows,
+)
+from reporting.services.calendar import exception_grant, period_update
+from reporting.services.quarter import quarter_save
+from reporting.services.review import review_approve, review_reopen, review_return
+from reporting.services.review import review_approve_all as approve_all
+
+
+def _period_param(period: Period) -> str:
+    return f"{period.year}-{period.quarter}"
+
+
+def _errors(error: ValidationError) -> dict[str, list[str]]:
+    return error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+
+
+def _flat(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _back(request, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(fallback)
+
+
+# 本季度填报 ------------------------------------------------------------------------------------------------
+
+
+@role_required(*REPORTERS)
+@require_http_methods(["GET", "POST"])
+def report(request):
+    """The reporter's quarter: every assigned indicator and every task of the unit, saved as drafts and
+    submitted all at once. `?period=2026-4` opens another quarter (read-only once it takes no figures)."""
+    unit, today = request.user.unit, timezone.localdate()
+    choices = unit_periods(unit, today)
+    period = period_get(request.GET["period"]) if "period" in request.GET else default_period(choices)
+    if period is None:
+        return render(request, "reporting/report.html", {"choices": choices, "quarter": None})
+    quarter = unit_quarter(unit, period, today)
+    url = f"{reverse('report')}?period={_period_param(period)}"
+    form = QuarterForm(quarter)
+    if request.method == "POST" and not quarter.editable:
+        messages.error(request, f"{period}已没有可修改的内容（已锁定或已全部报送），本次提交未保存。")
+        return redirect(url)
+    if request.method == "POST":
+        form = QuarterForm(quarter, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = quarter_save(
+                    unit=unit,
+                    period=period,
+                    figures=form.figures,
+                    tasks=form.tasks,
+                    evidence=form.evidence,
+                    removed_evidence=form.removed_evidence,
+                    submit=form.submit,
+                    by=request.user,
+                    today=today,
+                )
+            except ValidationError as error:
+                form.add_service_errors(_errors(error))
+            except Conflict as conflict:
+                quarter, form = _after_conflict(request, unit, period, today)
+                messages.error(
+                    request,
+                    f"{conflict} 您刚才填写的内容仍保留在下方（标为“有冲突”的项显示了他人保存的值）。",
+                )
+            else:
+                if result is None:
+                    messages.success(request, "已保存草稿。报送前仍可修改。")
+                else:
+                    late = "（已超过截止日期，记为逾期报送）" if result.late else ""
+                    messages.success(
+                        request,
+                        f"已报送{result.figures}项指标、{result.tasks}项任务进展，等待办公室审核{late}。",
+                    )
+                return redirect(url)
+        if form.row_errors and request.FILES:
+            form.row_errors.setdefault(NON_FIELD_ERRORS, []).append(
+                "本次保存未生效，所选佐证材料也未上传：请修正后重新选择文件。"
+            )
+    return render(
+        request,
+        "reporting/report.html",
+        {
+            "choices": choices,
+            "quarter": quarter,
+            "form": form,
+            "figures": form.views(quarter.figures),
+            "tasks": form.views(quarter.tasks),
+            "url": url,
+            "max_upload": size_text(max_bytes()),
+        },
+    )
+
+
+def _after_conflict(request, unit, period, today):
+    """Someone saved first: reload what is stored, keep everything the user typed, mark the rows that moved
+    and take their new versions, so a second save is a deliberate choice made with the other value in view."""
+    quarter = unit_quarter(unit, period, today)
+    data = request.POST.copy()
+    moved = set()
+    for row in quarter.rows:
+        name = f"{row.key}-version"
+        if row.row is not None and name in data and data.get(name) != str(row.row.version):
+            data[name] = str(row.row.version)
+            moved.add(row.key)
+    form = QuarterForm(quarter, data)
+    form.is_valid()
+    form.conflicts = moved
+    return quarter, form
+
+
+@role_required(*REPORTERS)
+@require_GET
+def report_history(request):
+    """The unit's quarters so far, each with its items by state; each opens read-only on the report page."""
+    unit, today = request.user.unit, timezone.localdate()
+    counts = unit_period_counts(unit)
+    rows = [(choice, counts.get(choice.period.pk, {})) for choice in unit_periods(unit, today)]
+    return render(request, "reporting/report_history.html", {"rows": rows})
+
+
+# Review ----------------------------------------------------------------------------------------------------
+
+
+@role_required(*REVIEWERS)
+@require_GET
+def review_queue(request):
+    today = timezone.localdate()
+    period = period_get(request.GET["period"]) if "period" in request.GET else review_default_period(today)
+    periods = Period.objects.filter(opens_on__lte=today).order_by("-year", "-quarter")
+    rows = queue_rows(period) if period else []
+    totals = {
+        name: sum(getattr(row, name) for row in rows)
+        for name in ("expected", "submitted", "returned", "approved", "draft", "missing", "late")
+    }
+    return render(
+        request,
+        "reporting/review_queue.html",
+        {
+            "period": period,
+            "period_param_value": _period_param(period) if period else "",
+            "periods": periods,
+            "rows": rows,
+            "totals": totals,
+            "today": today,
+        },
+    )
+
+
+@role_required(*REVIEWERS)
+@require_GET
+def review_unit(request, period: str, unit_id: int):
+    """One unit's quarter for review: every figure with its context, every task report, and the actions."""
+    period_ = period_get(period)
+    unit = get_object_or_404(Unit.objects.exclude(kind=Unit.Kind.GROUP), pk=unit_id)
+    quarter = unit_quarter(unit, period_, timezone.localdate())
+    return render(
+        request,
+        "reporting/review_unit.html",
+        {"quarter": quarter, "period_param": _period_param(period_), "next": request.get_full_path()},
+    )
+
+
+REVIEW_ACTIONS = {
+    "approve": (review_approve, VersionForm, "已审核通过。"),
+    "return": (review_return, ReasonForm, "已退回，填报单位将看到退回理由。"),
+    "reopen": (review_reopen, ReasonForm, "已重新打开，退回填报单位修改。"),
+}
+KINDS = {"submission": Submission, "task-report": TaskReport}
+
+
+@role_required(*REVIEWERS)
+@require_POST
+def review_act(request, kind: str, pk: int, action: str):
+    """Approve, return (with a reason) or reopen (with a reason) one figure or task report."""
+    if kind not in KINDS or action not in REVIEW_ACTIONS:
+        raise Http404
+    row = get_object_or_404(KINDS[kind].objects.select_related("period", "unit"), pk=pk)
+    service, form_class, done = REVIEW_ACTIONS[action]
+    form = form_class(request.POST)
+    fallback = reverse("review-unit", args=[_period_param(row.period), row.unit_id])
+    if not form.is_valid():
+        messages.error(request, "请填写理由。" if "reason" in form.errors else "请求无效，请刷新页面后重试。")
+        return _back(request, fallback)
+    extra = {"reason": form.cleaned_data["reason"]} if "reason" in form.cleaned_data else {}
+    try:
+        service(row=row, by=request.user, version=form.cleaned_data.get("version"), **extra)
+    except ValidationError as error:
+        messages.error(request, _flat(error))
+    except Conflict as conflict:
+        messages.error(request, str(conflict))
+    else:
+        messages.success(request, f"{row}：{done}")
+    return _back(request, fallback)
+
+
+@role_required(*REVIEWERS)
+@require_POST
+def review_approve_all(request, period: str, unit_id: int):
+    period_ = period_get(period)
+    unit = get_object_or_404(Unit, pk=unit_id)
+    count = approve_all(unit=unit, period=period_, by=request.user)
+    if count:
+        messages.success(request, f"已审核通过{unit}{period_}的全部{count}项已报送内容。")
+    else:
+        messages.info(request, "没有待审核的内容。")
+    return redirect("review-unit", period=period, unit_id=unit.pk)
+
+
+# One item and its history ----------------------------------------------------------------------------------
+
+
+@role_required(*REPORTERS, *READERS)
+@require_GET
+def submission_detail(request, pk: int):
+    row = get_object_or_404(submissions_visible(request.user), pk=pk)
+    return _detail(request, row, evidence=row.evidence.all())
+
+
+@role_required(*REPORTERS, *READERS)
+@require_GET
+def task_report_detail(request, pk: int):
+    row = get_object_or_404(task_reports_visible(request.user), pk=pk)
+    return _detail(request, row, evidence=row.evidence.all())
+
+
+def _detail(request, row, *, evidence):
+    kind = "submission" if isinstance(row, Submission) else "task-report"
+    return render(
+        request,
+        "reporting/row_detail.html",
+        {
+            "row": row,
+            "kind": kind,
+            "history": row_history(row),
+            "evidence": evidence,
+            "can_review": is_reviewer(request.user),
+            "next": request.get_full_path(),
+            "period_param": _period_param(row.period),
+        },
+    )
+
+
+@role_required(*REPORTERS, *READERS)
+@require_GET
+def evidence_download(request, pk: int):
+    """An evidence file, to those who may see its figure or task report only (404 to anyone else), always as
+    an attachment so a browser never renders it in our origin."""
+    item = get_object_or_404(evidence_visible(request.user), pk=pk)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("文件不存在。") from missing
+    response = FileResponse(handle, as_attachment=True, filename=item.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# The office: calendar and assignments ----------------------------------------------------------------------
+
+
+@role_required(*REVIEWERS)
+@require_GET
+def office_periods(request):
+    periods = Period.objects.prefetch_related(
+        Prefetch("exceptions", queryset=PeriodException.objects.select_related("unit").order_by("unit__name"))
+    ).order_by("-year", "-quarter")
+    return render(
+        request, "reporting/office_periods.html", {"periods": periods, "today": timezone.localdate()}
+    )
+
+
+@role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
+def office_period(request, period: str):
+    """Move a period's due and lock dates; grant a unit an exception to report into it after it locks."""
+    period_ = period_get(period)
+    units = (
+        Unit.objects.exclude(kind=Unit.Kind.GROUP).select_related("region").order_by("region__code", "name")
+    )
+    dates = PeriodDatesForm(initial={"due_on": period_.due_on, "locks_on": period_.locks_on})
+    grant = ExceptionForm(units=units, period=period_)
+    if request.method == "POST" and request.POST.get("form") == "dates":
+        dates = PeriodDatesForm(request.POST)
+        if dates.is_valid():
+            try:
+                period_update(period=period_, by=request.user, **dates.cleaned_data)
+            except ValidationError as error:
+                _to_form(dates, error)
+            else:
+                messages.success(request, f"{period_}的截止日期和锁定日期已保存。")
+                return redirect("office-period", period=period)
+    elif request.method == "POST" and request.POST.get("form") == "exception":
+        grant = ExceptionForm(request.POST, units=units, period=period_)
+        if grant.is_valid():
+            try:
+                exception_grant(period=period_, by=request.user, **grant.cleaned_data)
+            except ValidationError as error:
+                _to_form(grant, error)
+            else:
+                messages.success(request, f"已为{grant.cleaned_data['unit']}开放{period_}的填报。")
+                return redirect("office-period", period=period)
+    exceptions = period_.exceptions.select_related("unit", "granted_by").order_by("unit__name")
+    return render(
+        request,
+        "reporting/office_period.html",
+        {"period": period_, "dates": dates, "grant": grant, "exceptions": exceptions},
+    )
+
+
+def _to_form(form, error: ValidationError) -> None:
+    for name, messages_ in _errors(error).items():
+        for message in messages_:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def _plan_units(plan: Plan):
+    """The units that may report in a plan: those of its region and the regions under it, groups excepted."""
+    return (
+        Unit.objects.filter(Q(region=plan.region_id) | Q(region__parent=plan.region_id))
+        .exclude(kind=Unit.Kind.GROUP)
+        .select_related("region")
+        .order_by("region__code", "name")
+    )
+
+
+@role_required(*REVIEWERS)
+@require_GET
+def office_assignments(request):
+    """Which unit reports which indicator of a plan, and which units carry each task."""
+    plans = list(Plan.objects.order_by("slug"))
+    plan = next((p for p in plans if p.slug == request.GET.get("plan")), plans[0] if plans else None)
+    if plan is None:
+        raise Http404("尚未装载工作方案。")
+    indicators = (
+        Indicator.objects.filter(plan=plan)
+        .select_related("computed_from")
+        .prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.select_related("unit").order_by("-is_lead"))
+        )
+        .order_by("position")
+    )
+    tasks = (
+        Task.objects.filter(section__plan=plan)
+        .select_related("section")
+        .prefetch_related(Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit")))
+        .order_by("section__number", "number")
+    )
+    return render(
+        request,
+        "reporting/office_assignments.html",
+        {"plans": plans, "plan": plan, "indicators": indicators, "tasks": tasks},
+    )
+
+
+@role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
+def office_indicator_units(request, pk: int):
+    indicator = get_object_or_404(Indicator.objects.select_related("plan", "computed_from"), pk=pk)
+    units = list(_plan_units(indicator.plan))
+    current = {row.unit_id: row for row in indicator.assignments.all()}
+    chosen = set(current)
+    lead = next((unit_id for unit_id, row in current.items() if row.is_lead), None)
+    errors: list[str] = []
+    reason = ""
+    if request.method == "POST":
+        by_id = {unit.pk: unit for unit in units}
+        chosen = {int(pk) for pk in request.POST.getlist("units") if pk.isdigit() and int(pk) in by_id}
+        lead_text = request.POST.get("lead", "")
+        lead = int(lead_text) if lead_text.isdigit() else None
+        reason = request.POST.get("reason", "")
+        try:
+            assignments_set(
+                indicator=indicator,
+                units=[by_id[pk] for pk in sorted(chosen)],
+                lead=by_id.get(lead) if lead else None,
+                by=request.user,
+                reason=reason,
+            )
+        except ValidationError as error:
+            errors = [message for messages_ in _errors(error).values() for message in messages_]
+        else:
+            messages.success(request, f"“{indicator.name}”的填报单位已保存。")
+            return redirect(
+                f"{reverse('office-assignments')}?plan={indicator.plan.slug}#indicator-{indicator.pk}"
+            )
+    return render(
+        request,
+        "reporting/office_indicator_units.html",
+        {
+            "indicator": indicator,
+            "units": units,
+            "chosen": chosen,
+            "lead": lead,
+            "errors": errors,
+            "reason": reason,
+        },
+    )
+
+
+@role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
+def office_task_units(request, pk: int):
+    """Name the units of a task whose document names none: an order number per unit, 1 being the lead."""
+    task = get_object_or_404(Task.objects.select_related("section__plan"), pk=pk)
+    if task.responsible_text:
+        raise Http404("该任务的责任单位由文件原文列明。")
+    units = list(_plan_units(task.section.plan))
+    order = {row.unit_id: str(row.position + 1) for row in task.task_units.all()}
+    errors: list[str] = []
+    reason = ""
+    if request.method == "POST":
+        order = {unit.pk: request.POST.get(f"order-{unit.pk}", "").strip() for unit in units}
+        order = {pk: text for pk, text in order.items() if text}
+        reason = request.POST.get("reason", "")
+        bad = [text for text in order.values() if not text.isdigit() or int(text) < 1]
+        if bad:
+            errors.append("排序请填写从1开始的整数（1为牵头单位），不参与的单位留空。")
+        elif len(set(map(int, order.values()))) != len(order):
+            errors.append("排序数字不能重复。")
+        else:
+            by_id = {unit.pk: unit for unit in units}
+            ranked = [by_id[pk] for pk, _ in sorted(order.items(), key=lambda item: int(item[1]))]
+            try:
+                task_units_set(task=task, units=ranked, by=request.user, reason=reason)
+            except ValidationError as error:
+                errors = [message for messages_ in _errors(error).values() for message in messages_]
+            else:
+                messages.success(request, f"任务“{task.title}”的责任单位已保存。")
+                return redirect(
+                    f"{reverse('office-assignments')}?plan={task.section.plan.slug}#task-{task.pk}"
+                )
+    return render(
+        request,
+        "reporting/office_task_units.html",
+        {"task": task, "units": units, "order": order, "errors": errors, "reason": reason},
+    )

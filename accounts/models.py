@@ -33,8 +33,7 @@ class User(AbstractUser):
     objects = IpcityUserManager()
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = verbose_name_plural = "用户"
         constraints = [
             models.CheckConstraint(
                 condition=(Q(role="reporter") & Q(unit__isnull=False))

@@ -35,8 +35,7 @@ class AuditRecord(models.Model):
     class Meta:
         managed = False
         db_table = "audit_record"
-        verbose_name = "审计记录"
-        verbose_name_plural = "审计记录"
+        verbose_name = verbose_name_plural = "审计记录"
         ordering = ["-history_date", "-history_id"]
         default_permissions = ("view",)
 

@@ -48,7 +48,6 @@ TIMELINESS_SHORT = {
     "not_due": "未到期",
 }
 PLAN_COLOURS = [BRAND, "#17a398", "#8a5a00", "#6a3d99"]
-QUARTER_NAMES = {1: "一季度", 2: "二季度", 3: "三季度", 4: "四季度"}
 
 
 def figure_data(figure: go.Figure | None) -> dict[str, Any] | None:
@@ -87,10 +86,7 @@ def quarter_ticks(quarters: list[Quarter]) -> dict[str, Any]:
         "categoryorder": "array",
         "categoryarray": [quarter.short for quarter in quarters],
         "tickvals": [quarter.short for quarter in quarters],
-        "ticktext": [
-            f"{QUARTER_NAMES[q.quarter]}<br>{q.year}年" if q.quarter == 1 else QUARTER_NAMES[q.quarter]
-            for q in quarters
-        ],
+        "ticktext": [f"{q.name}<br>{q.year}年" if q.quarter == 1 else q.name for q in quarters],
         "tickfont": {"size": 11},
     }
 

@@ -8,10 +8,10 @@ from django import forms
 from django.db.models import Max, Min
 
 from exports.models import ExportJob
-from ipcity.quarters import QUARTER_NAMES
+from ipcity.quarters import NUMERALS, quarter_name
 from plans.models import Plan
 
-QUARTER_CHOICES = [(q, f"第{name}季度") for q, name in QUARTER_NAMES.items()]
+QUARTER_CHOICES = [(q, quarter_name(q)) for q in NUMERALS]
 
 
 def last_ended_quarter(plan: Plan, today: datetime.date) -> tuple[int, int]:

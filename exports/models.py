@@ -40,8 +40,7 @@ class ExportJob(models.Model):
 
     class Meta:
         db_table = "reports_exportjob"  # the table kept its name when the model moved here
-        verbose_name = "导出任务"
-        verbose_name_plural = "导出任务"
+        verbose_name = verbose_name_plural = "导出任务"
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -52,7 +51,7 @@ class ExportJob(models.Model):
         indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_job_by_user")]
 
     def __str__(self) -> str:
-        return f"{self.plan} {self.year}年第{self.quarter}季度{self.get_kind_display()}"
+        return f"{self.plan} {self.period_text}{self.get_kind_display()}"
 
     @property
     def period_text(self) -> str:

@@ -64,8 +64,7 @@ class Indicator(models.Model):
     history = HistoricalRecords(verbose_name="指标变更记录")
 
     class Meta:
-        verbose_name = "指标"
-        verbose_name_plural = "指标"
+        verbose_name = verbose_name_plural = "指标"
         ordering = ["plan", "position", "code"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "code"], name="indicator_code_unique_in_plan"),
@@ -123,8 +122,7 @@ class Target(models.Model):
     history = HistoricalRecords(verbose_name="目标变更记录")
 
     class Meta:
-        verbose_name = "目标"
-        verbose_name_plural = "目标"
+        verbose_name = verbose_name_plural = "目标"
         ordering = ["indicator", "year"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "year"], name="target_one_per_year"),
@@ -165,8 +163,7 @@ class Baseline(models.Model):
     history = HistoricalRecords(verbose_name="基期值变更记录")
 
     class Meta:
-        verbose_name = "基期值"
-        verbose_name_plural = "基期值"
+        verbose_name = verbose_name_plural = "基期值"
         ordering = ["indicator", "-year"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "year"], name="baseline_one_per_year"),
@@ -192,8 +189,7 @@ class Assignment(models.Model):
     history = HistoricalRecords(verbose_name="填报分工变更记录")
 
     class Meta:
-        verbose_name = "填报分工"
-        verbose_name_plural = "填报分工"
+        verbose_name = verbose_name_plural = "填报分工"
         ordering = ["indicator", "unit"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "unit"], name="assignment_once"),
@@ -224,8 +220,7 @@ class RollupPending(models.Model):
     queued_at = models.DateTimeField("加入时间", auto_now_add=True)
 
     class Meta:
-        verbose_name = "待汇总"
-        verbose_name_plural = "待汇总"
+        verbose_name = verbose_name_plural = "待汇总"
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -247,8 +242,7 @@ class Population(models.Model):
 
     class Meta:
         db_table = "plans_population"  # the table kept its name when the model moved here
-        verbose_name = "人口数据"
-        verbose_name_plural = "人口数据"
+        verbose_name = verbose_name_plural = "人口数据"
         ordering = ["region", "year"]
         constraints = [
             models.UniqueConstraint(fields=["region", "year"], name="population_one_per_region_year"),

@@ -2,14 +2,17 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from ipcity.quarters import QuarterConverter
 from ipcity.views import favicon, healthz
 
 admin.site.site_header = "知识产权强市建设示范城市工作平台"
 admin.site.site_title = "工作平台管理"
 admin.site.index_title = "系统管理"
+
+register_converter(QuarterConverter, "quarter")
 
 handler404 = "ipcity.api.page_not_found"
 

@@ -24,8 +24,7 @@ class Region(models.Model):
     )
 
     class Meta:
-        verbose_name = "地区"
-        verbose_name_plural = "地区"
+        verbose_name = verbose_name_plural = "地区"
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="region_name_unique_in_parent"),
@@ -62,8 +61,7 @@ class Unit(models.Model):
     email = models.EmailField("联系邮箱", blank=True, help_text="催报提醒发往此邮箱")
 
     class Meta:
-        verbose_name = "责任单位"
-        verbose_name_plural = "责任单位"
+        verbose_name = verbose_name_plural = "责任单位"
         ordering = ["region", "name"]
         constraints = [
             models.UniqueConstraint(fields=["region", "name"], name="unit_name_unique_in_region"),
@@ -91,8 +89,7 @@ class Plan(models.Model):
     behind_from = models.DecimalField("滞后阈值：落后（百分点）", max_digits=5, decimal_places=2, default=30)
 
     class Meta:
-        verbose_name = "工作方案"
-        verbose_name_plural = "工作方案"
+        verbose_name = verbose_name_plural = "工作方案"
         ordering = ["slug"]
         constraints = [
             models.CheckConstraint(condition=Q(end_year__gte=F("start_year")), name="plan_years_ordered"),
@@ -118,8 +115,7 @@ class Section(models.Model):
     title = models.CharField("标题", max_length=200)
 
     class Meta:
-        verbose_name = "任务板块"
-        verbose_name_plural = "任务板块"
+        verbose_name = verbose_name_plural = "任务板块"
         ordering = ["plan", "number"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="section_number_unique_in_plan"),
@@ -146,8 +142,7 @@ class Task(models.Model):
     units = models.ManyToManyField(Unit, through="TaskUnit", verbose_name="责任单位", related_name="tasks")
 
     class Meta:
-        verbose_name = "重点任务"
-        verbose_name_plural = "重点任务"
+        verbose_name = verbose_name_plural = "重点任务"
         ordering = ["section__plan", "section__number", "number"]
         constraints = [
             models.UniqueConstraint(fields=["section", "number"], name="task_number_unique_in_section"),
@@ -175,8 +170,7 @@ class TaskUnit(models.Model):
     history = HistoricalRecords(verbose_name="任务分工变更记录")
 
     class Meta:
-        verbose_name = "任务责任单位"
-        verbose_name_plural = "任务责任单位"
+        verbose_name = verbose_name_plural = "任务责任单位"
         ordering = ["task", "position"]
         constraints = [
             models.UniqueConstraint(fields=["task", "unit"], name="task_unit_once"),

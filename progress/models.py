@@ -49,8 +49,7 @@ class Progress(models.Model):
 
     class Meta:
         db_table = "indicators_progress"  # the table kept its name when the model moved here
-        verbose_name = "进度"
-        verbose_name_plural = "进度"
+        verbose_name = verbose_name_plural = "进度"
         constraints = [
             models.UniqueConstraint(fields=["indicator", "region", "year", "quarter"], name="progress_once"),
         ]
@@ -92,8 +91,7 @@ class Timeliness(models.Model):
 
     class Meta:
         db_table = "indicators_timeliness"  # the table kept its name when the model moved here
-        verbose_name = "报送及时性"
-        verbose_name_plural = "报送及时性"
+        verbose_name = verbose_name_plural = "报送及时性"
         constraints = [models.UniqueConstraint(fields=["plan", "unit", "period"], name="timeliness_once")]
 
     def __str__(self) -> str:
@@ -117,8 +115,7 @@ class RollupRun(models.Model):
 
     class Meta:
         db_table = "indicators_rolluprun"  # the table kept its name when the model moved here
-        verbose_name = "汇总运行记录"
-        verbose_name_plural = "汇总运行记录"
+        verbose_name = verbose_name_plural = "汇总运行记录"
         ordering = ["-started_at"]
 
     def __str__(self) -> str:

@@ -48,6 +48,7 @@ from audit.services import TEXT_LIMIT
 from indicators.measures import Figure, figure_errors, parse_number
 from indicators.models import Indicator
 from ipcity.figures import plain
+from ipcity.quarters import Quarter
 from ipcity.workbook import Cell, Column, SheetSpec, Style, WorkbookSpec, fit_width, solid, write_workbook
 from reporting.models import Period, ReviewState, Submission
 from reporting.services.entry import EDITABLE, FigureInput, figures_save, unit_indicators
@@ -164,7 +165,7 @@ def previous_quarters(period: Period) -> list[tuple[int, int]]:
 
 
 def _quarter_name(year: int, quarter: int) -> str:
-    return f"{year}年第{quarter}季度"
+    return str(Quarter(year, quarter))
 
 
 def template_headers(period: Period) -> list[str]:

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from indicators.models import FIGURE, Indicator
+from ipcity.quarters import Quarter
 
 
 class Period(models.Model):
@@ -23,8 +24,7 @@ class Period(models.Model):
 
     class Meta:
         db_table = "indicators_period"  # the table kept its name when the model moved here
-        verbose_name = "填报期"
-        verbose_name_plural = "填报期"
+        verbose_name = verbose_name_plural = "填报期"
         ordering = ["year", "quarter"]
         constraints = [
             models.UniqueConstraint(fields=["year", "quarter"], name="period_once"),
@@ -38,7 +38,11 @@ class Period(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year}年第{self.quarter}季度"
+        return str(self.at)
+
+    @property
+    def at(self) -> Quarter:
+        return Quarter(self.year, self.quarter)
 
 
 class PeriodException(models.Model):
@@ -61,8 +65,7 @@ class PeriodException(models.Model):
 
     class Meta:
         db_table = "indicators_periodexception"  # the table kept its name when the model moved here
-        verbose_name = "例外开放"
-        verbose_name_plural = "例外开放"
+        verbose_name = verbose_name_plural = "例外开放"
         constraints = [
             models.UniqueConstraint(fields=["period", "unit"], name="period_exception_once"),
             models.CheckConstraint(condition=~Q(reason=""), name="period_exception_has_reason"),
@@ -135,8 +138,7 @@ class Submission(Reviewed):
 
     class Meta:
         db_table = "indicators_submission"  # the table kept its name when the model moved here
-        verbose_name = "指标填报"
-        verbose_name_plural = "指标填报"
+        verbose_name = verbose_name_plural = "指标填报"
         ordering = ["period", "unit", "indicator"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "unit", "period"], name="submission_once"),
@@ -193,8 +195,7 @@ class TaskReport(Reviewed):
 
     class Meta:
         db_table = "indicators_taskreport"  # the table kept its name when the model moved here
-        verbose_name = "任务进展"
-        verbose_name_plural = "任务进展"
+        verbose_name = verbose_name_plural = "任务进展"
         ordering = ["period", "task", "unit"]
         constraints = [
             models.UniqueConstraint(fields=["task", "unit", "period"], name="task_report_once"),
@@ -229,8 +230,7 @@ class Evidence(models.Model):
 
     class Meta:
         db_table = "indicators_evidence"  # the table kept its name when the model moved here
-        verbose_name = "佐证材料"
-        verbose_name_plural = "佐证材料"
+        verbose_name = verbose_name_plural = "佐证材料"
         constraints = [
             models.CheckConstraint(
                 condition=Q(submission__isnull=False, task_report__isnull=True)
@@ -261,8 +261,7 @@ class Reminder(models.Model):
 
     class Meta:
         db_table = "indicators_reminder"  # the table kept its name when the model moved here
-        verbose_name = "催报记录"
-        verbose_name_plural = "催报记录"
+        verbose_name = verbose_name_plural = "催报记录"
         ordering = ["-sent_at"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "period", "kind", "sent_on"], name="reminder_once_a_day"),

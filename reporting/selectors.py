@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from accounts.permissions import is_reporter, scope_to_unit
 from audit.selectors import Change, _shown
 from indicators.models import Assignment, Indicator, Target
+from ipcity.quarters import Quarter
 from plans.models import Plan, Task, TaskUnit, Unit
 from reporting.models import Evidence, Period, PeriodException, ReviewState, Submission, TaskReport
 
@@ -219,12 +220,14 @@ def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarte
     return UnitQuarter(unit, period, today, accepts, exception, figure_rows, task_rows)
 
 
-def period_get(text: str | None) -> Period:
-    """A period named `<year>-<quarter>` (2026-4), or 404."""
-    year, _, quarter = (text or "").partition("-")
-    if not (year.isdigit() and quarter.isdigit()):
-        raise Http404("没有该填报期。")
-    return get_object_or_404(Period, year=int(year), quarter=int(quarter))
+def period_get(at: Quarter | str | None) -> Period:
+    """The period of a quarter, or of its text as a URL carries it (`2026-4`); 404 when there is none."""
+    if not isinstance(at, Quarter):
+        try:
+            at = Quarter.parse(at)
+        except ValueError:
+            raise Http404("没有该填报期。") from None
+    return get_object_or_404(Period, year=at.year, quarter=at.quarter)
 
 
 @dataclass

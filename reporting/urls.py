@@ -6,16 +6,18 @@ urlpatterns = [
     path("report/", views.report, name="report"),
     path("report/history/", views.report_history, name="report-history"),
     path("review/", views.review_queue, name="review"),
-    path("review/<str:period>/<int:unit_id>/", views.review_unit, name="review-unit"),
+    path("review/<quarter:period>/<int:unit_id>/", views.review_unit, name="review-unit"),
     path(
-        "review/<str:period>/<int:unit_id>/approve-all/", views.review_approve_all, name="review-approve-all"
+        "review/<quarter:period>/<int:unit_id>/approve-all/",
+        views.review_approve_all,
+        name="review-approve-all",
     ),
     path("review/<str:kind>/<int:pk>/<str:action>/", views.review_act, name="review-act"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission-detail"),
     path("task-reports/<int:pk>/", views.task_report_detail, name="task-report-detail"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
     path("office/periods/", views.office_periods, name="office-periods"),
-    path("office/periods/<str:period>/", views.office_period, name="office-period"),
+    path("office/periods/<quarter:period>/", views.office_period, name="office-period"),
     path("office/assignments/", views.office_assignments, name="office-assignments"),
     path(
         "office/assignments/indicator/<int:pk>/", views.office_indicator_units, name="office-indicator-units"

@@ -45,7 +45,7 @@ from reporting.services.review import review_approve_all as approve_all
 
 
 def _period_param(period: Period) -> str:
-    return f"{period.year}-{period.quarter}"
+    return period.at.param
 
 
 def _errors(error: ValidationError) -> dict[str, list[str]]:

@@ -111,7 +111,7 @@ def test_a_reporter_fills_and_submits_the_quarter_and_the_office_reviews_it(live
     shot(page, "01-login", full=False)
     log_in(page, base, "qz-zscqj")
     page.wait_for_url(f"{base}/report/")
-    assert page.locator("h2", has_text="2026年第4季度").is_visible()
+    assert page.locator("h2", has_text="2026年第四季度").is_visible()
     shot(page, "02-report-empty", full=False)
 
     for code, value in FIGURES.items():

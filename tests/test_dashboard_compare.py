@@ -44,7 +44,7 @@ def test_it_compares_the_themes_both_plans_share(leader_client, quanzhou, zhenji
     _both_plans(quanzhou, zhenjiang)
     page = leader_client.get(URL).context["page"]
     assert {theme.theme for theme in page.themes} == SHARED  # copyright and GIs are Quanzhou's only
-    assert str(page.period.at) == "2024年第2季度"
+    assert str(page.period.at) == "2024年第二季度"
     figure = chart_json(leader_client.get(URL).content.decode(), "completion-chart")
     assert [trace["name"] for trace in figure["data"]] == [quanzhou.short_title, zhenjiang.short_title]
     assert figure["data"][0]["x"] == [50.0] * 5

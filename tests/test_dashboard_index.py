@@ -13,7 +13,7 @@ def test_it_shows_each_plans_latest_quarter_and_counts(leader_client, dashboard_
     page = leader_client.get("/plans/")
     glances = {glance.plan.slug: glance for glance in page.context["glances"]}
     quanzhou = glances["quanzhou-2024-2026"]
-    assert str(quanzhou.at) == "2024年第4季度" and sum(c.count for c in quanzhou.counts) == 10
+    assert str(quanzhou.at) == "2024年第四季度" and sum(c.count for c in quanzhou.counts) == 10
     assert glances["zhenjiang-edz-2024-2026"].at is None
     assert "尚无汇总数据" in page.content.decode()
 

@@ -60,7 +60,7 @@ def test_its_chart_carries_the_quarterly_series_targets_baseline_pace_and_foreca
     assert traces["年度目标"]["y"][:4] == [78.51] * 4 and traces["年度目标"]["line"]["shape"] == "hv"
     assert traces["预测（至2026年末）"]["x"] == ["2024Q3", "2026Q4"]
     assert traces["预测（至2026年末）"]["line"]["dash"] == "dot"
-    assert "2024年第3季度<br>实际值：74.1234万件" in traces["实际值"]["customdata"][2]
+    assert "2024年第三季度<br>实际值：74.1234万件" in traces["实际值"]["customdata"][2]
 
 
 def test_it_quotes_the_source_sentence_of_every_target(leader_client, dashboard_world):

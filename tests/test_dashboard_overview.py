@@ -29,7 +29,7 @@ def test_it_asks_anonymous_visitors_to_log_in(client, dashboard_world):
 
 def test_it_shows_the_latest_quarter_with_progress_by_default(leader_client, dashboard_world):
     html = leader_client.get(URL).content.decode()
-    assert "2024年第4季度" in html
+    assert "2024年第四季度" in html
     cards = marked(html, "data-indicator")
     assert set(cards) == set(dashboard_world.indicators)
 
@@ -111,7 +111,7 @@ def test_navigation_and_the_switcher_keep_the_quarter_and_filters(leader_client,
 def test_a_quarter_without_progress_says_so(leader_client, dashboard_world):
     response = leader_client.get(URL, {"year": 2025, "quarter": 1})
     assert response.status_code == 200
-    assert "2025年第1季度尚无汇总数据" in response.content.decode()
+    assert "2025年第一季度尚无汇总数据" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -164,9 +164,9 @@ def test_it_opens_on_the_latest_quarter_already_due_not_one_still_open(leader_cl
     opens on Q3, and asking for Q4 says its figures are still coming in."""
     with time_machine.travel(datetime.datetime(2024, 12, 1, 9, tzinfo=datetime.UTC), tick=False):
         html = leader_client.get("/plans/quanzhou-2024-2026/").content.decode()
-        assert "2024年第3季度" in html and "填报尚未截止" not in html
+        assert "2024年第三季度" in html and "填报尚未截止" not in html
         html = leader_client.get("/plans/quanzhou-2024-2026/?year=2024&quarter=4").content.decode()
-        assert "2024年第4季度的填报尚未截止" in html
+        assert "2024年第四季度的填报尚未截止" in html
 
 
 def test_a_card_names_its_first_units_and_counts_the_rest(leader_client, dashboard_world):

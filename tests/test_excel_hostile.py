@@ -105,7 +105,7 @@ REFUSED = [
         "other-period",
         lambda b: b.other_period,
         "other_period",
-        "这是2025年第2季度的模板，当前导入的是2025年第3季度",
+        "这是2025年第二季度的模板，当前导入的是2025年第三季度",
     ),
     case(
         "tampered-unit",

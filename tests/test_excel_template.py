@@ -99,7 +99,7 @@ def test_it_offers_a_template_with_one_row_per_assigned_indicator(
     sheet = book[imports.SHEET]
     assert [row[imports.NAME] for row in rows_of(data)] == list(xl_indicators)
     assert [cell.value for cell in sheet[imports.HEADER_ROW]] == imports.template_headers(xl_period)
-    assert sheet["A1"].value == "市知识产权局 2025年第3季度 指标数据填报模板"
+    assert sheet["A1"].value == "市知识产权局 2025年第三季度 指标数据填报模板"
     assert sheet.column_dimensions["A"].hidden
     assert sheet.protection.sheet
     assert book[imports.META_SHEET].sheet_state == "veryHidden"
@@ -372,7 +372,7 @@ def test_it_shows_the_start_page_with_the_open_quarters(reporter_a_client, xl_pe
 
     page = reporter_a_client.get(reverse("import-start")).content.decode()
 
-    assert "下载2025年第3季度模板" in page and "2025年第2季度" not in page
+    assert "下载2025年第三季度模板" in page and "2025年第二季度" not in page
     assert 'href="/imports/"' in page and "Excel导入" in page  # the reporter's navigation link
 
 
@@ -405,7 +405,7 @@ def test_it_offers_no_template_for_a_locked_or_unknown_quarter(reporter_a_client
 
     locked = reporter_a_client.get(reverse("import-template", args=[2025, 2]))
 
-    assert locked.status_code == 302 and messages_of(locked) == ["2025年第2季度不在填报期内，不能下载模板。"]
+    assert locked.status_code == 302 and messages_of(locked) == ["2025年第二季度不在填报期内，不能下载模板。"]
     assert reporter_a_client.get(reverse("import-template", args=[2031, 1])).status_code == 404
 
 
@@ -470,7 +470,7 @@ def test_it_writes_nothing_when_the_quarter_locks_before_confirmation(
     response = reporter_a_client.post(reverse("import-confirm", args=[token]))
 
     assert messages_of(response) == [
-        "2025年第3季度已于2025年10月30日锁定，不能再填报。如确需补报，请联系办公室开放例外。"
+        "2025年第三季度已于2025年10月30日锁定，不能再填报。如确需补报，请联系办公室开放例外。"
     ]
     assert not Submission.objects.exists()
 
@@ -481,7 +481,7 @@ def test_it_reports_a_conflict_at_confirmation(
     from audit.services import Conflict
 
     def conflicting(**kwargs):
-        raise Conflict("市知识产权局 商标有效注册量 2025年第3季度已被他人修改。")
+        raise Conflict("市知识产权局 商标有效注册量 2025年第三季度已被他人修改。")
 
     data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
     token = token_of(upload(reporter_a_client, data, xl_period))
@@ -490,7 +490,7 @@ def test_it_reports_a_conflict_at_confirmation(
     response = reporter_a_client.post(reverse("import-confirm", args=[token]))
 
     assert messages_of(response) == [
-        "市知识产权局 商标有效注册量 2025年第3季度已被他人修改。 请重新下载模板，填写后再导入。"
+        "市知识产权局 商标有效注册量 2025年第三季度已被他人修改。 请重新下载模板，填写后再导入。"
     ]
     assert response["Location"] == reverse("import-preview", args=[token])
 

@@ -27,7 +27,7 @@ def test_the_periods_list_shows_dates_and_exceptions(reviewer_client, desk, revi
         granted_by=reviewer,
     )
     html = reviewer_client.get("/office/periods/").content.decode()
-    assert "2026年第4季度" in html and "2027年1月10日" in html and "填报中" in html
+    assert "2026年第四季度" in html and "2027年1月10日" in html and "填报中" in html
     assert "市科技局 至11月30日" in html
 
 

@@ -68,7 +68,7 @@ def test_units_that_owe_items_hear_three_days_before_the_due_date(units):
     sent = send(day(-3))
     assert sorted(message.to[0] for message in sent) == ["kjj@example.cn", "zscqj@example.cn"]
     message = next(message for message in sent if message.to == ["zscqj@example.cn"])
-    assert message.subject == "【提醒】2026年第4季度知识产权工作数据将于2027年1月10日截止报送"
+    assert message.subject == "【提醒】2026年第四季度知识产权工作数据将于2027年1月10日截止报送"
     assert "还有3天" in message.body and "尚有21项未报送" in message.body
     assert "商标有效注册量" in message.body and "强化金融力量支撑" in message.body
     assert f"{django_settings.IPCITY_SITE_URL.rstrip('/')}/report/" in message.body

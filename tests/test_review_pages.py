@@ -38,7 +38,7 @@ def test_the_queue_shows_each_unit_by_state_with_those_awaiting_review_first(sen
     response = reviewer_client.get(QUEUE)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<h2>2026年第4季度</h2>" in html  # the newest quarter with items awaiting review
+    assert "<h2>2026年第四季度</h2>" in html  # the newest quarter with items awaiting review
     rows = html.split('<tr class="queue-')[1:]
     assert rows[0].startswith("submitted") and "市知识产权局" in rows[0] and "<b>21</b>" in rows[0]
     assert any("市科技局" in row and "未报送" in row for row in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
+from ipcity.quarters import Quarter
 from reporting.models import ReviewState
 
 register = template.Library()
@@ -31,7 +32,7 @@ def get(mapping, key):
 
 @register.simple_tag
 def period_param(period) -> str:
-    return f"{period.year}-{period.quarter}"
+    return Quarter.of(period).param
 
 
 @register.filter

@@ -31,10 +31,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from indicators.models import Assignment, Indicator, RollupPending, Target
-from plans.models import Plan, TaskUnit, Unit
+from plans.models import Plan
 from progress import pace, rollup_sql
 from progress.models import Progress, RollupRun, Timeliness
 from reporting.models import Period, ReviewState, Submission, TaskReport
+from reporting.selectors import owed_figures, owed_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -421,11 +422,7 @@ def _timeliness(
     today = timezone.localdate(now)
     periods = Period.objects.filter(year__in=years or list(plan.years), opens_on__lte=today)
     mine = Q(unit_id__in=units) if units is not None else Q()
-    reporting = mine & ~Q(unit__kind=Unit.Kind.GROUP)
-    owing = [
-        Assignment.objects.filter(reporting, indicator__plan=plan, indicator__computed_from__isnull=True),
-        TaskUnit.objects.filter(reporting, task__section__plan=plan),
-    ]
+    owing = [owed_figures(plan=plan, units=units), owed_tasks(plan=plan, units=units)]
     sent = [
         Submission.objects.filter(mine, indicator__plan=plan, indicator__computed_from__isnull=True),
         TaskReport.objects.filter(mine, task__section__plan=plan),

@@ -51,7 +51,8 @@ from ipcity.figures import plain
 from ipcity.quarters import Quarter
 from ipcity.workbook import Cell, Column, SheetSpec, Style, WorkbookSpec, fit_width, solid, write_workbook
 from reporting.models import Period, ReviewState, Submission
-from reporting.services.entry import EDITABLE, FigureInput, figures_save, unit_indicators
+from reporting.selectors import unit_indicators
+from reporting.services.entry import EDITABLE, FigureInput, figures_save
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -82,6 +82,10 @@ class ReviewState(models.TextChoices):
     APPROVED = "approved", "已审核"
 
 
+# A figure or task report the unit has handed to the office: no longer owed by the unit.
+WITH_OFFICE = (ReviewState.SUBMITTED, ReviewState.APPROVED)
+
+
 class Reviewed(models.Model):
     """What a submission of figures and a task progress report share: the review workflow and its lock."""
 

@@ -17,13 +17,11 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from indicators.models import Assignment
-from plans.models import TaskUnit, Unit
-from reporting.models import Period, Reminder, ReviewState, Submission, TaskReport
+from plans.models import Unit
+from reporting.models import WITH_OFFICE, Period, Reminder, Submission, TaskReport
+from reporting.selectors import owed_figures, owed_tasks
 
 logger = logging.getLogger(__name__)
-
-SENT = (ReviewState.SUBMITTED, ReviewState.APPROVED)
 
 
 def days_before() -> int:
@@ -48,36 +46,26 @@ class Owed:
 
 
 def units_owing(period: Period) -> list[Owed]:
-    """Every unit (groups never report) with items it has not submitted for the period. Five queries."""
-    running = {"start_year__lte": period.year, "end_year__gte": period.year}
-    indicators = (
-        Assignment.objects.filter(
-            indicator__computed_from__isnull=True, **{f"indicator__plan__{k}": v for k, v in running.items()}
-        )
-        .exclude(unit__kind=Unit.Kind.GROUP)
-        .values_list("unit_id", "indicator_id", "indicator__name")
-    )
-    tasks = (
-        TaskUnit.objects.filter(**{f"task__section__plan__{k}": v for k, v in running.items()})
-        .exclude(unit__kind=Unit.Kind.GROUP)
-        .values_list("unit_id", "task_id", "task__title")
-    )
+    """Every unit with items it owes (`owed_figures`, `owed_tasks`) and has not handed to the office for the
+    period: missing, draft or returned. Five queries."""
+    indicators = owed_figures(year=period.year).values_list("unit_id", "indicator_id", "indicator__name")
+    tasks = owed_tasks(year=period.year).values_list("unit_id", "task_id", "task__title")
     sent_figures = set(
-        Submission.objects.filter(period=period, state__in=SENT).values_list("unit_id", "indicator_id")
+        Submission.objects.filter(period=period, state__in=WITH_OFFICE).values_list("unit_id", "indicator_id")
     )
     sent_tasks = set(
-        TaskReport.objects.filter(period=period, state__in=SENT).values_list("unit_id", "task_id")
+        TaskReport.objects.filter(period=period, state__in=WITH_OFFICE).values_list("unit_id", "task_id")
     )
-    owed_indicators: dict[int, list[str]] = defaultdict(list)
-    owed_tasks: dict[int, list[str]] = defaultdict(list)
+    figures_left: dict[int, list[str]] = defaultdict(list)
+    tasks_left: dict[int, list[str]] = defaultdict(list)
     for unit_id, indicator_id, name in indicators.order_by("indicator__plan", "indicator__position"):
         if (unit_id, indicator_id) not in sent_figures:
-            owed_indicators[unit_id].append(name)
+            figures_left[unit_id].append(name)
     for unit_id, task_id, title in tasks.order_by("task__section__number", "task__number"):
         if (unit_id, task_id) not in sent_tasks:
-            owed_tasks[unit_id].append(title)
-    units = Unit.objects.filter(pk__in=set(owed_indicators) | set(owed_tasks)).order_by("region", "name")
-    return [Owed(unit, owed_indicators.get(unit.pk, []), owed_tasks.get(unit.pk, [])) for unit in units]
+            tasks_left[unit_id].append(title)
+    units = Unit.objects.filter(pk__in=set(figures_left) | set(tasks_left)).order_by("region", "name")
+    return [Owed(unit, figures_left.get(unit.pk, []), tasks_left.get(unit.pk, [])) for unit in units]
 
 
 def _kind_due(period: Period, today: datetime.date, unit_id: int, sent: dict) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +17,14 @@ from audit.selectors import Change, _shown
 from indicators.models import Assignment, Indicator, Target
 from ipcity.quarters import Quarter
 from plans.models import Plan, Task, TaskUnit, Unit
-from reporting.models import Evidence, Period, PeriodException, ReviewState, Submission, TaskReport
+from reporting.models import (
+    Evidence,
+    Period,
+    PeriodException,
+    ReviewState,
+    Submission,
+    TaskReport,
+)
 
 # ------------------------------------------------------------------------------------------------------------
 # Reporting: the unit's quarter as its reporter and the office see it, the review queue, the audit trail.
@@ -124,6 +131,56 @@ class UnitQuarter:
         return self.today < self.period.opens_on
 
 
+def owed_figures(
+    *, year: int | None = None, plan: Plan | None = None, units: Collection[int] | None = None
+) -> QuerySet[Assignment]:
+    """What units owe in figures: one row per (unit, indicator) the office assigned, for indicators that are
+    reported (not computed from another's figures), in plans running `year` (or of `plan`); unit groups
+    never report. The one definition of what a unit owes each quarter: the reporting
+    page, submitting, the Excel template, reminders and the roll-up's timeliness all read it."""
+    rows = Assignment.objects.filter(indicator__computed_from__isnull=True).exclude(
+        unit__kind=Unit.Kind.GROUP
+    )
+    if year is not None:
+        rows = rows.filter(indicator__plan__start_year__lte=year, indicator__plan__end_year__gte=year)
+    if plan is not None:
+        rows = rows.filter(indicator__plan=plan)
+    if units is not None:
+        rows = rows.filter(unit_id__in=units)
+    return rows
+
+
+def owed_tasks(
+    *, year: int | None = None, plan: Plan | None = None, units: Collection[int] | None = None
+) -> QuerySet[TaskUnit]:
+    """What units owe in task progress: one row per (unit, task) of the tasks they are named on (every unit
+    named on a task reports on it), as `owed_figures` does for figures."""
+    rows = TaskUnit.objects.exclude(unit__kind=Unit.Kind.GROUP)
+    if year is not None:
+        rows = rows.filter(task__section__plan__start_year__lte=year, task__section__plan__end_year__gte=year)
+    if plan is not None:
+        rows = rows.filter(task__section__plan=plan)
+    if units is not None:
+        rows = rows.filter(unit_id__in=units)
+    return rows
+
+
+def unit_indicators(unit: Unit, year: int) -> list[Indicator]:
+    """The indicators the unit reports in a year, in document order."""
+    rows = owed_figures(year=year, units=[unit.pk]).values("indicator_id")
+    return list(Indicator.objects.filter(pk__in=rows).select_related("plan").order_by("plan", "position"))
+
+
+def unit_tasks(unit: Unit, year: int) -> list[Task]:
+    """The tasks the unit reports on in a year, in document order."""
+    rows = owed_tasks(year=year, units=[unit.pk]).values("task_id")
+    return list(
+        Task.objects.filter(pk__in=rows)
+        .select_related("section__plan")
+        .order_by("section__plan", "section__number", "number")
+    )
+
+
 ExpectedPace = Callable[[Plan, int, int], dict[int, Decimal | None]]
 
 
@@ -160,7 +217,6 @@ def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarte
     quarters, the year's target and the expected pace; each task the unit is named on with its report; the
     evidence files; what may still change today. A fixed number of queries, whatever the history holds."""
     from reporting.services.calendar import period_accepts
-    from reporting.services.entry import unit_indicators, unit_tasks
 
     indicators = unit_indicators(unit, period.year)
     tasks = unit_tasks(unit, period.year)

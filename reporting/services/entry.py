@@ -23,9 +23,10 @@ from accounts.permissions import ensure_reporter_of
 from audit.services import TEXT_LIMIT, claim, stamp
 from indicators.measures import Figure, figure_errors
 from indicators.models import Indicator
-from plans.models import Task, Unit
+from plans.models import Unit
 from reporting.evidence import MAX_FILES_PER_ROW, clean_name
 from reporting.models import Evidence, Period, ReviewState, Submission, TaskReport
+from reporting.selectors import unit_indicators, unit_tasks
 from reporting.services.calendar import period_accepts, today_or
 
 if TYPE_CHECKING:
@@ -44,32 +45,6 @@ def _ensure_accepts(period: Period, unit: Unit, today: datetime.date, *, returne
         raise ValidationError(
             f"{period}已于{period.locks_on:%Y年%m月%d日}锁定，不能再填报。如确需补报，请联系办公室开放例外。"
         )
-
-
-def unit_indicators(unit: Unit, year: int) -> list[Indicator]:
-    """The indicators the unit reports in a year: its assignments in plans running that year (indicators read
-    from another indicator's figures are never reported)."""
-    return list(
-        Indicator.objects.filter(
-            assignments__unit=unit,
-            computed_from__isnull=True,
-            plan__start_year__lte=year,
-            plan__end_year__gte=year,
-        )
-        .select_related("plan")
-        .order_by("plan", "position")
-    )
-
-
-def unit_tasks(unit: Unit, year: int) -> list[Task]:
-    """The tasks the unit is named on in plans running that year: every unit named on a task reports on it."""
-    return list(
-        Task.objects.filter(
-            task_units__unit=unit, section__plan__start_year__lte=year, section__plan__end_year__gte=year
-        )
-        .select_related("section__plan")
-        .order_by("section__plan", "section__number", "number")
-    )
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,13 @@ from indicators.models import Indicator
 from indicators.rollup_queue import rollup_schedule
 from plans.models import Unit
 from reporting.models import Period, ReviewState, Submission, TaskReport
+from reporting.selectors import unit_indicators, unit_tasks
 from reporting.services.calendar import today_or
 from reporting.services.entry import (
     EDITABLE,
     _ensure_accepts,
     _figure_of,
     _history_values,
-    unit_indicators,
-    unit_tasks,
 )
 
 if TYPE_CHECKING:

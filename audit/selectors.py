@@ -22,6 +22,19 @@ class Change:
     new: str
 
 
+def changes(fields: Iterable[Field], old: Model | None, new: Model) -> list[Change]:
+    """Each field whose value differs between two history records of one object, as people read it. A new
+    object (`old` None) is compared with the fields' defaults, so it lists only what was actually filled in,
+    its old values shown as —. The audit page and a figure's own history both read it."""
+    found = []
+    for field in fields:
+        was = _shown(field, field.get_default() if old is None else getattr(old, field.attname))
+        now = _shown(field, getattr(new, field.attname))
+        if was != now:
+            found.append(Change(str(field.verbose_name), "—" if old is None else was, now))
+    return found
+
+
 def _shown(field, value) -> str:
     if value is None or value == "":
         return "—"
@@ -76,14 +89,8 @@ def audit_details(records: Iterable[AuditRecord]) -> dict[str, AuditDetail]:
         before = history.objects.in_bulk([row.previous_id for row in rows if row.previous_id])
         for row in rows:
             old = before.get(row.previous_id)
-            changes = []
-            if row.history_type != "-":
-                for field in fields:
-                    was = _shown(field, field.get_default() if old is None else getattr(old, field.attname))
-                    now = _shown(field, getattr(row, field.attname))
-                    if was != now:
-                        changes.append(Change(str(field.verbose_name), "—" if old is None else was, now))
             details[f"{label}:{row.history_id}"] = AuditDetail(
-                label=f"{tracked._meta.verbose_name} #{row.id}", changes=changes
+                label=f"{tracked._meta.verbose_name} #{row.id}",
+                changes=[] if row.history_type == "-" else changes(fields, old, row),
             )
     return details

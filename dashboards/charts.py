@@ -17,7 +17,8 @@ from dashboards.selectors.common import plan_quarters
 from indicators.models import Indicator, Target
 from ipcity.figures import plain
 from ipcity.quarters import Quarter
-from progress.models import Progress, Timeliness
+from ipcity.statuses import STATUS_COLOURS, TIMELINESS_COLOURS, TIMELINESS_SHORT
+from progress.models import Progress
 
 if TYPE_CHECKING:
     from dashboards.selectors.compare import Comparison, Theme
@@ -26,27 +27,6 @@ if TYPE_CHECKING:
 
 FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif'
 INK, MUTED, LINE, BRAND, BRAND_2, ACCENT = "#1c2430", "#5f6b7a", "#d9dee5", "#1d3b63", "#2c5a8f", "#b8322a"
-STATUS_COLOURS = {
-    Progress.Status.ACHIEVED: "#1e8e3e",
-    Progress.Status.ON_TRACK: "#2f7fd1",
-    Progress.Status.AT_RISK: "#d98b00",
-    Progress.Status.BEHIND: "#c62828",
-    Progress.Status.NO_DATA: "#8c96a3",
-}
-TIMELINESS_COLOURS = {
-    Timeliness.Status.ON_TIME: STATUS_COLOURS[Progress.Status.ACHIEVED],
-    Timeliness.Status.LATE: STATUS_COLOURS[Progress.Status.AT_RISK],
-    Timeliness.Status.MISSING: STATUS_COLOURS[Progress.Status.BEHIND],
-    Timeliness.Status.RETURNED: "#6a3d99",
-    Timeliness.Status.NOT_DUE: "#c9d0d8",
-}
-TIMELINESS_SHORT = {
-    "on_time": "按时",
-    "late": "逾期",
-    "missing": "未报",
-    "returned": "退回",
-    "not_due": "未到期",
-}
 PLAN_COLOURS = [BRAND, "#17a398", "#8a5a00", "#6a3d99"]
 
 

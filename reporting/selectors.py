@@ -13,7 +13,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.permissions import is_reporter, scope_to_unit
-from audit.selectors import Change, _shown
+from audit.models import AuditRecord
+from audit.selectors import Change, changes
 from indicators.models import Assignment, Indicator, Target
 from ipcity.quarters import Quarter
 from plans.models import Plan, Task, TaskUnit, Unit
@@ -464,20 +465,13 @@ def row_history(row: Submission | TaskReport) -> list[HistoryEntry]:
     entries: list[HistoryEntry] = []
     previous = None
     for record in records:
-        # A new row is compared with its defaults, so it lists only what was actually filled in.
-        changes = []
-        for field in fields:
-            old = _shown(field, field.get_default() if previous is None else getattr(previous, field.attname))
-            new = _shown(field, getattr(record, field.attname))
-            if new != old:
-                changes.append(Change(str(field.verbose_name), "—" if previous is None else old, new))
         entries.append(
             HistoryEntry(
                 when=record.history_date,
                 who=str(record.history_user or "系统"),
                 reason=record.history_change_reason or "",
-                action={"+": "新建", "~": "修改", "-": "删除"}[record.history_type],
-                changes=changes,
+                action=AuditRecord.Kind(record.history_type).label,
+                changes=changes(fields, previous, record),
             )
         )
         previous = record

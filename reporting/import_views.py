@@ -206,6 +206,15 @@ def _stored(request, token: str) -> tuple[dict, Path] | None:
     return entry, path
 
 
+def _uploaded(request, token: str) -> tuple[Period, str, str] | None:
+    """The reporter's stored upload of `token`: its period, file path and file name; None once expired."""
+    found = _stored(request, token)
+    if found is None:
+        return None
+    entry, path = found
+    return get_object_or_404(Period, pk=entry["period"]), path, entry["name"]
+
+
 def _expired(request):
     messages.error(request, "上传的文件已过期（超过1小时未确认），请重新上传。")
     return redirect("import-start")
@@ -214,14 +223,13 @@ def _expired(request):
 @role_required(*REPORTERS)
 @require_GET
 def import_preview(request, token: str):
-    found = _stored(request, token)
-    if found is None:
+    uploaded = _uploaded(request, token)
+    if uploaded is None:
         return _expired(request)
-    entry, path = found
-    period = get_object_or_404(Period, pk=entry["period"])
+    period, path, name = uploaded
     try:
         with open(path, "rb") as file:
-            preview = template_parse(file, unit=request.user.unit, period=period, name=entry["name"])
+            preview = template_parse(file, unit=request.user.unit, period=period, name=name)
     except ImportRefused as refusal:
         _forget(request, token)
         messages.error(request, refusal.messages[0])
@@ -240,16 +248,13 @@ def import_preview(request, token: str):
 @role_required(*REPORTERS)
 @require_POST
 def import_confirm(request, token: str):
-    found = _stored(request, token)
-    if found is None:
+    uploaded = _uploaded(request, token)
+    if uploaded is None:
         return _expired(request)
-    entry, path = found
-    period = get_object_or_404(Period, pk=entry["period"])
+    period, path, name = uploaded
     try:
         with open(path, "rb") as file:
-            count = template_confirm(
-                file, unit=request.user.unit, period=period, by=request.user, name=entry["name"]
-            )
+            count = template_confirm(file, unit=request.user.unit, period=period, by=request.user, name=name)
     except Conflict as conflict:
         messages.error(request, f"{conflict} 请重新下载模板，填写后再导入。")
         return redirect("import-preview", token=token)

@@ -322,32 +322,36 @@ def office_period(request, period: str):
     )
     dates = PeriodDatesForm(initial={"due_on": period_.due_on, "locks_on": period_.locks_on})
     grant = ExceptionForm(units=units, period=period_)
+    saved = None
     if request.method == "POST" and request.POST.get("form") == "dates":
         dates = PeriodDatesForm(request.POST)
-        if dates.is_valid():
-            try:
-                period_update(period=period_, by=request.user, **dates.cleaned_data)
-            except ValidationError as error:
-                _to_form(dates, error)
-            else:
-                messages.success(request, f"{period_}的截止日期和锁定日期已保存。")
-                return redirect("office-period", period=period)
+        saved = _write(dates, lambda data: period_update(period=period_, by=request.user, **data))
+        done = f"{period_}的截止日期和锁定日期已保存。"
     elif request.method == "POST" and request.POST.get("form") == "exception":
         grant = ExceptionForm(request.POST, units=units, period=period_)
-        if grant.is_valid():
-            try:
-                exception_grant(period=period_, by=request.user, **grant.cleaned_data)
-            except ValidationError as error:
-                _to_form(grant, error)
-            else:
-                messages.success(request, f"已为{grant.cleaned_data['unit']}开放{period_}的填报。")
-                return redirect("office-period", period=period)
+        saved = _write(grant, lambda data: exception_grant(period=period_, by=request.user, **data))
+        done = f"已为{grant.cleaned_data.get('unit')}开放{period_}的填报。" if saved else ""
+    if saved:
+        messages.success(request, done)
+        return redirect("office-period", period=period)
     exceptions = period_.exceptions.select_related("unit", "granted_by").order_by("unit__name")
     return render(
         request,
         "reporting/office_period.html",
         {"period": period_, "dates": dates, "grant": grant, "exceptions": exceptions},
     )
+
+
+def _write(form, write) -> bool:
+    """Hand a valid form's data to a service; its refusal goes onto the form. True when it was saved."""
+    if not form.is_valid():
+        return False
+    try:
+        write(form.cleaned_data)
+    except ValidationError as error:
+        _to_form(form, error)
+        return False
+    return True
 
 
 def _to_form(form, error: ValidationError) -> None:

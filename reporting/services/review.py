@@ -166,57 +166,56 @@ def submission_submit(
     return row
 
 
-def _review(
-    row: Submission | TaskReport,
-    *,
-    by: User,
-    allowed_from: tuple[str, ...],
-    to: str,
-    reason: str,
-    version: int | None,
-    audit: str,
+@dataclass(frozen=True)
+class Transition:
+    """One step of the office's review: from which states, to which, the word the audit trail and a refusal
+    use, and what the required reason is called (None: no reason asked)."""
+
+    allowed_from: tuple[str, ...]
+    to: str
+    audit: str
+    reason: str | None = None
+
+
+APPROVE = Transition((ReviewState.SUBMITTED,), ReviewState.APPROVED, "审核通过")
+RETURN = Transition((ReviewState.SUBMITTED,), ReviewState.RETURNED, "退回", reason="退回理由")
+REOPEN = Transition((ReviewState.APPROVED,), ReviewState.RETURNED, "重新打开", reason="重新打开的理由")
+
+
+def review(
+    *, row: Submission | TaskReport, step: Transition, by: User, reason: str = "", version: int | None = None
 ) -> Submission | TaskReport:
+    """Move a figure or task report one review step, audited with who and why, under the optimistic lock
+    (a `version` the reviewer saw that is no longer current raises Conflict). Approval locks the row and
+    enters it in the roll-up; a return or reopening sends it back to its unit with the reason."""
     ensure_reviewer(by)
+    reason = reason_required(reason, step.reason) if step.reason else ""
     with transaction.atomic():
         row = type(row).objects.select_for_update().get(pk=row.pk)
         if version is not None and version != row.version:
             claim(row, version)  # raises Conflict with who changed it
-        if row.state not in allowed_from:
-            raise ValidationError(f"{row}当前为“{row.get_state_display()}”，不能{audit}。")
+        if row.state not in step.allowed_from:
+            raise ValidationError(f"{row}当前为“{row.get_state_display()}”，不能{step.audit}。")
         claim(row, row.version)
-        row.state, row.reviewed_at, row.reviewed_by = to, timezone.now(), by
-        if to == ReviewState.RETURNED:
+        row.state, row.reviewed_at, row.reviewed_by = step.to, timezone.now(), by
+        if step.to == ReviewState.RETURNED:
             row.return_reason = reason
-        stamp(row, by, f"{audit}：{reason}" if reason else audit)
+        stamp(row, by, f"{step.audit}：{reason}" if reason else step.audit)
         row.save()
         _schedule_rollup([row])
     return row
 
 
 def review_approve(*, row: Submission | TaskReport, by: User, version: int | None = None):
-    """Approve a submitted figure or task report. Approval locks it; an approved figure enters the roll-up."""
-    return _review(
-        row, by=by, allowed_from=(ReviewState.SUBMITTED,), to=ReviewState.APPROVED, reason="",
-        version=version, audit="审核通过",
-    )  # fmt: skip
+    return review(row=row, step=APPROVE, by=by, version=version)
 
 
 def review_return(*, row: Submission | TaskReport, by: User, reason: str, version: int | None = None):
-    """Return a submitted figure or task report to its unit with a reason the reporter will see."""
-    reason = reason_required(reason, "退回理由")
-    return _review(
-        row, by=by, allowed_from=(ReviewState.SUBMITTED,), to=ReviewState.RETURNED, reason=reason,
-        version=version, audit="退回",
-    )  # fmt: skip
+    return review(row=row, step=RETURN, by=by, reason=reason, version=version)
 
 
 def review_reopen(*, row: Submission | TaskReport, by: User, reason: str, version: int | None = None):
-    """Reopen an approved figure or task report: back to its unit as returned, out of the roll-up."""
-    reason = reason_required(reason, "重新打开的理由")
-    return _review(
-        row, by=by, allowed_from=(ReviewState.APPROVED,), to=ReviewState.RETURNED, reason=reason,
-        version=version, audit="重新打开",
-    )  # fmt: skip
+    return review(row=row, step=REOPEN, by=by, reason=reason, version=version)
 
 
 def review_approve_all(*, unit: Unit, period: Period, by: User) -> int:

@@ -1,0 +1,55 @@
+"""The query strings of the dashboards: which quarter to show, and the overview's filters."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ipcity.quarters import Quarter
+from progress.models import Progress
+
+YEAR_ERROR = "年度应为四位数字的年份，如2026。"
+QUARTER_ERROR = "季度应为1至4之间的数字。"
+
+
+class QuarterForm(forms.Form):
+    year = forms.IntegerField(
+        label="年度",
+        min_value=2000,
+        max_value=2100,
+        required=False,
+        error_messages={"invalid": YEAR_ERROR, "min_value": YEAR_ERROR, "max_value": YEAR_ERROR},
+    )
+    quarter = forms.IntegerField(
+        label="季度",
+        min_value=1,
+        max_value=4,
+        required=False,
+        error_messages={"invalid": QUARTER_ERROR, "min_value": QUARTER_ERROR, "max_value": QUARTER_ERROR},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if (data.get("year") is None) != (data.get("quarter") is None):
+            raise forms.ValidationError("请同时选择年度和季度。")
+        return data
+
+    @property
+    def requested(self) -> Quarter | None:
+        year, quarter = self.cleaned_data.get("year"), self.cleaned_data.get("quarter")
+        return Quarter(year, quarter) if year is not None else None
+
+
+class OverviewForm(QuarterForm):
+    status = forms.ChoiceField(
+        label="状态",
+        choices=[("", "全部"), *Progress.Status.choices],
+        required=False,
+        error_messages={"invalid_choice": "没有“%(value)s”这种状态，请从列表中选择。"},
+    )
+    unit = forms.IntegerField(
+        label="责任单位", min_value=1, required=False, error_messages={"invalid": "请从列表中选择责任单位。"}
+    )
+    # Plans with more units than a list can hold (a national plan's counties) ask for the unit's name.
+    unit_name = forms.CharField(label="责任单位名称", max_length=64, required=False)

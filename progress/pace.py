@@ -81,8 +81,9 @@ class Judgement:
 
 @dataclass(frozen=True)
 class Path:
-    """The straight line the expected pace follows in a year: from `start` (end of the year before) to
-    `value`, reached at Q4 of `year_reached` (the same year unless the year has no target of its own)."""
+    """The straight line the expected pace follows in a year: from `start` (the value at the end of the year
+    before) to `value`, reached `quarters` quarters after that start — at Q4 of this year when it has a
+    target of its own, else at Q4 of the next year that has one."""
 
     goal: Goal
     start: Fraction

@@ -1,5 +1,5 @@
 """Forms of the reporting pages. They read what people typed into the services' inputs; the rules themselves
-live in `indicators.rules` and the services, so the page, the API and the Excel import judge alike."""
+live in `indicators.measures` and the services, so the page, the API and the Excel import judge alike."""
 
 from __future__ import annotations
 

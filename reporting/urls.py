@@ -23,7 +23,7 @@ urlpatterns = [
         "office/assignments/indicator/<int:pk>/", views.office_indicator_units, name="office-indicator-units"
     ),
     path("office/assignments/task/<int:pk>/", views.office_task_units, name="office-task-units"),
-    # Excel template round trip for reporters (indicators/import_views.py).
+    # Excel template round trip for reporters (reporting/import_views.py).
     path("imports/", import_views.import_start, name="import-start"),
     path("imports/template/<int:year>/<int:quarter>/", import_views.import_template, name="import-template"),
     path("imports/upload/", import_views.import_upload, name="import-upload"),

@@ -1,4 +1,4 @@
-"""The quarterly progress report workbook (reports/exports.py), read back cell by cell."""
+"""The quarterly progress report workbook (exports/books.py), read back cell by cell."""
 
 from __future__ import annotations
 

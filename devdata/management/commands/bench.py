@@ -1,8 +1,9 @@
 """manage.py bench [--scale S] [--keep] [--json FILE]: the national benchmark (PRODUCT.md, "Where the bar
 is").
 
-Builds the synthetic national dataset (bench/dataset.py) in its own database on the app's PostgreSQL server,
-then measures, each against its baseline in the same run (bench/measures.py), and prints the table.
+Builds the synthetic national dataset (devdata/bench/dataset.py) in its own database on the app's PostgreSQL
+server, then measures, each against its baseline in the same run (devdata/bench/measures.py), and prints
+the table.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Progress: `GET /api/plans/{slug}/progress/?year=Y&quarter=Q`, the rolled-up prog
 Submissions (the quarterly figures): `GET/POST /api/submissions/`, `GET/PATCH /api/submissions/{id}/`,
 `POST /api/submissions/{id}/submit|approve|return|reopen/`. Scoped exactly as the pages are: a reporter
 sees and writes its own unit's figures only (another unit's is a 404), reviewers review, leaders read.
-Figures travel as strings and are judged by `indicators.rules` and the reporting services, as on the page.
+Figures travel as strings and are judged by `indicators.measures` and the reporting services, as on the page.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class ErrorOutput(serializers.Serializer):
 
 
 def _number() -> serializers.CharField:
-    # A string (or a JSON number): parsed by indicators.rules, so "1,234" or "12件" get the page's messages.
+    # A string (or a JSON number): parsed by indicators.measures: "1,234" or "12件" get the page's messages.
     return serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=40)
 
 

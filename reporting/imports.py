@@ -25,7 +25,6 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 import openpyxl
@@ -45,7 +44,8 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.xml.functions import iterparse
 
 from audit.services import TEXT_LIMIT
-from indicators.measures import Figure, figure_errors, parse_number
+from indicators import measures
+from indicators.measures import NO, YES, Figure, figure_errors, figure_parse, parts_text
 from indicators.models import Indicator
 from ipcity.figures import plain
 from ipcity.workbook import Cell, Column, SheetSpec, Style, WorkbookSpec, fit_width, solid, write_workbook
@@ -84,7 +84,13 @@ STATE = FIRST_PREVIOUS + PREVIOUS_QUARTERS
 VALUE, NUMERATOR, DENOMINATOR, NOTE = STATE + 1, STATE + 2, STATE + 3, STATE + 4
 WIDTH = NOTE + 1
 INPUTS = {VALUE: "本季度数值", NUMERATOR: "分子", DENOMINATOR: "分母", NOTE: "说明"}
-YES, NO = "是", "否"
+# The cell each part of a figure is typed in: a milestone's done in the value column.
+COLUMNS = {
+    measures.VALUE: VALUE,
+    measures.DONE: VALUE,
+    measures.NUMERATOR: NUMERATOR,
+    measures.DENOMINATOR: DENOMINATOR,
+}
 
 # The parts an xlsx written by us, Excel, WPS or LibreOffice holds; anything else is refused.
 _ALLOWED_PARTS = re.compile(
@@ -178,32 +184,13 @@ def _signature(*, version: str, unit_id: str, year: str, quarter: str, plans: st
     return salted_hmac("reporting.imports.template", message, algorithm="sha256").hexdigest()
 
 
-def _how(indicator: Indicator) -> str:
-    measure = indicator.measure
-    if measure == Indicator.Measure.MILESTONE:
-        return f"填写“{YES}”或“{NO}”（是否已完成）"
-    decimals = 0 if measure == Indicator.Measure.RATIO and indicator.unit == "%" else indicator.decimals
-    digits = "整数" if decimals == 0 else f"最多{decimals}位小数"
-    if measure == Indicator.Measure.RATIO:
-        return f"填写分子（{indicator.numerator_label}）和分母（{indicator.denominator_label}），{digits}"
-    what = {
-        Indicator.Measure.STOCK: "期末数",
-        Indicator.Measure.PER_CAPITA: "期末总数（系统按人口折算）",
-        Indicator.Measure.FLOW: "本季度新增数",
-        Indicator.Measure.CUMULATIVE: "本季度新增数（系统自动累计）",
-    }[measure]
-    return f"{what}，{digits}" + ("，0—100之间" if indicator.unit == "%" else "")
-
-
 def _shown(indicator: Indicator, value, numerator, denominator, done) -> Any:
     """A stored figure as the template shows it in a read-only column."""
-    if indicator.measure == Indicator.Measure.MILESTONE:
+    kind = indicator.kind
+    if kind.is_qualitative:
         return None if done is None else (YES if done else NO)
-    if indicator.measure == Indicator.Measure.RATIO:
-        if numerator is None or denominator is None:
-            return None
-        rate = f"（{plain(round(numerator / denominator * 100, 1))}%）" if denominator else ""
-        return f"{plain(numerator)}/{plain(denominator)}{rate}"
+    if kind.has_parts:
+        return parts_text(numerator, denominator)
     return value
 
 
@@ -247,13 +234,7 @@ def template_rows(data: TemplateData) -> Iterator[list[Any]]:
     for number, indicator in enumerate(data.indicators, start=1):
         row = data.current.get(indicator.pk)
         editable = row is None or row.state in EDITABLE
-        measure = indicator.measure
-        applies = {
-            VALUE: measure != Indicator.Measure.RATIO,
-            NUMERATOR: measure == Indicator.Measure.RATIO,
-            DENOMINATOR: measure == Indicator.Measure.RATIO,
-            NOTE: True,
-        }
+        applies = {COLUMNS[name] for name in indicator.kind.inputs} | {NOTE}
         stored = {
             VALUE: _shown(indicator, row.value, None, None, row.done) if row else None,
             NUMERATOR: row.numerator if row else None,
@@ -262,7 +243,8 @@ def template_rows(data: TemplateData) -> Iterator[list[Any]]:
         }
         inputs = [
             Cell(
-                stored[column] if applies[column] else None, "input" if editable and applies[column] else "na"
+                stored[column] if column in applies else None,
+                "input" if editable and column in applies else "na",
             )
             for column in INPUTS
         ]
@@ -271,7 +253,7 @@ def template_rows(data: TemplateData) -> Iterator[list[Any]]:
             number,
             indicator.name,
             indicator.unit,
-            _how(indicator),
+            indicator.kind.instruction(indicator),
             *(data.previous.get((indicator.pk, year, quarter + 1)) for year, quarter in quarters),
             row.get_state_display() if row else "未填写",
             *inputs,
@@ -313,7 +295,7 @@ def template_book(*, unit: Unit, period: Period) -> WorkbookSpec:
     milestones = [
         f"{get_column_letter(VALUE + 1)}{first + index}"
         for index, indicator in enumerate(data.indicators)
-        if indicator.measure == Indicator.Measure.MILESTONE
+        if indicator.kind.is_qualitative
     ]
     validations = []
     if milestones:
@@ -330,7 +312,9 @@ def template_book(*, unit: Unit, period: Period) -> WorkbookSpec:
         NUMBER: 6,
         NAME: fit_width((indicator.name for indicator in data.indicators), minimum=20, maximum=44),
         UNIT: 9,
-        HOW: fit_width((_how(indicator) for indicator in data.indicators), minimum=16, maximum=44),
+        HOW: fit_width(
+            (indicator.kind.instruction(indicator) for indicator in data.indicators), minimum=16, maximum=44
+        ),
         STATE: 11,
         NOTE: 30,
     }
@@ -698,38 +682,26 @@ def _formula_problems(number: int, values: tuple) -> list[str]:
     return problems
 
 
+def _read_done(raw: Any) -> tuple[bool | None, str | None]:
+    """A milestone's cell: 是 or 否 (or a boolean cell), as the template's drop-down offers."""
+    if raw is True or _text(raw) == YES:
+        return True, None
+    if raw is False or _text(raw) == NO:
+        return False, None
+    if _text(raw):
+        return None, f"是否完成请填写“{YES}”或“{NO}”，不能填写“{_typed(raw)}”。"
+    return None, None
+
+
 def _read_figure(values: tuple, indicator: Indicator) -> tuple[Figure, list[str]]:
     """The figure a row's input cells hold for its indicator, and what keeps them from being read."""
-    numbers: dict[str, Decimal | None] = {"value": None, "numerator": None, "denominator": None}
-    done, problems = None, []
-    if indicator.measure == Indicator.Measure.MILESTONE:
-        raw = values[VALUE]
-        if raw is True or _text(raw) == YES:
-            done = True
-        elif raw is False or _text(raw) == NO:
-            done = False
-        elif _text(raw):
-            problems.append(f"是否完成请填写“{YES}”或“{NO}”，不能填写“{_typed(raw)}”。")
-    elif indicator.measure == Indicator.Measure.RATIO:
-        for name, column, label in (
-            ("numerator", NUMERATOR, indicator.numerator_label),
-            ("denominator", DENOMINATOR, indicator.denominator_label),
-        ):
-            numbers[name], problem = parse_number(values[column], label)
-            problems += [problem] if problem else []
-    else:
-        numbers["value"], problem = parse_number(values[VALUE], "数值")
-        problems += [problem] if problem else []
-    return Figure(**numbers, done=done, note=_text(values[NOTE])), problems
+    raw: dict[str, object] = {name: values[column] for name, column in COLUMNS.items()}
+    return figure_parse(indicator, {**raw, "note": _text(values[NOTE])}, read_done=_read_done)
 
 
 def _judge(number: int, values: tuple, indicator: Indicator) -> PreviewRow:
     """One row read as the reporting form reads a figure: parsed, then checked by `figure_errors`."""
-    typed = (
-        [values[NUMERATOR], values[DENOMINATOR]]
-        if indicator.measure == Indicator.Measure.RATIO
-        else [values[VALUE]]
-    )
+    typed = [values[COLUMNS[name]] for name in indicator.kind.inputs]
     row = PreviewRow(
         number=number,
         indicator=indicator,

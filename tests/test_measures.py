@@ -22,6 +22,7 @@ from indicators.measures import (
     reported_text,
 )
 from indicators.models import Indicator
+from progress import pace, rollup_sql
 
 
 def indicator(measure: str, *, unit: str = "件", decimals: int = 0) -> Indicator:
@@ -94,6 +95,16 @@ def test_it_says_what_each_kind_counts_when_plans_are_compared():
         "per_capita": "level",
         "milestone": None,
     }
+
+
+def test_pace_and_the_sql_roll_up_take_their_decisions_from_the_registry():
+    series = pace.Series(measure="cumulative", start_year=2024, end_year=2026)
+    assert series.kind is MEASURES["cumulative"]
+    assert rollup_sql.LEVELS == "('stock', 'cumulative', 'per_capita')"
+    assert rollup_sql.RESTARTING == "('flow')" and rollup_sql.RATES == "('ratio')"
+    actual, divisor = rollup_sql._actual(1), rollup_sql._denominator(1)
+    assert all(f"WHEN '{key}' THEN" in actual for key in MEASURES)
+    assert "WHEN 'ratio' THEN denominator_1 WHEN 'per_capita' THEN population ELSE 1" in divisor
 
 
 @pytest.mark.parametrize(

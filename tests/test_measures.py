@@ -1,8 +1,11 @@
-"""The measure registry (`indicators.measures`): each kind's rules."""
+"""The measure registry (`indicators.measures`): each kind's rules, and that code asks it instead of branching
+on a kind's key."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -23,6 +26,8 @@ from indicators.measures import (
 )
 from indicators.models import Indicator
 from progress import pace, rollup_sql
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def indicator(measure: str, *, unit: str = "件", decimals: int = 0) -> Indicator:
@@ -204,3 +209,27 @@ def test_it_writes_a_reported_figure_as_people_read_it(key, figure, text):
 def test_it_writes_nothing_reported_as_a_dash_and_missing_parts_as_none():
     assert reported_text(None) == "—"
     assert parts_text(None, D(1)) is None
+
+
+# A kind's key compared outside the registry: what rule 11 forbids.
+BRANCHING = re.compile(
+    r"\.measure\s*(==|!=|\bin\b|\bnot in\b)|Measure\.(STOCK|FLOW|CUMULATIVE|RATIO|PER_CAPITA|MILESTONE)\b"
+)
+PRODUCT = ("accounts", "audit", "plans", "indicators", "reporting", "progress", "dashboards", "exports")
+
+
+def test_it_is_the_only_place_that_branches_on_a_kinds_key():
+    files = [
+        path
+        for app in (*PRODUCT, "ipcity")
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts and path != ROOT / "indicators" / "measures.py"
+    ]
+    files += list((ROOT / "templates").rglob("*.html"))
+    offending = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if BRANCHING.search(line)
+    ]
+    assert offending == []

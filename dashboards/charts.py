@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 
 from dashboards.selectors.common import plan_quarters
-from indicators.models import Indicator, Target
+from indicators.models import Target
 from ipcity.figures import plain
 from ipcity.quarters import Quarter
 from ipcity.statuses import STATUS_COLOURS, TIMELINESS_COLOURS, TIMELINESS_SHORT
@@ -102,9 +102,10 @@ def indicator_chart(page: IndicatorPage) -> go.Figure | None:
     """Quarterly actuals (coloured by status), the yearly milestones as steps, the final target, the baseline,
     the expected-pace path and the dotted forecast to the plan's end. None for a qualitative indicator."""
     indicator, plan = page.indicator, page.plan
-    if indicator.measure == Indicator.Measure.MILESTONE:
+    kind = indicator.kind
+    if kind.is_qualitative:
         return None
-    unit = "%" if indicator.measure == Indicator.Measure.RATIO and not indicator.unit else indicator.unit
+    unit = kind.unit_of(indicator)
     quarters = plan_quarters(plan)
     x = [quarter.short for quarter in quarters]
     figure = go.Figure()

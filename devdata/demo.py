@@ -321,7 +321,7 @@ def _yearly_targets(indicator: Indicator) -> dict[int, Decimal]:
     if not known:
         return {}
     years = [2024, 2025, 2026]
-    if indicator.measure == Indicator.Measure.CUMULATIVE:
+    if indicator.kind.counts_from_plan_start:
         anchor_year, anchor = max(known.items())
         for year in years:
             known.setdefault(year, anchor * (year - 2023) / (anchor_year - 2023))
@@ -332,13 +332,13 @@ def _yearly_targets(indicator: Indicator) -> dict[int, Decimal]:
 
 def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Random) -> list[dict]:
     """Quarterly figures for one unit, from 2024 Q1 to the latest demo quarter."""
-    measure, decimals = indicator.measure, indicator.decimals
+    kind, decimals = indicator.kind, indicator.decimals
     targets = _yearly_targets(indicator)
     figures: list[dict] = []
-    if measure == Indicator.Measure.MILESTONE:
+    if kind.is_qualitative:
         done_from = rng.choice([(2024, 4), (2025, 3), (2025, 4), (2026, 2), (2027, 1)])
         return [{"done": (year, quarter) >= done_from} for year, quarter in QUARTERS]
-    if measure == Indicator.Measure.RATIO:
+    if kind.has_parts:
         for _ in QUARTERS:
             denominator = rng.randint(6, 14)
             rate = min(1.0, 0.9 * pace + rng.uniform(-0.03, 0.06))
@@ -346,7 +346,7 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
                 {"numerator": Decimal(round(denominator * rate)), "denominator": Decimal(denominator)}
             )
         return figures
-    if measure in (Indicator.Measure.STOCK, Indicator.Measure.PER_CAPITA):
+    if kind.reported_as_level:
         key = (
             f"{indicator.code}@zj"
             if indicator.plan.slug == ZHENJIANG and indicator.code in START
@@ -354,14 +354,14 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
         )
         baseline = indicator.latest_baseline
         final = targets.get(2026) or Decimal(100)
-        if measure == Indicator.Measure.PER_CAPITA:
+        if kind.divides_by_population:
             final = final * Decimal(str(POPULATION["quanzhou"][2]))
         start = START.get(key) or (baseline.value if baseline else final * Decimal("0.6"))
         if baseline:  # the series resumes where the baseline leaves off, grown to the end of 2023
             start = baseline.value + (final - baseline.value) * Decimal(2) / Decimal(5)
         goal = final * Decimal(str(pace))
         # A per-capita indicator's decimals are those of the rate; units report whole counts (patents).
-        reported = 0 if measure == Indicator.Measure.PER_CAPITA else decimals
+        reported = 0 if kind.divides_by_population else decimals
         for index, _ in enumerate(QUARTERS, start=1):
             value = start + (goal - start) * index / 12 + Decimal(str(rng.uniform(-0.004, 0.004))) * final
             figures.append({"value": _round(value * Decimal(str(unit_share)), reported)})
@@ -373,7 +373,7 @@ def _series(indicator: Indicator, unit_share: float, pace: float, rng: random.Ra
         target = targets.get(year)
         if target is None:  # growth targets: a base amount that grows every year (demo)
             target = Decimal(8) * Decimal("1.12") ** (year - 2024)
-        if measure == Indicator.Measure.CUMULATIVE:
+        if kind.counts_from_plan_start:
             amounts_by_year[year], previous_total = target - previous_total, target
         else:
             amounts_by_year[year] = target

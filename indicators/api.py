@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
+from indicators.measures import MEASURES
 from indicators.models import Indicator
 from indicators.selectors import indicators_with_targets
 from ipcity.api import KnownQueryParams
@@ -31,9 +32,7 @@ class IndicatorOutput(serializers.Serializer):
     code = serializers.SlugField()
     name = serializers.CharField()
     unit = serializers.CharField()
-    measure = serializers.ChoiceField(
-        choices=["stock", "flow", "cumulative", "ratio", "per_capita", "milestone"]
-    )
+    measure = serializers.ChoiceField(choices=list(MEASURES))
     category = serializers.ChoiceField(
         choices=["creation", "utilization", "protection", "management", "service", "talent", "overall"]
     )

@@ -1,16 +1,31 @@
-"""The rules a reported figure must satisfy, as pure functions.
+"""The measure registry: every rule of a measure kind, in one place, and the rules a reported figure obeys.
 
-The reporting form, the API and the Excel import all call these, so a figure is judged the same way whichever
-way it arrives. Messages are in the users' language and name the indicator.
+An indicator's `measure` names its kind (stock, flow, cumulative, ratio, per_capita, milestone; PRODUCT.md
+"Domain semantics"). `MEASURES` holds one `Measure` per kind and `measure_of(indicator)` finds it: how a unit
+enters the kind (`inputs`), how a year is read from the approved quarters and how the units' figures add up
+(`reads_year_as`), how it is judged (`is_level`, `judged_in_every_region`), shown (`unit_of`,
+`reported_text`) and explained to a reporter (`instruction`). Code that branches on a measure asks these
+instead of comparing keys; the roll-up (`progress.rollup`, `progress.rollup_sql`) and `progress.pace` carry
+out the readings and judgements the registry names.
+
+Which units count is not a kind's rule but the indicator's: `Indicator.combine` takes every unit's figures
+(sum) or the lead unit's only (lead), and whichever count are then added up as the kind's reading says.
+
+The figure rules below — parsing, validation, what is missing, what needs a note — are called by the
+reporting form, the API and the Excel import alike, so a figure is judged the same way whichever way it
+arrives. Messages are in the users' language and name the indicator.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import models
 
 from ipcity.figures import plain
 
@@ -23,6 +38,200 @@ HUNDRED = Decimal(100)
 OUTLIER_FACTOR = Decimal(getattr(settings, "IPCITY_OUTLIER_FACTOR", 3))
 # Digits before the decimal point that the database column holds (max_digits 20, decimal_places 4).
 MAX_INTEGER_DIGITS = 16
+
+# The parts of a figure a unit may enter (the fields of `Figure`, the form, the API and the Excel template).
+VALUE, NUMERATOR, DENOMINATOR, DONE = "value", "numerator", "denominator", "done"
+INPUTS = (VALUE, NUMERATOR, DENOMINATOR, DONE)
+# A milestone written in a spreadsheet cell (the Excel template), and as people read it elsewhere.
+YES, NO = "是", "否"
+DONE_TEXT = {True: "已完成", False: "未完成"}
+
+
+class Key(models.TextChoices):
+    """The kinds as `Indicator.measure` stores them, with the label people read (also `Indicator.Measure`)."""
+
+    STOCK = "stock", "存量（期末值）"
+    FLOW = "flow", "当期新增"
+    CUMULATIVE = "cumulative", "实施期内累计"
+    RATIO = "ratio", "比率（Σ分子/Σ分母）"
+    PER_CAPITA = "per_capita", "每万人口"
+    MILESTONE = "milestone", "定性目标"
+
+
+class Reading(enum.Enum):
+    """How a year's actual is read from the approved quarterly figures of the units that count, in a region
+    and every region above it; each quarter has one only once something was reported that year."""
+
+    LATEST = "latest"  # each unit's latest figure this year, added up
+    YEAR_SUM = "year_sum"  # this year's quarterly amounts so far, added up
+    RUNNING_SUM = "running_sum"  # every quarterly amount since the plan's start, added up
+    RATE = "rate"  # Σnumerator/Σdenominator×100 this year: never an average of the units' rates
+    PER_POPULATION = "per_population"  # LATEST per 万人 of the region's population that year
+    STATUS = "status"  # 1 when a counted unit's latest report this year says done, else 0
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure kind's rules."""
+
+    key: str
+    inputs: tuple[str, ...]  # what a unit enters each quarter
+    reads_year_as: Reading
+    # Levels carry from one year into the next, so a year without a target of its own lies on the path
+    # towards the next target; flows restart every year and a rate is a level of its own year only.
+    is_level: bool
+    # A rate is a rate anywhere, while a county's share of a city-wide count cannot be held to the city's
+    # target: only these kinds are judged against the plan's targets below the plan's region.
+    judged_in_every_region: bool
+    # Entered as the value at the quarter's end (not an amount within it): a fall needs explaining.
+    reported_as_level: bool
+    # What the cross-plan comparison counts the figure as: a level at a date, an amount in the year or one
+    # over the plan's span; None when figures of the kind are not compared per resident.
+    compares_as: str | None
+    asks_for: str = ""  # the value the template asks for, in the reporter's words (kinds entered as a value)
+
+    @property
+    def label(self) -> str:
+        return Key(self.key).label
+
+    @property
+    def is_qualitative(self) -> bool:
+        """Done or not, no number: nothing to add up, forecast or chart."""
+        return self.inputs == (DONE,)
+
+    @property
+    def has_parts(self) -> bool:
+        """Entered as a numerator and a denominator."""
+        return self.inputs == (NUMERATOR, DENOMINATOR)
+
+    @property
+    def is_rate(self) -> bool:
+        return self.reads_year_as is Reading.RATE
+
+    @property
+    def restarts_each_year(self) -> bool:
+        """A flow: its year starts from 0 and its targets are per year."""
+        return self.reads_year_as is Reading.YEAR_SUM
+
+    @property
+    def counts_from_plan_start(self) -> bool:
+        """Cumulative: 0 when the plan starts; baselines, which count from before the plan, do not apply."""
+        return self.reads_year_as is Reading.RUNNING_SUM
+
+    @property
+    def divides_by_population(self) -> bool:
+        """Per capita: already a figure per 万人."""
+        return self.reads_year_as is Reading.PER_POPULATION
+
+    @property
+    def needed_verb(self) -> str:
+        """How the dashboard says what each remaining quarter must still do: raise a level, or complete."""
+        return "提高" if self.reported_as_level else "完成"
+
+    def unit_of(self, indicator: Indicator) -> str:
+        """The unit a chart writes the indicator's actuals in: a rate without a unit of its own is in %."""
+        return "%" if self.is_rate and not indicator.unit else indicator.unit
+
+    def input_decimals(self, indicator: Indicator) -> int:
+        """How many decimals an entered number may have: the indicator's, but a percentage's numerator and
+        denominator are counts."""
+        return 0 if self.has_parts and indicator.unit == "%" else indicator.decimals
+
+    def input_labels(self, indicator: Indicator) -> dict[str, str]:
+        """How messages name each number a unit enters."""
+        if self.has_parts:
+            return {NUMERATOR: indicator.numerator_label, DENOMINATOR: indicator.denominator_label}
+        return {VALUE: "数值"}
+
+    def instruction(self, indicator: Indicator) -> str:
+        """What to enter, as the Excel template's 填写要求 column tells a reporter."""
+        if self.is_qualitative:
+            return f"填写“{YES}”或“{NO}”（是否已完成）"
+        decimals = self.input_decimals(indicator)
+        digits = "整数" if decimals == 0 else f"最多{decimals}位小数"
+        if self.has_parts:
+            return f"填写分子（{indicator.numerator_label}）和分母（{indicator.denominator_label}），{digits}"
+        return f"{self.asks_for}，{digits}" + ("，0—100之间" if indicator.unit == "%" else "")
+
+
+MEASURES: dict[str, Measure] = {
+    measure.key: measure
+    for measure in (
+        Measure(
+            key=Key.STOCK.value,
+            inputs=(VALUE,),
+            reads_year_as=Reading.LATEST,
+            is_level=True,
+            judged_in_every_region=False,
+            reported_as_level=True,
+            compares_as="level",
+            asks_for="期末数",
+        ),
+        Measure(
+            key=Key.FLOW.value,
+            inputs=(VALUE,),
+            reads_year_as=Reading.YEAR_SUM,
+            is_level=False,
+            judged_in_every_region=False,
+            reported_as_level=False,
+            compares_as="flow",
+            asks_for="本季度新增数",
+        ),
+        Measure(
+            key=Key.CUMULATIVE.value,
+            inputs=(VALUE,),
+            reads_year_as=Reading.RUNNING_SUM,
+            is_level=True,
+            judged_in_every_region=False,
+            reported_as_level=False,
+            compares_as="cumulative",
+            asks_for="本季度新增数（系统自动累计）",
+        ),
+        Measure(
+            key=Key.RATIO.value,
+            inputs=(NUMERATOR, DENOMINATOR),
+            reads_year_as=Reading.RATE,
+            is_level=False,
+            judged_in_every_region=True,
+            reported_as_level=False,
+            compares_as=None,
+        ),
+        Measure(
+            key=Key.PER_CAPITA.value,
+            inputs=(VALUE,),
+            reads_year_as=Reading.PER_POPULATION,
+            is_level=True,
+            judged_in_every_region=True,
+            reported_as_level=True,
+            compares_as="level",
+            asks_for="期末总数（系统按人口折算）",
+        ),
+        Measure(
+            key=Key.MILESTONE.value,
+            inputs=(DONE,),
+            reads_year_as=Reading.STATUS,
+            is_level=False,
+            judged_in_every_region=False,
+            reported_as_level=False,
+            compares_as=None,
+        ),
+    )
+}
+
+
+def measure_of(indicator: Indicator) -> Measure:
+    """The rules of the indicator's measure kind."""
+    return MEASURES[indicator.measure]
+
+
+def keys_where(test: Callable[[Measure], bool]) -> list[str]:
+    """The keys of the kinds that pass `test`, in the registry's order."""
+    return [key for key, measure in MEASURES.items() if test(measure)]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Figures: what a unit reports for one indicator and quarter, and the rules it obeys
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -86,13 +295,12 @@ def figure_errors(indicator: Indicator, figure: Figure) -> list[str]:
 
     Applies to drafts as well as submissions: a figure that breaks these rules is never stored.
     """
-    from indicators.models import Indicator
-
-    measure = indicator.measure
+    kind = measure_of(indicator)
     errors: list[str] = []
-    if measure == Indicator.Measure.MILESTONE:
+    if kind.is_qualitative:
         return errors
-    if measure == Indicator.Measure.RATIO:
+    decimals = kind.input_decimals(indicator)
+    if kind.has_parts:
         if (figure.numerator is None) != (figure.denominator is None):
             errors.append(f"请同时填写{indicator.numerator_label}和{indicator.denominator_label}。")
         for number, label in (
@@ -100,7 +308,7 @@ def figure_errors(indicator: Indicator, figure: Figure) -> list[str]:
             (figure.denominator, indicator.denominator_label),
         ):
             if number is not None:
-                errors += _check_number(number, label, indicator.decimals if indicator.unit != "%" else 0)
+                errors += _check_number(number, label, decimals)
         if (
             figure.numerator is not None
             and figure.denominator is not None
@@ -109,7 +317,7 @@ def figure_errors(indicator: Indicator, figure: Figure) -> list[str]:
             errors.append(f"{indicator.numerator_label}不能大于{indicator.denominator_label}。")
         return errors
     if figure.value is not None:
-        errors += _check_number(figure.value, "数值", indicator.decimals)
+        errors += _check_number(figure.value, "数值", decimals)
         if indicator.unit == "%" and figure.value > HUNDRED:
             errors.append("比率应在0到100之间。")
     return errors
@@ -117,38 +325,41 @@ def figure_errors(indicator: Indicator, figure: Figure) -> list[str]:
 
 def figure_missing(indicator: Indicator, figure: Figure) -> str | None:
     """Why the figure cannot be submitted yet for lack of a value, or None."""
-    from indicators.models import Indicator
-
-    if indicator.measure == Indicator.Measure.MILESTONE:
+    kind = measure_of(indicator)
+    if kind.is_qualitative:
         return None if figure.done is not None else "请选择是否已完成。"
-    if indicator.measure == Indicator.Measure.RATIO:
+    if kind.has_parts:
         if figure.numerator is None or figure.denominator is None:
             return f"请填写{indicator.numerator_label}和{indicator.denominator_label}。"
         return None
     return None if figure.value is not None else "请填写数值。"
 
 
+def compared_value(
+    indicator: Indicator, value: Decimal | None, numerator: Decimal | None, denominator: Decimal | None
+) -> Decimal | None:
+    """A reported figure as it is held against the unit's earlier ones: its value, for a rate n/d×100 (None
+    while either part is missing or the denominator is 0)."""
+    if measure_of(indicator).is_rate:
+        return numerator / denominator * HUNDRED if numerator is not None and denominator else None
+    return value
+
+
 def figure_needs_note(indicator: Indicator, figure: Figure, history: list[Decimal]) -> str | None:
     """Why this figure needs an explanatory note before it can be submitted, or None.
 
-    `history` holds the unit's earlier figures for the indicator, oldest first (values; for a ratio the rate).
-    A stock that falls below its previous figure, or a value far outside the unit's own history, needs a note.
+    `history` holds the unit's earlier figures for the indicator, oldest first (`compared_value`).
+    A level that falls below its previous figure, or a value far outside the unit's own history, needs a note.
     """
-    from indicators.models import Indicator
-
     if figure.note.strip() or not history:
         return None
-    if indicator.measure == Indicator.Measure.RATIO:
-        if figure.numerator is None or not figure.denominator:
-            return None
-        current = figure.numerator / figure.denominator * HUNDRED
-    elif figure.value is None:
+    current = compared_value(indicator, figure.value, figure.numerator, figure.denominator)
+    if current is None:
         return None
-    else:
-        current = figure.value
-    unit = indicator.unit if indicator.measure != Indicator.Measure.RATIO else "%"
+    kind = measure_of(indicator)
+    unit = "%" if kind.is_rate else indicator.unit  # the history of a rate is rates
     previous = history[-1]
-    if indicator.measure in (Indicator.Measure.STOCK, Indicator.Measure.PER_CAPITA) and current < previous:
+    if kind.reported_as_level and current < previous:
         return f"存量指标较上期（{plain(previous)}{unit}）下降，请在说明中解释原因。"
     low, high = min(history), max(history)
     if len(history) >= 2 and (
@@ -172,23 +383,53 @@ def parse_done(raw: object) -> tuple[bool | None, str | None]:
     return (done, None) if done is not None else (None, "请选择“已完成”或“未完成”。")
 
 
-def figure_parse(indicator: Indicator, raw: dict[str, object]) -> tuple[Figure, list[str]]:
-    """Build a Figure from what a person typed (form fields, API body): `value`, `numerator`, `denominator`,
-    `done`, `note`. Only the parts the indicator's measure uses are read. Returns (figure, errors)."""
-    from indicators.models import Indicator
-
+def figure_parse(
+    indicator: Indicator,
+    raw: dict[str, object],
+    *,
+    read_done: Callable[[object], tuple[bool | None, str | None]] = parse_done,
+) -> tuple[Figure, list[str]]:
+    """Build a Figure from what a person typed (form fields, API body, a template row): `value`, `numerator`,
+    `denominator`, `done`, `note`. Only the parts the indicator's measure uses are read; `read_done` reads a
+    done choice where the way it is typed differs (the Excel template's 是/否). Returns (figure, errors)."""
+    kind = measure_of(indicator)
+    labels = kind.input_labels(indicator)
     errors: list[str] = []
-    parts: dict[str, object] = {}
-    if indicator.measure == Indicator.Measure.MILESTONE:
-        parts["done"], error = parse_done(raw.get("done"))
-        errors += [error] if error else []
-    elif indicator.measure == Indicator.Measure.RATIO:
-        labels = {"numerator": indicator.numerator_label, "denominator": indicator.denominator_label}
-        for name, label in labels.items():
-            parts[name], error = parse_number(raw.get(name), label)
-            errors += [error] if error else []
-    else:
-        parts["value"], error = parse_number(raw.get("value"), "数值")
+    parts: dict[str, Any] = {}
+    for name in kind.inputs:
+        parts[name], error = (
+            read_done(raw.get(name)) if name == DONE else parse_number(raw.get(name), labels[name])
+        )
         errors += [error] if error else []
     note = raw.get("note")
-    return Figure(note=str(note or ""), **parts), errors  # type: ignore[arg-type]
+    return Figure(note=str(note or ""), **parts), errors
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Figures as people read them
+# ------------------------------------------------------------------------------------------------------------
+
+
+def parts_text(numerator: Decimal | None, denominator: Decimal | None) -> str | None:
+    """A rate's parts as people write them: 9/10（90%）, the rate to one decimal; 9/0 without one; None while
+    a part is missing."""
+    if numerator is None or denominator is None:
+        return None
+    if not denominator:
+        return f"{plain(numerator)}/{plain(denominator)}"
+    rate = round(Decimal(numerator) / Decimal(denominator) * 100, 1)
+    return f"{plain(numerator)}/{plain(denominator)}（{plain(rate)}%）"
+
+
+def reported_text(submission: Any) -> str:
+    """A unit's reported figure (a Submission) as people read it: 1234件, 9/10（90%）, 已完成; — when nothing
+    is reported."""
+    if submission is None:
+        return "—"
+    indicator = submission.indicator
+    kind = measure_of(indicator)
+    if kind.is_qualitative:
+        return DONE_TEXT.get(submission.done, "—")
+    if kind.has_parts:
+        return parts_text(submission.numerator, submission.denominator) or "—"
+    return "—" if submission.value is None else f"{plain(submission.value)}{indicator.unit}"

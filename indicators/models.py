@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from indicators.measures import Key, measure_of
+from indicators.measures import Measure as MeasureKind
 from ipcity.figures import target_text
 from plans.models import Region
 
@@ -13,13 +15,8 @@ FIGURE = {"max_digits": 20, "decimal_places": 4}
 
 
 class Indicator(models.Model):
-    class Measure(models.TextChoices):
-        STOCK = "stock", "存量（期末值）"
-        FLOW = "flow", "当期新增"
-        CUMULATIVE = "cumulative", "实施期内累计"
-        RATIO = "ratio", "比率（Σ分子/Σ分母）"
-        PER_CAPITA = "per_capita", "每万人口"
-        MILESTONE = "milestone", "定性目标"
+    # The kinds' keys and labels live with their rules, in the measure registry.
+    Measure = Key
 
     class Category(models.TextChoices):
         CREATION = "creation", "创造"
@@ -81,6 +78,11 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind(self) -> MeasureKind:
+        """The rules of the indicator's measure kind (`indicators.measures`), for code and templates."""
+        return measure_of(self)
 
     def targets_by_year(self) -> list[Target | None]:
         """The target for each year of the plan, None where there is none (uses prefetched targets)."""

@@ -25,21 +25,3 @@ def target_text(comparator: str, low: Decimal | None, high: Decimal | None, unit
         return "完成"
     bound = high if comparator == "lte" else low
     return f"{COMPARATOR_SYMBOLS[comparator]}{plain(bound)}{unit}"
-
-
-def reported_text(submission) -> str:
-    """A unit's reported figure as people read it: 1234件, 9/10（90%）, 已完成; — when nothing is reported."""
-    if submission is None:
-        return "—"
-    measure = submission.indicator.measure
-    if measure == "milestone":
-        return {True: "已完成", False: "未完成"}.get(submission.done, "—")
-    if measure == "ratio":
-        numerator, denominator = submission.numerator, submission.denominator
-        if numerator is None or denominator is None:
-            return "—"
-        if not denominator:
-            return f"{plain(numerator)}/{plain(denominator)}"
-        rate = round(Decimal(numerator) / Decimal(denominator) * 100, 1)
-        return f"{plain(numerator)}/{plain(denominator)}（{plain(rate)}%）"
-    return "—" if submission.value is None else f"{plain(submission.value)}{submission.indicator.unit}"

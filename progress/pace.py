@@ -3,6 +3,8 @@ status, completion, forecast and the pace still needed. The roll-up hands it one
 at a time: the actual of every quarter of the plan, the targets and baselines that apply.
 
 PRODUCT.md states the rules; where it is silent the rule chosen is written at the function that applies it.
+What a series' measure kind makes of each step (a level or a flow, a rate, no number) is asked of the measure
+registry, `indicators.measures`.
 The arithmetic is exact: figures become fractions, a rate such as 30/34 stays 15/17 however it is used next,
 and each result is rounded once, half-up to 4 decimal places (the precision of the Progress table). Status
 boundaries are therefore exact too: 10 points behind is at risk, never 9.99999… on track. The SQL roll-up on
@@ -16,15 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-STOCK, FLOW, CUMULATIVE, RATIO, PER_CAPITA, MILESTONE = (
-    "stock", "flow", "cumulative", "ratio", "per_capita", "milestone",
-)  # fmt: skip
+from indicators.measures import MEASURES, Measure
+
 GTE, GT, BETWEEN, LTE, GROWTH, DONE = "gte", "gt", "between", "lte", "growth", "done"
 ACHIEVED, ON_TRACK, AT_RISK, BEHIND, NO_DATA = "achieved", "on_track", "at_risk", "behind", "no_data"
 
-# Levels carry from one year into the next, so a year without a target of its own lies on the path towards
-# the next target; flows restart every year and a rate is a level of its own year only.
-LEVELS = frozenset({STOCK, PER_CAPITA, CUMULATIVE})
 QUARTERS = (1, 2, 3, 4)
 HUNDRED = Fraction(100)
 ZERO = Fraction(0)
@@ -48,13 +46,17 @@ class Series:
     """What one progress series is judged against. `goals` is empty for a region whose figures are shown but
     not judged (a county's share of a city-wide count); `baselines` maps a year to the value at its end."""
 
-    measure: str
+    measure: str  # a key of the measure registry, whose rules decide what each step below does
     start_year: int
     end_year: int
     goals: Mapping[int, Goal] = field(default_factory=dict)
     baselines: Mapping[int, Decimal] = field(default_factory=dict)
     at_risk_from: Decimal = Decimal(10)
     behind_from: Decimal = Decimal(30)
+
+    @property
+    def kind(self) -> Measure:
+        return MEASURES[self.measure]
 
     @property
     def years(self) -> range:
@@ -165,13 +167,14 @@ def opening(series: Series, year: int) -> tuple[bool, Fraction | None]:
     plan's first year (it counts from the plan's start), none for milestones — else (True, what stands in for
     last year's actual when there is none): last year's milestone, else the latest earlier baseline (a
     cumulative indicator's baselines count from before the plan, so not for it)."""
-    if series.measure == FLOW or (series.measure == CUMULATIVE and year == series.start_year):
+    kind = series.kind
+    if kind.restarts_each_year or (kind.counts_from_plan_start and year == series.start_year):
         return False, ZERO
-    if series.measure == MILESTONE:
+    if kind.is_qualitative:
         return False, None
     goal = series.goals.get(year - 1)
     milestone = aim(goal, None) if goal else None
-    if milestone is not None or series.measure == CUMULATIVE:
+    if milestone is not None or kind.counts_from_plan_start:
         return True, milestone
     earlier = [baseline_year for baseline_year in series.baselines if baseline_year < year]
     return True, exact(series.baselines[max(earlier)]) if earlier else None
@@ -222,7 +225,7 @@ def _path(series: Series, year: int, start: Fraction | None, previous: Fraction 
     value = aim(goal, previous) if goal else None
     if value is not None:
         return Path(goal, start, value, 4)
-    if goal is not None or series.measure not in LEVELS:
+    if goal is not None or not series.kind.is_level:
         return None
     due = ahead(series, year)
     return Path(due.goal, start, due.value, 4 * (due.year - year + 1)) if due else None
@@ -268,7 +271,7 @@ def status(
 def anchors(series: Series) -> dict[int, Fraction]:
     """Where a level's trend may start besides its actuals, by quarter index: each baseline at the end of its
     year; for a cumulative indicator (its baselines count from before the plan) 0 when the plan starts."""
-    if series.measure == CUMULATIVE:
+    if series.kind.counts_from_plan_start:
         return {0: ZERO}
     return {series.index(year, 4): Fraction(value) for year, value in series.baselines.items()}
 
@@ -285,11 +288,12 @@ def forecast(
     Flows: the year to date at its present rate over a whole year (flows are targeted per year). Rates: the
     rate to date. Milestones: none."""
     actual = actuals.get((year, quarter))
-    if actual is None or series.measure == MILESTONE:
+    kind = series.kind
+    if actual is None or kind.is_qualitative:
         return None
-    if series.measure == FLOW:
+    if kind.restarts_each_year:
         return actual * 4 / quarter
-    if series.measure == RATIO:
+    if kind.is_rate:
         return actual
     now = series.index(year, quarter)
     points = anchors(series)
@@ -313,9 +317,10 @@ def needed_per_quarter(
     states (by the end of its year), for a flow the year's own target (flows restart each year). 0 once the
     target is reached; negative for a ceiling (lte) that is exceeded (the reduction needed). None for rates,
     milestones, without a target ahead or with no quarter left."""
-    if actual is None or series.measure in (RATIO, MILESTONE):
+    kind = series.kind
+    if actual is None or kind.is_rate or kind.is_qualitative:
         return None
-    if series.measure == FLOW:
+    if kind.restarts_each_year:
         goal = series.goals.get(year)
         value, remaining = (aim(goal, previous) if goal else None), 4 - quarter
     else:

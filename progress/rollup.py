@@ -30,6 +30,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from indicators.measures import MEASURES, Reading
 from indicators.models import Assignment, Indicator, RollupPending, Target
 from plans.models import Plan
 from progress import pace, rollup_sql
@@ -41,9 +42,6 @@ logger = logging.getLogger(__name__)
 
 BATCH = 1000
 WORK_MEM = "256MB"
-# Measures whose judgement means the same in a county as in the whole plan: a rate is a rate anywhere, while
-# a county's share of a city-wide count cannot be held to the city's target.
-INTENSIVE = frozenset({pace.RATIO, pace.PER_CAPITA})
 PROGRESS_FIELDS = [
     "plan", "actual", "target_min", "target_max", "completion", "expected", "status", "forecast",
     "needed_per_quarter", "computed_at",
@@ -298,7 +296,7 @@ def _series(plan: Plan, indicator: Indicator, *, at_root: bool) -> pace.Series:
     baselines; below it only a rate's targets (a rate is a rate anywhere, while a county's share of a
     city-wide count cannot be held to the city's target), and no baselines (they are the plan's)."""
     targets: list[Target] = list(indicator.targets.all())
-    judged = at_root or indicator.measure in INTENSIVE
+    judged = at_root or indicator.kind.judged_in_every_region
     return pace.Series(
         measure=indicator.measure,
         start_year=plan.start_year,
@@ -316,7 +314,7 @@ def _facts(plan: Plan, indicators: list[Indicator]) -> list[tuple]:
     baselines have 4 decimals: `pace.rounded` gives them back exactly.)"""
     rows = []
     for indicator in indicators:
-        level = indicator.measure in pace.LEVELS
+        level = indicator.kind.is_level
         for at_root in (True, False):
             series = _series(plan, indicator, at_root=at_root)
             anchors = pace.anchors(series) if level else {}
@@ -381,25 +379,23 @@ def _progress_in_python(
 
 def _actual(year_row: dict, quarter: int) -> Fraction | None:
     """A quarter's actual from a year's running figures (whole numbers of 0.0001), as `rollup_sql.judged`
-    computes it on PostgreSQL: only once something was reported that year; flow: year to date; cumulative:
-    since the plan's start; stock: the sum of the units' latest figures this year; ratio:
-    Σnumerator/Σdenominator×100 this year; per capita: the stock per 万人 of the region's population that
-    year; milestone: 1 when a counted unit's latest report this year says done, else 0."""
+    computes it on PostgreSQL: only once something was reported that year, then as the measure's
+    `reads_year_as` says (`indicators.measures.Reading`)."""
     first = year_row["first_quarter"]
     if first is None or first > quarter:
         return None
-    measure, level = year_row["measure"], year_row[f"level_{quarter}"]
-    if measure == pace.RATIO:
+    reading, level = MEASURES[year_row["measure"]].reads_year_as, year_row[f"level_{quarter}"]
+    if reading is Reading.RATE:
         denominator = year_row[f"denominator_{quarter}"]
         return Fraction(year_row[f"numerator_{quarter}"] or 0, denominator) * 100 if denominator else None
-    if measure == pace.MILESTONE:
+    if reading is Reading.STATUS:
         return Fraction(1 if (level or 0) >= 10000 else 0)
-    if measure == pace.PER_CAPITA:
+    if reading is Reading.PER_POPULATION:
         population = year_row["population"]
         return None if level is None or not population else Fraction(level, population)
-    if measure == pace.FLOW:
+    if reading is Reading.YEAR_SUM:
         units = year_row[f"value_{quarter}"]
-    elif measure == pace.CUMULATIVE:
+    elif reading is Reading.RUNNING_SUM:
         before, this_year = year_row["value_before"], year_row[f"value_{quarter}"]
         units = None if before is None and this_year is None else (before or 0) + (this_year or 0)
     else:

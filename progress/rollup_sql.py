@@ -17,7 +17,10 @@ decimal type, so there the statement stops at the running sums (as whole numbers
 `indicators.pace` judges them in Python (`rollup._progress_in_python`). `timeliness` tallies each unit's
 reporting and upserts it, on both databases.
 
-Only constants of this module and parameters go into the text: no value is ever formatted into it.
+Only constants of this module, the measure registry's keys and parameters go into the text: no value is ever
+formatted into it. Where the judgement differs by measure kind, the statement branches on the series'
+`measure` as the registry (`indicators.measures`) decides: which kinds are levels, restart each year, are
+rates, and how each reads a year (`READ`, `DIVIDED`).
 """
 
 from __future__ import annotations
@@ -28,10 +31,21 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
+from indicators.measures import MEASURES, Measure, Reading, keys_where
 from progress import pace
 
 QUARTERS = (1, 2, 3, 4)
-LEVELS = "('stock', 'per_capita', 'cumulative')"
+
+
+def kinds(test: Callable[[Measure], bool]) -> str:
+    """The measure kinds that pass `test`, as an SQL list of their keys: the statement branches on a series'
+    `measure` column as the registry decides, e.g. `measure IN ('flow')`."""
+    return "(" + ", ".join(f"'{key}'" for key in keys_where(test)) + ")"
+
+
+LEVELS = kinds(lambda kind: kind.is_level)
+RESTARTING = kinds(lambda kind: kind.restarts_each_year)
+RATES = kinds(lambda kind: kind.is_rate)
 
 
 @dataclass
@@ -262,22 +276,36 @@ def rounded(n: str, d: str, *, d_positive: bool = True) -> str:
     return f"(SIGN({n}) * DIV(ABS({n}) * 20000 + {d}, 2 * {d}) * 0.0001)"
 
 
+# A year's actual at quarter q as each reading takes it from the running figures: the numerator of the
+# fraction an_q/ad_q …
+READ = {
+    Reading.LATEST: lambda q: f"level_{q}",
+    Reading.YEAR_SUM: lambda q: f"value_{q}",
+    Reading.RUNNING_SUM: lambda q: added(["value_before", f"value_{q}"]),
+    Reading.RATE: lambda q: f"CASE WHEN denominator_{q} <> 0 THEN COALESCE(numerator_{q}, 0) * 100 END",
+    Reading.PER_POPULATION: lambda q: f"CASE WHEN population IS NOT NULL THEN level_{q} END",
+    Reading.STATUS: lambda q: f"CASE WHEN level_{q} >= 1 THEN 1 ELSE 0 END",
+}
+# … and its denominator, 1 unless named here.
+DIVIDED = {Reading.RATE: lambda q: f"denominator_{q}", Reading.PER_POPULATION: lambda q: "population"}
+
+
 def _actual(q: int) -> str:
+    cases = "\n            ".join(
+        f"WHEN '{key}' THEN {READ[kind.reads_year_as](q)}" for key, kind in MEASURES.items()
+    )
     return f"""CASE WHEN first_quarter <= {q} THEN CASE measure
-            WHEN 'flow' THEN value_{q}
-            WHEN 'cumulative' THEN {added(["value_before", f"value_{q}"])}
-            WHEN 'ratio' THEN CASE WHEN denominator_{q} <> 0 THEN COALESCE(numerator_{q}, 0) * 100 END
-            WHEN 'per_capita' THEN CASE WHEN population IS NOT NULL THEN level_{q} END
-            WHEN 'milestone' THEN CASE WHEN level_{q} >= 1 THEN 1 ELSE 0 END
-            ELSE level_{q}
+            {cases}
         END END AS an_{q}"""
 
 
 def _denominator(q: int) -> str:
-    return (
-        f"CASE measure WHEN 'ratio' THEN denominator_{q} WHEN 'per_capita' THEN population ELSE 1 END"
-        + f" AS ad_{q}"
+    cases = " ".join(
+        f"WHEN '{key}' THEN {DIVIDED[kind.reads_year_as](q)}"
+        for key, kind in MEASURES.items()
+        if kind.reads_year_as in DIVIDED
     )
+    return f"CASE measure {cases} ELSE 1 END AS ad_{q}"
 
 
 def _reference(q: int) -> str:
@@ -309,7 +337,7 @@ def _judged(q: int) -> str:
         f"GREATEST({an} * {trend} + ({an} * ref_d_{q} - ref_n_{q} * {ad}) * (end_position - {position}), 0)"
     )
     gap = f"(need_vn * {ad} - {an} * need_vd)"
-    remaining = f"(CASE WHEN measure = 'flow' THEN {4 - q} ELSE final_position - base - {q} END)"
+    remaining = f"(CASE WHEN measure IN {RESTARTING} THEN {4 - q} ELSE final_position - base - {q} END)"
     actual = rounded(an, ad)
     above_ceiling = rounded(f"goal_max * {ad} * 100", an, d_positive=False)
     of_last_year = rounded(f"{an} * pd * 100", f"{ad} * pn", d_positive=False)
@@ -346,8 +374,8 @@ def _judged(q: int) -> str:
              ELSE 'behind'
         END AS status_{q},
         CASE WHEN {an} IS NULL THEN NULL
-             WHEN measure = 'flow' THEN {annualised}
-             WHEN measure = 'ratio' THEN {actual}
+             WHEN measure IN {RESTARTING} THEN {annualised}
+             WHEN measure IN {RATES} THEN {actual}
              WHEN ref_position_{q} IS NULL THEN NULL
              ELSE {extended}
         END AS forecast_{q},
@@ -437,10 +465,10 @@ opened_years AS (
 planned_years AS (
     SELECT opened_years.*, path_cmp, sn * vd * n AS e0, vn * sd - sn * vd AS e1,
         CASE WHEN sn IS NOT NULL AND vn IS NOT NULL THEN sd * vd * n END AS e_den,
-        CASE WHEN measure = 'flow' THEN CASE WHEN goal_cmp = 'growth' THEN pn ELSE goal_aim END
+        CASE WHEN measure IN {RESTARTING} THEN CASE WHEN goal_cmp = 'growth' THEN pn ELSE goal_aim END
              WHEN is_level THEN final_value END AS need_vn,
-        CASE WHEN measure = 'flow' AND goal_cmp = 'growth' THEN pd ELSE 1 END AS need_vd,
-        CASE WHEN measure = 'flow' THEN goal_cmp ELSE final_cmp END AS need_cmp,
+        CASE WHEN measure IN {RESTARTING} AND goal_cmp = 'growth' THEN pd ELSE 1 END AS need_vd,
+        CASE WHEN measure IN {RESTARTING} THEN goal_cmp ELSE final_cmp END AS need_cmp,
         CAST(%s AS NUMERIC) AS at_risk_from, CAST(%s AS NUMERIC) AS behind_from, %s AS end_position,
         {by_quarter(_reference)}
     FROM opened_years CROSS JOIN LATERAL (

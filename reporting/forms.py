@@ -10,8 +10,7 @@ from django import forms
 from django.forms import BoundField
 from django.utils import timezone
 
-from indicators.measures import figure_errors, figure_parse
-from indicators.models import Indicator
+from indicators.measures import DONE, DONE_TEXT, INPUTS, figure_errors, figure_parse
 from ipcity.figures import plain
 from reporting.evidence import ACCEPT
 from reporting.models import Period, TaskReport
@@ -79,17 +78,14 @@ class QuarterForm(forms.Form):
         ))  # fmt: skip
 
     def _figure_fields(self, row: FigureRow) -> None:
-        indicator, stored = row.indicator, row.submission
-        measure = indicator.measure
-        if measure == Indicator.Measure.MILESTONE:
-            choices = [("", "请选择"), ("1", "已完成"), ("0", "未完成")]
-            done = "" if stored is None or stored.done is None else ("1" if stored.done else "0")
-            self._add(row.key, "done", forms.ChoiceField(required=False, choices=choices), done)
-        elif measure == Indicator.Measure.RATIO:
-            self._add(row.key, "numerator", _number_input(), _plain(stored and stored.numerator))
-            self._add(row.key, "denominator", _number_input(), _plain(stored and stored.denominator))
-        else:
-            self._add(row.key, "value", _number_input(), _plain(stored and stored.value))
+        stored = row.submission
+        for name in row.indicator.kind.inputs:
+            if name == DONE:
+                choices = [("", "请选择"), ("1", DONE_TEXT[True]), ("0", DONE_TEXT[False])]
+                done = "" if stored is None or stored.done is None else ("1" if stored.done else "0")
+                self._add(row.key, name, forms.ChoiceField(required=False, choices=choices), done)
+            else:
+                self._add(row.key, name, _number_input(), _plain(stored and getattr(stored, name)))
         self._add(row.key, "note", _text(2, "数据来源、口径或变化原因"), stored.note if stored else "")
         self._version(row.key, stored)
 
@@ -114,10 +110,7 @@ class QuarterForm(forms.Form):
         for row in self.quarter.figures:
             if not row.editable:
                 continue
-            raw = {
-                name: cleaned.get(f"{row.key}-{name}")
-                for name in ("value", "numerator", "denominator", "done")
-            }
+            raw = {name: cleaned.get(f"{row.key}-{name}") for name in INPUTS}
             raw["note"] = cleaned.get(f"{row.key}-note") or ""
             figure, problems = figure_parse(row.indicator, raw)
             # The figure rules too, here: every problem of the page shows at once, not a second round later.

@@ -26,14 +26,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import REPORTERS, role_required
 from audit.services import Conflict
-from reporting.imports import (
-    ImportRefused,
-    megabytes,
-    template_confirm,
-    template_filename,
-    template_parse,
-    template_write,
-)
+from reporting.excel.preview import template_confirm, template_parse
+from reporting.excel.template import template_filename, template_write
+from reporting.excel.upload import ImportRefused, megabytes
 from reporting.models import Period
 from reporting.services.calendar import period_accepts
 

@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 from openpyxl.worksheet.formula import ArrayFormula
 
-from reporting.imports import INPUTS, NAME, SHEET, VALUE
+from reporting.excel.template import INPUTS, NAME, SHEET, VALUE
 
 SHEET_PART = "xl/worksheets/sheet1.xml"
 META_PART = "xl/worksheets/sheet2.xml"

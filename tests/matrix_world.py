@@ -30,8 +30,8 @@ from rest_framework.test import APIClient
 
 from indicators.models import Assignment, Indicator
 from plans.models import Plan, Task, Unit
+from reporting.excel.template import template_write
 from reporting.import_views import SESSION_KEY
-from reporting.imports import template_write
 from reporting.models import Evidence, Period, Submission
 from tests import factories
 from tests.conftest import REPORTING_NOW, desk_build

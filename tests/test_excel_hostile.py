@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from reporting.imports import ImportRefused, template_confirm, template_parse
+from reporting.excel.preview import template_confirm, template_parse
+from reporting.excel.upload import ImportRefused
 from reporting.models import Submission
 from tests import excel_files as files
 from tests import factories

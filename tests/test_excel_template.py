@@ -21,8 +21,10 @@ from django.urls import reverse
 
 from indicators.measures import Figure
 from indicators.models import Assignment, Indicator
-from reporting import imports
-from reporting.imports import template_confirm, template_parse, template_write
+from reporting.excel import preview
+from reporting.excel import template as layout
+from reporting.excel.preview import template_confirm, template_parse
+from reporting.excel.template import template_write
 from reporting.models import ReviewState, Submission
 from reporting.services.entry import FigureInput, figures_save
 from tests import factories
@@ -79,7 +81,7 @@ def template_of(unit, period) -> bytes:
 
 def rows_of(data: bytes) -> list[tuple]:
     book = openpyxl.load_workbook(io.BytesIO(data))
-    return [row for row in book[imports.SHEET].iter_rows(min_row=imports.HEADER_ROW + 1, values_only=True)]
+    return [row for row in book[layout.SHEET].iter_rows(min_row=layout.HEADER_ROW + 1, values_only=True)]
 
 
 def test_it_uses_defusedxml_underneath_openpyxl():
@@ -90,30 +92,40 @@ def test_it_uses_defusedxml_underneath_openpyxl():
     assert functions.iterparse is defused.iterparse
 
 
+def test_it_still_accepts_templates_signed_before_the_module_moved():
+    # Pinned with the test SECRET_KEY: the signature's salt keeps the module's first name
+    # (reporting.imports), so templates people downloaded before reporting/excel existed still import.
+    signed = layout.template_signature(
+        version="1", unit_id="7", year="2025", quarter="3", plans="quanzhou-2024-2026",
+        keys=["quanzhou-2024-2026/trademarks"],
+    )  # fmt: skip
+    assert signed == "4d73aee80afd9da1c7fba079637db8de8affd6584203a89f2c166baa7ec2efc0"
+
+
 def test_it_offers_a_template_with_one_row_per_assigned_indicator(
     reporter_a_client, xl_period, xl_indicators
 ):
     data = download(reporter_a_client, xl_period)
 
     book = openpyxl.load_workbook(io.BytesIO(data))
-    sheet = book[imports.SHEET]
-    assert [row[imports.NAME] for row in rows_of(data)] == list(xl_indicators)
-    assert [cell.value for cell in sheet[imports.HEADER_ROW]] == imports.template_headers(xl_period)
+    sheet = book[layout.SHEET]
+    assert [row[layout.NAME] for row in rows_of(data)] == list(xl_indicators)
+    assert [cell.value for cell in sheet[layout.HEADER_ROW]] == layout.template_headers(xl_period)
     assert sheet["A1"].value == "市知识产权局 2025年第三季度 指标数据填报模板"
     assert sheet.column_dimensions["A"].hidden
     assert sheet.protection.sheet
-    assert book[imports.META_SHEET].sheet_state == "veryHidden"
-    labels = [row[0].value for row in book[imports.META_SHEET].iter_rows(max_col=1)]
+    assert book[layout.META_SHEET].sheet_state == "veryHidden"
+    labels = [row[0].value for row in book[layout.META_SHEET].iter_rows(max_col=1)]
     assert labels[:2] == ["模板", "版本"]
-    assert labels.index("指标") == imports.META_LINES and labels.count("指标") == len(xl_indicators)
+    assert labels.index("指标") == layout.META_LINES and labels.count("指标") == len(xl_indicators)
 
 
 def test_it_unlocks_only_the_inputs_that_apply(reporter_a_client, xl_period, xl_indicators):
-    sheet = openpyxl.load_workbook(io.BytesIO(download(reporter_a_client, xl_period)))[imports.SHEET]
+    sheet = openpyxl.load_workbook(io.BytesIO(download(reporter_a_client, xl_period)))[layout.SHEET]
     unlocked = {
-        (row[imports.NAME].value, header)
-        for row in sheet.iter_rows(min_row=imports.HEADER_ROW + 1)
-        for column, header in imports.INPUTS.items()
+        (row[layout.NAME].value, header)
+        for row in sheet.iter_rows(min_row=layout.HEADER_ROW + 1)
+        for column, header in layout.INPUTS.items()
         if not row[column].protection.locked
     }
     expected = {
@@ -126,7 +138,7 @@ def test_it_unlocks_only_the_inputs_that_apply(reporter_a_client, xl_period, xl_
         )
     }
     assert unlocked == expected
-    locked_elsewhere = [cell for row in sheet.iter_rows(max_col=imports.STATE + 1) for cell in row]
+    locked_elsewhere = [cell for row in sheet.iter_rows(max_col=layout.STATE + 1) for cell in row]
     assert all(cell.protection.locked for cell in locked_elsewhere)
     (choice,) = sheet.data_validations.dataValidation
     assert choice.formula1 == '"是,否"'
@@ -153,15 +165,15 @@ def test_it_prefills_previous_quarters_and_the_stored_figure(
         indicator=trademarks, unit=unit_a, period=xl_period, value=D("84.4"), note="初报"
     )
 
-    rows = {row[imports.NAME]: row for row in rows_of(download(reporter_a_client, xl_period))}
+    rows = {row[layout.NAME]: row for row in rows_of(download(reporter_a_client, xl_period))}
 
-    previous = slice(imports.FIRST_PREVIOUS, imports.STATE)
+    previous = slice(layout.FIRST_PREVIOUS, layout.STATE)
     assert rows["商标有效注册量"][previous] == (None, 80.1, 81.5, 83.25)
     assert rows[ratio.name][previous] == (None, None, None, "9/10（90%）")
-    assert rows["商标有效注册量"][imports.STATE] == "草稿"
-    assert rows["商标有效注册量"][imports.VALUE] == 84.4
-    assert rows["商标有效注册量"][imports.NOTE] == "初报"
-    assert rows["地理标志商标和地理标志保护产品总量"][imports.STATE] == "未填写"
+    assert rows["商标有效注册量"][layout.STATE] == "草稿"
+    assert rows["商标有效注册量"][layout.VALUE] == 84.4
+    assert rows["商标有效注册量"][layout.NOTE] == "初报"
+    assert rows["地理标志商标和地理标志保护产品总量"][layout.STATE] == "未填写"
 
 
 def test_it_locks_every_input_of_a_submitted_figure(reporter_a_client, unit_a, xl_period, xl_indicators):
@@ -172,10 +184,10 @@ def test_it_locks_every_input_of_a_submitted_figure(reporter_a_client, unit_a, x
         state=ReviewState.SUBMITTED,
         submitted_at=datetime.datetime(2025, 8, 1, tzinfo=datetime.UTC),
     )
-    sheet = openpyxl.load_workbook(io.BytesIO(download(reporter_a_client, xl_period)))[imports.SHEET]
-    row = next(r for r in sheet.iter_rows(min_row=4) if r[imports.NAME].value == "商标有效注册量")
-    assert row[imports.STATE].value == "已报送"
-    assert all(row[column].protection.locked for column in imports.INPUTS)
+    sheet = openpyxl.load_workbook(io.BytesIO(download(reporter_a_client, xl_period)))[layout.SHEET]
+    row = next(r for r in sheet.iter_rows(min_row=4) if r[layout.NAME].value == "商标有效注册量")
+    assert row[layout.STATE].value == "已报送"
+    assert all(row[column].protection.locked for column in layout.INPUTS)
 
 
 def test_it_round_trips_a_filled_template(reporter_a_client, unit_a, xl_period, xl_indicators):
@@ -485,7 +497,7 @@ def test_it_reports_a_conflict_at_confirmation(
 
     data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
     token = token_of(upload(reporter_a_client, data, xl_period))
-    monkeypatch.setattr(imports, "figures_save", conflicting)
+    monkeypatch.setattr(preview, "figures_save", conflicting)
 
     response = reporter_a_client.post(reverse("import-confirm", args=[token]))
 

@@ -33,13 +33,7 @@ UNIT_SCALES = {
     "亿元": ("万元", Decimal(10000)),
     "万人": ("人", Decimal(10000)),
 }
-# Measures whose values mean the same kind of thing: a level at a date, or an amount over a span.
-MEASURE_KINDS = {
-    Indicator.Measure.STOCK: "level",
-    Indicator.Measure.PER_CAPITA: "level",
-    Indicator.Measure.FLOW: "flow",
-    Indicator.Measure.CUMULATIVE: "cumulative",
-}
+# What each measure's values count (`Measure.compares_as`), in the page's words.
 MEASURE_KIND_LABELS = {"level": "存量", "flow": "当年新增", "cumulative": "实施期累计"}
 
 
@@ -63,7 +57,8 @@ class ThemeEntry:
 
     @property
     def kind(self) -> str | None:
-        return MEASURE_KINDS.get(self.indicator.measure)
+        """Values of entries of one kind mean the same thing: a level at a date, or an amount over a span."""
+        return self.indicator.kind.compares_as
 
     @property
     def normalisable(self) -> bool:
@@ -73,7 +68,7 @@ class ThemeEntry:
         """The value per 10,000 residents of the plan's region (per_capita indicators already are)."""
         if progress is None or progress.actual is None or not self.normalisable:
             return None
-        if self.indicator.measure == Indicator.Measure.PER_CAPITA:
+        if self.indicator.kind.divides_by_population:
             return progress.actual
         if self.population is None:
             return None
@@ -86,7 +81,7 @@ class ThemeEntry:
 
     @property
     def needs_population(self) -> bool:
-        return self.normalisable and self.indicator.measure != Indicator.Measure.PER_CAPITA
+        return self.normalisable and not self.indicator.kind.divides_by_population
 
 
 @dataclass

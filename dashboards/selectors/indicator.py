@@ -16,6 +16,7 @@ from dashboards.selectors.common import (
     row_at,
     year_target_text,
 )
+from indicators.measures import DONE_TEXT
 from indicators.models import Assignment, Indicator, Target
 from indicators.selectors import indicators_with_targets
 from ipcity.figures import plain
@@ -42,10 +43,10 @@ class Contribution:
 
     @property
     def text(self) -> str:
-        row, indicator = self.submission, self.submission.indicator
-        if indicator.measure == Indicator.Measure.MILESTONE:
-            return {True: "已完成", False: "未完成"}.get(row.done, "—")
-        if indicator.measure == Indicator.Measure.RATIO:
+        row, kind = self.submission, self.submission.indicator.kind
+        if kind.is_qualitative:
+            return DONE_TEXT.get(row.done, "—")
+        if kind.has_parts:
             return f"{plain(row.numerator)} / {plain(row.denominator)}"
         return plain(row.value)
 

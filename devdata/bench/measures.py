@@ -29,7 +29,8 @@ from exports.books import export_to_path
 from plans.models import Plan
 from progress.models import Progress
 from progress.rollup import rollup_full, rollup_pending
-from reporting.imports import template_parse, template_write
+from reporting.excel.preview import template_parse
+from reporting.excel.template import template_write
 from reporting.models import Period, Submission
 from reporting.services.review import review_approve
 

@@ -1,6 +1,7 @@
 from django import template
 
-from ipcity.figures import plain, reported_text
+from indicators.measures import reported_text
+from ipcity.figures import plain
 
 register = template.Library()
 

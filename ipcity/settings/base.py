@@ -144,8 +144,8 @@ STORAGES = {
 
 # Uploaded Excel templates and evidence files: refused above this size before any parsing.
 UPLOAD_MAX_BYTES = env.int("IPCITY_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
-# The Excel import's limits on an upload, checked before and while parsing (see indicators/imports.py): data
-# rows per sheet, zip parts, total inflated size, and the compression ratio of any part over 1 MB.
+# The Excel import's limits on an upload, checked before and while parsing (see reporting/excel/upload.py):
+# data rows per sheet, zip parts, total inflated size, and the compression ratio of any part over 1 MB.
 IPCITY_IMPORT_MAX_ROWS = env.int("IPCITY_IMPORT_MAX_ROWS", default=10_000)
 IPCITY_IMPORT_MAX_PARTS = env.int("IPCITY_IMPORT_MAX_PARTS", default=100)
 IPCITY_IMPORT_MAX_INFLATED = env.int("IPCITY_IMPORT_MAX_INFLATED", default=50 * 1024 * 1024)

@@ -21,7 +21,7 @@ from django.db.models import Q
 
 from accounts.permissions import ensure_reporter_of
 from audit.services import TEXT_LIMIT, claim, stamp
-from indicators.measures import Figure, figure_errors
+from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
 from plans.models import Unit
 from reporting.evidence import MAX_FILES_PER_ROW, clean_name
@@ -237,16 +237,10 @@ def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[De
         state__in=[ReviewState.SUBMITTED, ReviewState.APPROVED],
         period__year__lte=before.year,
     ).exclude(period__year=before.year, period__quarter__gte=before.quarter)
-    values = []
-    for value, numerator, denominator in rows.order_by("period__year", "period__quarter").values_list(
-        "value", "numerator", "denominator"
-    ):
-        if indicator.measure == Indicator.Measure.RATIO:
-            if numerator is not None and denominator:
-                values.append(numerator / denominator * 100)
-        elif value is not None:
-            values.append(value)
-    return values
+    ordered = rows.order_by("period__year", "period__quarter")
+    figures = ordered.values_list("value", "numerator", "denominator")
+    compared = (compared_value(indicator, *figure) for figure in figures)
+    return [value for value in compared if value is not None]
 
 
 @dataclass(frozen=True)

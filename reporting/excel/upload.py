@@ -1,0 +1,335 @@
+"""Reading an uploaded template safely, before any row is judged.
+
+An upload is a file from outside, so it is judged in this order, each step refusing with a clear message
+(`ImportRefused`) before the next one runs:
+
+1. size (settings.UPLOAD_MAX_BYTES), emptiness, the .xlsx extension;
+2. the file is really a zip: a bounded number of parts, a bounded total inflated size and compression ratio
+   (zip bombs), only the parts an xlsx workbook has (no macros, external links, OLE or ActiveX objects);
+3. only then openpyxl reads it, in read-only mode, formulas as text (never evaluated), with defusedxml
+   underneath (checked at import: entity bombs and external entities are refused); rows are streamed and
+   counted, and the sheet is refused past settings.IPCITY_IMPORT_MAX_ROWS;
+4. the hidden metadata sheet must carry our signature (HMAC with SECRET_KEY over the unit, the quarter and
+   the indicators), so a foreign, tampered, other unit's or other quarter's workbook is refused.
+
+The rows themselves are judged in `reporting.excel.preview`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+import openpyxl
+import openpyxl.xml
+from defusedxml import DefusedXmlException
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.crypto import constant_time_compare
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+from openpyxl.worksheet.dimensions import SheetDimension
+from openpyxl.xml.functions import iterparse
+
+from ipcity.quarters import Quarter
+from reporting.excel.template import (
+    HEADER_ROW,
+    KIND,
+    META_LINES,
+    META_SHEET,
+    SHEET,
+    VERSION,
+    WIDTH,
+    template_headers,
+    template_signature,
+)
+from reporting.models import Period
+
+if TYPE_CHECKING:
+    from plans.models import Unit
+
+if not openpyxl.xml.DEFUSEDXML:
+    # Without defusedxml openpyxl parses with the standard library, which expands entity bombs.
+    raise ImproperlyConfigured(
+        "openpyxl 未使用 defusedxml：请安装 defusedxml，且不要设置 OPENPYXL_DEFUSEDXML=False。"
+    )
+
+logger = logging.getLogger(__name__)
+
+MAX_COLUMNS = 100  # a sheet declaring more columns than this is refused
+RATIO_FLOOR = 1024 * 1024  # parts smaller than this may compress as well as they like
+
+# The parts an xlsx written by us, Excel, WPS or LibreOffice holds; anything else is refused.
+_ALLOWED_PARTS = re.compile(
+    r"\[Content_Types\]\.xml|_rels/\.rels|docProps/(app|core|custom)\.xml|docProps/thumbnail\.(jpeg|jpg|png|wmf|emf)"
+    r"|xl/(workbook|styles|sharedStrings|calcChain|metadata)\.xml|xl/_rels/workbook\.xml\.rels"
+    r"|xl/theme/theme\d+\.xml|xl/worksheets/sheet\d+\.xml|xl/worksheets/_rels/sheet\d+\.xml\.rels"
+    r"|xl/printerSettings/printerSettings\d+\.bin|xl/comments\d+\.xml|xl/comments/comment\d+\.xml"
+    r"|xl/threadedComments/threadedComment\d+\.xml|xl/persons/person\d*\.xml"
+    r"|xl/drawings/(vmlDrawing\d+\.vml|drawing\d+\.xml|_rels/(vmlDrawing|drawing)\d+\.(vml|xml)\.rels)"
+    r"|customXml/(item\d+\.xml|itemProps\d+\.xml|_rels/item\d+\.xml\.rels)|docMetadata/LabelInfo\.xml"
+)
+# Parts refused with their own message (matched as substrings, case-insensitively).
+_FORBIDDEN_PARTS = (
+    (("vbaproject", "vbadata", "macrosheets/", "xl/dialogsheets/"), "macro"),
+    (("externallinks/", "connections.xml", "querytables/"), "link"),
+    (("embeddings/", "activex/", "oleobject", "ctrlprops/"), "embedded"),
+)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Messages. Every refusal names what is wrong and what to do; none of them writes anything.
+# ------------------------------------------------------------------------------------------------------------
+
+REDOWNLOAD = "请在“Excel导入”页面重新下载本单位本季度的模板填写后上传。"
+MESSAGES = {
+    "empty": "上传的文件是空的，请选择填写好的Excel模板（.xlsx文件）。",
+    "too_big": "文件过大，超过上限{limit}。模板中只需填写数值，请不要插入图片或其他内容。",
+    "wrong_type": "只能导入本系统下载的Excel模板（.xlsx文件），“{name}”不是.xlsx文件。"
+    "如用WPS或Excel另存过，请选择“Excel工作簿（*.xlsx）”格式。",
+    "legacy": "“{name}”是旧版Excel（.xls）格式或设置了打开密码的文件，无法导入。"
+    "请取消密码，并另存为“Excel工作簿（*.xlsx）”后上传。",
+    "not_zip": "“{name}”不是有效的.xlsx文件（文件已损坏，或是改了扩展名的其他格式文件）。" + REDOWNLOAD,
+    "too_many_parts": "文件结构异常（包含{count}个部件，上限为{limit}个），不予导入。" + REDOWNLOAD,
+    "bomb": "文件解压后过大或压缩比异常（疑似“压缩炸弹”），不予导入。" + REDOWNLOAD,
+    "macro": "文件含有宏（VBA代码），出于安全考虑不予导入。请在本系统下载的模板中填写，并保存为.xlsx格式。",
+    "link": "文件含有指向其他文件的外部链接，不予导入。请直接填写数值，不要引用其他工作簿。",
+    "embedded": "文件含有嵌入对象（OLE或ActiveX控件），出于安全考虑不予导入。" + REDOWNLOAD,
+    "unexpected_part": "文件含有模板中不应出现的内容（{part}），不予导入。" + REDOWNLOAD,
+    "encrypted": "文件中有加密的部件，无法导入。请取消密码后上传。",
+    "unsafe_xml": "文件含有不安全的XML内容（实体声明或外部引用），不予导入。" + REDOWNLOAD,
+    "unreadable": "文件内容无法读取（不是有效的Excel工作簿）。" + REDOWNLOAD,
+    "huge": "表格超出上限（最多{rows}行数据、{columns}列），不予导入。" + REDOWNLOAD,
+    "not_template": "这不是本系统的填报模板（找不到模板标识）。" + REDOWNLOAD,
+    "tampered": "模板的标识信息与签名不符（模板被改动过，或来自其他系统），不予导入。" + REDOWNLOAD,
+    "old_version": "模板版本已过期。" + REDOWNLOAD,
+    "other_unit": "这是其他单位的填报模板，不能导入{unit}的数据。" + REDOWNLOAD,
+    "other_period": "这是{template}的模板，当前导入的是{period}。请选择正确的季度，或下载{period}的模板。",
+    "layout": "表格结构被改动过（{detail}），无法按模板读取。" + REDOWNLOAD,
+}
+
+
+class ImportRefused(ValidationError):
+    """The upload as a whole is refused before any row is judged; `code` says why (a key of MESSAGES)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(MESSAGES[code].format(**params), code=code)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.3g} MB"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The checks before any parsing, then the workbook, streamed
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _file_size(file: IO[bytes]) -> int:
+    file.seek(0, 2)
+    size = file.tell()
+    file.seek(0)
+    return size
+
+
+def check_upload(file: IO[bytes], name: str) -> None:
+    """Refuse, before any XML is parsed, what is too big, not an xlsx, or not shaped like one."""
+    size = _file_size(file)
+    if size == 0:
+        raise ImportRefused("empty")
+    if size > settings.UPLOAD_MAX_BYTES:
+        raise ImportRefused("too_big", limit=megabytes(settings.UPLOAD_MAX_BYTES))
+    if not name.lower().endswith(".xlsx"):
+        raise ImportRefused("wrong_type", name=name[:60])
+    head = file.read(8)
+    file.seek(0)
+    if head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE compound file: .xls, or an encrypted xlsx
+        raise ImportRefused("legacy", name=name[:60])
+    if not zipfile.is_zipfile(file):
+        raise ImportRefused("not_zip", name=name[:60])
+    try:
+        with zipfile.ZipFile(file) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise ImportRefused("not_zip", name=name[:60]) from None
+    finally:
+        file.seek(0)
+    _check_parts(parts)
+
+
+def _check_parts(parts: list[zipfile.ZipInfo]) -> None:
+    if len(parts) > settings.IPCITY_IMPORT_MAX_PARTS:
+        raise ImportRefused("too_many_parts", count=len(parts), limit=settings.IPCITY_IMPORT_MAX_PARTS)
+    seen: set[str] = set()
+    inflated = 0
+    for part in parts:
+        name = part.filename
+        lowered = name.lower()
+        for needles, code in _FORBIDDEN_PARTS:
+            if any(needle in lowered for needle in needles):
+                raise ImportRefused(code)
+        if name in seen or not _ALLOWED_PARTS.fullmatch(name):
+            raise ImportRefused("unexpected_part", part=name[:60])
+        seen.add(name)
+        if part.flag_bits & 0x1:
+            raise ImportRefused("encrypted")
+        if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ImportRefused("unreadable")
+        # Python's zipfile never inflates a part beyond the size its header declares (it stops there and the
+        # CRC check fails), so the declared sizes bound what openpyxl can be made to read.
+        inflated += part.file_size
+        if part.file_size > RATIO_FLOOR and part.file_size > settings.IPCITY_IMPORT_MAX_RATIO * max(
+            part.compress_size, 1
+        ):
+            raise ImportRefused("bomb")
+    if inflated > settings.IPCITY_IMPORT_MAX_INFLATED:
+        raise ImportRefused("bomb")
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Turn whatever a hostile or broken file makes openpyxl raise into a refusal."""
+    try:
+        yield
+    except ImportRefused:
+        raise
+    except Exception as error:  # the file is untrusted input: any failure to read it is the file's fault
+        if _caused_by(error, DefusedXmlException):  # openpyxl wraps it in a ValueError when opening
+            raise ImportRefused("unsafe_xml") from None
+        logger.info("Excel导入：文件无法读取", exc_info=True)
+        raise ImportRefused("unreadable") from None
+
+
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, kind):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
+def _bounded_rows(sheet, limit: int) -> Iterator[tuple]:
+    """The sheet's rows from the first, each WIDTH values wide, refused past `limit` rows. The declared
+    dimension is checked, then dropped: it may lie either way, and rows are counted as they stream."""
+    if (sheet.max_row or 0) > limit or (sheet.max_column or 0) > MAX_COLUMNS:
+        raise ImportRefused("huge", rows=settings.IPCITY_IMPORT_MAX_ROWS, columns=MAX_COLUMNS)
+    sheet.reset_dimensions()
+    for number, values in enumerate(sheet.iter_rows(max_col=WIDTH, values_only=True), start=1):
+        if number > limit:
+            raise ImportRefused("huge", rows=settings.IPCITY_IMPORT_MAX_ROWS, columns=MAX_COLUMNS)
+        yield values
+
+
+@dataclass
+class Upload:
+    meta: dict[str, list[str]]
+    indicators: list[tuple[str, str]]  # (key, version seen) in template order
+    header: tuple
+    rows: list[tuple[int, tuple]]  # (sheet row number, values) of the non-empty rows after the header
+
+
+def cell_text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class _Sheet(ReadOnlyWorksheet):
+    """openpyxl's read-only sheet, sized only from a declared <dimension>. openpyxl looks for one by parsing
+    the sheet until <sheetData> ends, which for a sheet without one (ours, written in write-only mode; any
+    hostile file) is a whole extra pass over every row before the first is read."""
+
+    def _get_size(self) -> None:
+        source = self._get_source()
+        try:
+            for _event, element in iterparse(source, events=("start",)):  # defusedxml's, as openpyxl's
+                if element.tag == DIMENSION_TAG:
+                    bounds = SheetDimension.from_tree(element).boundaries
+                    self._min_column, self._min_row, self._max_column, self._max_row = bounds
+                    return
+                if element.tag == DATA_TAG:
+                    return
+        finally:
+            source.close()
+
+
+class _Reader(ExcelReader):
+    """openpyxl's read-only loading (`load_workbook(read_only=True)`) with `_Sheet`s. Chartsheets are never
+    read: an upload with one is refused before (see _ALLOWED_PARTS)."""
+
+    def read_worksheets(self) -> None:
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                worksheet = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                worksheet.sheet_state = sheet.state
+                self.wb._sheets.append(worksheet)
+
+
+def _open(file: IO[bytes]) -> Any:
+    reader = _Reader(file, read_only=True, data_only=False, keep_links=False, keep_vba=False)
+    reader.read()
+    return reader.wb
+
+
+def read_upload(file: IO[bytes]) -> Upload:
+    with _reading():
+        book = _open(file)
+        try:
+            if META_SHEET not in book.sheetnames or SHEET not in book.sheetnames:
+                raise ImportRefused("not_template")
+            meta: dict[str, list[str]] = {}
+            indicators = []
+            for values in _bounded_rows(book[META_SHEET], META_LINES + settings.IPCITY_IMPORT_MAX_ROWS):
+                label, *rest = (cell_text(value) for value in values[:3])
+                if label == "指标":
+                    indicators.append((rest[0], rest[1]))
+                elif label:
+                    meta.setdefault(label, rest)
+            header: tuple = ()
+            rows = []
+            rows_limit = HEADER_ROW + settings.IPCITY_IMPORT_MAX_ROWS
+            for number, values in enumerate(_bounded_rows(book[SHEET], rows_limit), start=1):
+                if number == HEADER_ROW:
+                    header = values
+                elif number > HEADER_ROW and any(value is not None and value != "" for value in values):
+                    rows.append((number, values))
+        finally:
+            book.close()
+    return Upload(meta=meta, indicators=indicators, header=header, rows=rows)
+
+
+def check_template(upload: Upload, *, unit: Unit, period: Period) -> None:
+    meta = upload.meta
+    if meta.get("模板", [""])[0] != KIND:
+        raise ImportRefused("not_template")
+    unit_id, year, quarter = (meta.get(label, [""])[0] for label in ("单位", "年度", "季度"))
+    signature = template_signature(
+        version=meta.get("版本", [""])[0],
+        unit_id=unit_id,
+        year=year,
+        quarter=quarter,
+        plans=meta.get("方案", [""])[0],
+        keys=[key for key, _ in upload.indicators],
+    )
+    if not constant_time_compare(signature, meta.get("签名", [""])[0]):
+        raise ImportRefused("tampered")
+    if meta.get("版本", [""])[0] != VERSION:
+        raise ImportRefused("old_version")
+    if unit_id != str(unit.pk):
+        raise ImportRefused("other_unit", unit=unit.name)
+    if (year, quarter) != (str(period.year), str(period.quarter)):
+        raise ImportRefused(
+            "other_period", template=str(Quarter(int(year), int(quarter))), period=str(period)
+        )
+    expected = template_headers(period)
+    for index, title in enumerate(expected):
+        found = cell_text(upload.header[index]) if index < len(upload.header) else ""
+        if found != title:
+            column = get_column_letter(index + 1)
+            raise ImportRefused("layout", detail=f"表头{column}列应为“{title}”，现为“{found[:20]}”")

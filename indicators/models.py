@@ -1,4 +1,5 @@
-"""Indicators and their targets; the quarterly figures units report; the rolled-up progress leaders read."""
+"""The catalogue: indicators with their targets and baselines, the population per-capita figures divide by,
+the office's reporting assignments, and the roll-up's queue of keys to recompute."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
-"""Indicators API.
-
-Progress: `GET /api/plans/{slug}/progress/?year=Y&quarter=Q`, the rolled-up progress of a plan.
-Submissions (the quarterly figures): `GET/POST /api/submissions/`, `GET/PATCH /api/submissions/{id}/`,
-`POST /api/submissions/{id}/submit|approve|return|reopen/`. Scoped exactly as the pages are: a reporter
-sees and writes its own unit's figures only (another unit's is a 404), reviewers review, leaders read.
-Figures travel as strings and are judged by `indicators.rules` and the reporting services, as on the page.
-"""
+"""The progress API: `GET /api/plans/{slug}/progress/?year=Y&quarter=Q`, a plan's rolled-up progress at a
+quarter in its own region, one row per indicator, read from the roll-up's table (never raw submissions).
+Every role may read it; figures travel as decimal strings so none is rounded on its way."""
 
 from __future__ import annotations
 

@@ -178,7 +178,7 @@ URLS: dict[str, Url] = {
         refused=row(NOT_ALLOWED, *[MOVED] * 4),
     ),
     "logout": Url({"POST": row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}, refused=ALL_405),
-    # Reporting (indicators/views.py)
+    # Reporting (reporting/views.py)
     "report": Url({"GET": REPORTER_PAGE, "POST": REPORTER_PAGE}),
     "report-history": Url({"GET": REPORTER_PAGE}),
     "review": Url({"GET": OFFICE_PAGE}),
@@ -207,7 +207,7 @@ URLS: dict[str, Url] = {
         fill=lambda w, role, side: {"pk": w.zj_task.pk},
         bodies={"POST": task_units_body},
     ),
-    # The Excel import: a token another session uploaded is a 404 (indicators/import_views.py)
+    # The Excel import: a token another session uploaded is a 404 (reporting/import_views.py)
     "import-start": Url({"GET": REPORTER_PAGE}),
     "import-template": Url({"GET": REPORTER_PAGE}, fill=lambda w, role, side: {"year": 2026, "quarter": 4}),
     # The size limit wraps the whole view (CSRF included), so the method is refused before the role gate.
@@ -215,14 +215,14 @@ URLS: dict[str, Url] = {
     "import-preview": Url({"GET": REPORTER_ITEM}, fill=upload),
     "import-confirm": Url({"POST": REPORTER_POST}, fill=upload),
     "import-cancel": Url({"POST": REPORTER_POST}, fill=upload),
-    # Dashboards (reports/views.py): a reporter drills into its own unit's indicators only
+    # Dashboards (dashboards/views.py): a reporter drills into its own unit's indicators only
     "reports:index": Url({"GET": PAGE_ALL}),
     "reports:overview": Url({"GET": PAGE_ALL}, fill=plan),
     "reports:indicator": Url({"GET": UNIT_ITEM}, fill=indicator_page),
     "reports:units": Url({"GET": PAGE_ALL}, fill=plan),
     "reports:tasks": Url({"GET": PAGE_ALL}, fill=plan),
     "reports:compare": Url({"GET": PAGE_ALL}),
-    # Excel reports and bulletins (reports/report_views.py): readers; a leader may start an export (a read)
+    # Excel reports and bulletins (exports/views.py): readers; a leader may start an export (a read)
     "reports:exports": Url({"GET": READER_PAGE}),
     "reports:export-start": Url(
         {"POST": READER_POST}, bodies={"POST": {"kind": "report", "plan": QZ, "year": 2026, "quarter": 3}}

@@ -1,4 +1,4 @@
-"""The one Excel writer (reports/excel.py): layout, print setup, styles, text neutralising, protection,
+"""The one Excel writer (ipcity/workbook.py): layout, print setup, styles, text neutralising, protection,
 charts, and that it keeps pace with bare openpyxl write-only mode in time and memory."""
 
 from __future__ import annotations

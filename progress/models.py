@@ -1,10 +1,11 @@
-"""Indicators and their targets; the quarterly figures units report; the rolled-up progress leaders read."""
+"""The roll-up's tables: progress per indicator × region × quarter, each unit's timeliness, and the runs."""
 
 from __future__ import annotations
 
 from django.db import models
 
 from indicators.models import FIGURE, Indicator
+from ipcity.quarters import Quarter
 from reporting.models import Period
 
 
@@ -45,6 +46,17 @@ class Progress(models.Model):
     status = models.CharField("状态", max_length=16, choices=Status.choices)
     forecast = models.DecimalField("预计期末值", null=True, **FIGURE)
     needed_per_quarter = models.DecimalField("剩余每季度需完成", null=True, **FIGURE)
+    # Coverage: what the quarter's figure stands on (PRODUCT.md, "Figures must say what they stand on"). Of
+    # the units owing this indicator's figure in this region (reporting.selectors.owed_figures), how many are
+    # approved, awaiting review, returned, and missing after the due date; the rest are not due yet.
+    owed = models.PositiveIntegerField("应报单位数", default=0)
+    approved = models.PositiveIntegerField("已审核单位数", default=0)
+    awaiting_review = models.PositiveIntegerField("待审核单位数", default=0)
+    returned = models.PositiveIntegerField("已退回单位数", default=0)
+    missing = models.PositiveIntegerField("逾期未报送单位数", default=0)
+    # The last quarter through which every owed figure of every quarter since the plan's start is approved.
+    complete_year = models.PositiveSmallIntegerField("数据完整截至年度", null=True, blank=True)
+    complete_quarter = models.PositiveSmallIntegerField("数据完整截至季度", null=True, blank=True)
     computed_at = models.DateTimeField("计算时间")
 
     class Meta:
@@ -63,6 +75,28 @@ class Progress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.region} {self.year}Q{self.quarter}"
+
+    @property
+    def coverage(self) -> dict[str, int]:
+        return {
+            "owed": self.owed,
+            "approved": self.approved,
+            "awaiting_review": self.awaiting_review,
+            "returned": self.returned,
+            "missing": self.missing,
+        }
+
+    @property
+    def is_partial(self) -> bool:
+        """Some owed figure of the quarter is not approved: the figure, its status and anything drawn from
+        it are provisional (暂定)."""
+        return self.approved < self.owed
+
+    @property
+    def complete_through(self) -> Quarter | None:
+        if self.complete_year is None or self.complete_quarter is None:
+            return None
+        return Quarter(self.complete_year, self.complete_quarter)
 
 
 class Timeliness(models.Model):

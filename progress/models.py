@@ -49,11 +49,11 @@ class Progress(models.Model):
     # Coverage: what the quarter's figure stands on (PRODUCT.md, "Figures must say what they stand on"). Of
     # the units owing this indicator's figure in this region (reporting.selectors.owed_figures), how many are
     # approved, awaiting review, returned, and missing after the due date; the rest are not due yet.
-    owed = models.PositiveIntegerField("应报单位数", default=0)
-    approved = models.PositiveIntegerField("已审核单位数", default=0)
-    awaiting_review = models.PositiveIntegerField("待审核单位数", default=0)
-    returned = models.PositiveIntegerField("已退回单位数", default=0)
-    missing = models.PositiveIntegerField("逾期未报送单位数", default=0)
+    owed = models.PositiveIntegerField("应报单位数", default=0, db_default=0)
+    approved = models.PositiveIntegerField("已审核单位数", default=0, db_default=0)
+    awaiting_review = models.PositiveIntegerField("待审核单位数", default=0, db_default=0)
+    returned = models.PositiveIntegerField("已退回单位数", default=0, db_default=0)
+    missing = models.PositiveIntegerField("逾期未报送单位数", default=0, db_default=0)
     # The last quarter through which every owed figure of every quarter since the plan's start is approved.
     complete_year = models.PositiveSmallIntegerField("数据完整截至年度", null=True, blank=True)
     complete_quarter = models.PositiveSmallIntegerField("数据完整截至季度", null=True, blank=True)

@@ -10,8 +10,15 @@ from django.urls import reverse
 from django.utils.html import format_html, json_script
 
 from ipcity.figures import plain
+from ipcity.quarters import quarter_name as ipcity_quarter_name
 
 register = template.Library()
+
+
+@register.filter
+def quarter_name(quarter) -> str:
+    """{{ 3|quarter_name }} → 第三季度, the one way a quarter is named."""
+    return ipcity_quarter_name(int(quarter))
 
 
 @register.filter

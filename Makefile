@@ -28,13 +28,18 @@ run: $(STAMP)
 # runs its tests on SQLite.
 ROLLUP_TESTS := tests/test_rollup_properties.py tests/test_rollup_measures.py tests/test_rollup_pace.py \
 	tests/test_rollup_engine.py
+# pytest-xdist, one process per core, each with its own test database (pytest-django adds _gw0, _gw1…) and media
+# folder (tests/conftest.py). Each test module runs whole in one process (loadfile): tests that share anything
+# else, such as the Redis test database, live in one module. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory security check-deploy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(if $(PYTEST_ARGS),,DATABASE_URL=sqlite:///:memory: $(BIN)/python -m pytest -q $(ROLLUP_TESTS))
+	$(PYTEST) $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,DATABASE_URL=sqlite:///:memory: $(PYTEST) -q $(ROLLUP_TESTS))
 
 # bandit over our code (findings fixed, or `# nosec` with the reason in README's 安全 / Security section).
 security: $(STAMP)
@@ -52,7 +57,7 @@ audit-deps: $(STAMP)
 	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 test-sqlite: $(STAMP)
-	DATABASE_URL=sqlite:///:memory: $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///:memory: $(PYTEST) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

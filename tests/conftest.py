@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime
+import os
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,16 +14,47 @@ from plans.models import Plan
 from tests import factories
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`make test`) each worker keeps uploads and exports in a media folder of its own, as
+    pytest-django gives it a database of its own (test_…_gw0): a test that clears expired uploads or lists a
+    folder must not see another worker's files."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from django.conf import settings
+
+        media = Path(settings.MEDIA_ROOT)
+        settings.MEDIA_ROOT = media.with_name(f"{media.name}-{worker}")
+
+
+DB_BLOCKER = pytest.StashKey[object]()
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_db_setup, django_db_blocker):
     """The test database holds both plans from the start, loaded once per session as `make run` loads them."""
     with django_db_blocker.unblock():
         plans_load_all()
+    request.config.stash[DB_BLOCKER] = django_db_blocker
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test (live server, real worker) empties the database when it ends: the plans are
+    loaded again at once, so that whatever runs next in this process finds them, in whatever order
+    pytest-xdist hands out the tests."""
+    result = yield
+    blocker = item.config.stash.get(DB_BLOCKER, None)
+    used_db = "_django_db_helper" in item.fixturenames or item.get_closest_marker("django_db")
+    if nextitem is not None and blocker is not None and used_db:
+        with blocker.unblock():
+            if not Plan.objects.exists():
+                plans_load_all()
+    return result
 
 
 @pytest.fixture
 def plans(db):
-    """Both plans. A transactional test flushes the database when it ends; the next one reloads them."""
+    """Both plans, as the session loaded them (and loads them again after a transactional test)."""
     if not Plan.objects.exists():
         plans_load_all()
     return {plan.slug: plan for plan in Plan.objects.all()}

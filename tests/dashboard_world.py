@@ -6,7 +6,6 @@ import datetime
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html.parser import HTMLParser
 
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from plans.models import Plan, Task, Unit
 from progress.models import Progress, Timeliness
 from reporting.models import ReviewState, TaskReport
 from tests import factories
+from tests.page import parse
 
 STATUSES = list(Progress.Status.values)
 
@@ -122,26 +122,12 @@ def sent_at(period):
     return timezone.make_aware(datetime.datetime.combine(period.due_on, datetime.time(9)))
 
 
-class _Marked(HTMLParser):
-    def __init__(self, attribute: str):
-        super().__init__()
-        self.attribute, self.found = attribute, []
-
-    def handle_starttag(self, tag, attrs):
-        values = dict(attrs)
-        if self.attribute in values:
-            self.found.append(values)
-
-
 def marked(html: str, attribute: str) -> dict[str, dict[str, str]]:
     """The attributes of every element carrying `attribute` (e.g. data-indicator), keyed by its value."""
-    parser = _Marked(attribute)
-    parser.feed(html)
-    return {values[attribute]: values for values in parser.found}
+    return {element.attrs[attribute]: element.attrs for element in parse(html).find_all(**{attribute: True})}
 
 
 def chart_json(html: str, dom_id: str) -> dict:
     """The Plotly figure a page carries for the chart `dom_id`."""
-    start = html.index(f'<script id="{dom_id}-data" type="application/json">')
-    body = html[html.index(">", start) + 1 : html.index("</script>", start)]
-    return json.loads(body)
+    script = parse(html).find("script", id=f"{dom_id}-data", type="application/json")
+    return json.loads("".join(script.children))

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from progress.rollup import rollup_full
+from progress.selectors import progress_for
 from tests import factories
 
 ZJ = "/api/plans/zhenjiang-edz-2024-2026/progress/"
@@ -52,6 +53,18 @@ def test_it_lists_every_indicator_s_progress_in_document_order(leader_client, ro
         "needed_per_quarter": "43.0000",
     }
     assert body[0]["status"] == "no_data" and body[0]["actual"] is None
+
+
+def test_its_rows_are_the_progress_rows_the_dashboards_and_the_report_show(leader_client, rolled_up):
+    """The overview and the exported report are tested against progress_for; this closes the chain."""
+    body = leader_client.get(ZJ, {"year": 2024, "quarter": 2}).json()
+    rows = list(progress_for(rolled_up, 2024, 2))
+    assert [item["indicator"] for item in body] == [row.indicator.code for row in rows]
+    for item, row in zip(body, rows, strict=True):
+        assert item["status"] == row.status
+        for field in ("actual", "target_min", "target_max", "completion", "expected", "forecast"):
+            figure = getattr(row, field)
+            assert item[field] == (None if figure is None else f"{figure:.4f}"), (row.indicator.code, field)
 
 
 def test_any_signed_in_user_may_read_it(reporter_a_client, rolled_up):

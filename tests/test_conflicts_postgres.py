@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from reporting.models import Submission
 from reporting.services.calendar import periods_ensure
 from tests import factories
+from tests.page import parse
 
 NOW = datetime.datetime(2026, 11, 21, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -104,5 +105,6 @@ def test_two_page_saves_of_one_version_one_wins_one_sees_the_conflict(race):
     html = next(body for code, body in outcomes if code == 200)
     assert "已被他人" in html and "有冲突" in html
     stored = Submission.objects.get()
-    assert f'value="{40 + 1 - int(stored.value)}"' in html  # the loser's own input, kept on the page
+    kept = parse(html).fields()[f"{key}-value"]
+    assert kept == str(40 + 1 - int(stored.value))  # the loser's own input, kept on the page
     assert stored.version == 2

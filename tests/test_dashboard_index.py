@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests import factories
+from tests.page import seen
 
 
 def test_it_asks_anonymous_visitors_to_log_in(client, plans):
@@ -19,8 +20,8 @@ def test_it_shows_each_plans_latest_quarter_and_counts(leader_client, dashboard_
 
 
 def test_the_main_navigation_leads_to_the_dashboards(leader_client, plans):
-    html = leader_client.get("/").content.decode()
-    assert '<a href="/plans/" class="">进度看板</a>' in html and ">方案对比</a>" in html
+    navigation = seen(leader_client.get("/")).find("nav", cls="mainnav").links()
+    assert navigation["进度看板"] == "/plans/" and navigation["方案对比"] == "/compare/"
 
 
 def test_its_query_count_does_not_grow_with_progress_rows(

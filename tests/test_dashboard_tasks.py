@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from reporting.models import ReviewState, TaskReport
 from tests import factories
 from tests.dashboard_world import marked, sent_at
+from tests.page import seen
 
 URL = "/plans/quanzhou-2024-2026/tasks/"
 
@@ -89,9 +90,9 @@ def test_the_quarter_switcher_shows_reports_as_they_stood(leader_client, dashboa
 
 
 def test_a_reporter_sees_only_its_units_tasks_and_reports(reporter_b_client, dashboard_world):
-    html = reporter_b_client.get(URL).content.decode()
-    assert "本单位承担的重点任务" in html and "市科技局第一季度进展" in html
-    assert "市知识产权局第四季度进展" not in html and "市知识产权局" not in html.split("</header>", 2)[-1]
+    page = seen(reporter_b_client.get(URL))
+    assert "本单位承担的重点任务" in page.text and "市科技局第一季度进展" in page.text
+    assert "市知识产权局第四季度进展" not in page.text and "市知识产权局" not in page.find("main").text
     tasks = reporter_b_client.get(URL).context["board"]
     titles = {line.task.title for _, lines in tasks.sections for line in lines}
     assert "树导向" in titles and "强化行政保护" not in titles  # 市科技局 is not named on (三)1

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 from tests.dashboard_world import chart_json, marked
+from tests.page import seen
 
 URL = "/plans/quanzhou-2024-2026/units/"
 
@@ -37,8 +38,8 @@ def test_it_ranks_units_by_on_time_rate_with_shared_ranks(leader_client, quanzho
         for period, status in zip(periods, by_quarter, strict=True):
             factories.TimelinessFactory(plan=quanzhou, unit=unit, period=period, status=status)
     factories.ProgressFactory(indicator=quanzhou.indicators.first(), year=2024, quarter=2)
-    html = leader_client.get(URL).content.decode()
-    rows = marked(html, "data-unit")
+    response = leader_client.get(URL)
+    rows = marked(response.content.decode(), "data-unit")
     assert list(rows) == [str(third.pk), str(unit_a.pk), str(unit_b.pk)]
     page = leader_client.get(URL).context["page"]
     assert [(row.name, row.rank, row.rate) for row in page.ranking] == [
@@ -46,7 +47,13 @@ def test_it_ranks_units_by_on_time_rate_with_shared_ranks(leader_client, quanzho
         ("市知识产权局", 2, Decimal(50)),
         ("市科技局", 2, Decimal(50)),
     ]
-    assert "按时报送排名" in html and ">50%<" in html
+    ranking = seen(response).table("按时报送率").rows()
+    assert [(row["名次"].text, row["单位"].text, row["按时报送率"].text) for row in ranking] == [
+        ("1", "市工信局测试", "100%"),
+        ("2", "市知识产权局", "50%"),
+        ("2", "市科技局", "50%"),
+    ]
+    assert "按时报送排名" in seen(response).text
 
 
 def test_quarters_not_yet_due_do_not_count_against_a_unit(leader_client, quanzhou, unit_a):

@@ -16,6 +16,7 @@ from reporting.models import Evidence, Submission, TaskReport
 from reporting.services.entry import EvidenceInput
 from reporting.services.quarter import quarter_save
 from tests import factories
+from tests.page import seen
 from tests.quarter import quarter_post
 
 Q4 = "/report/?period=2026-4"
@@ -204,10 +205,10 @@ def test_anonymous_visitors_are_asked_to_log_in_for_a_download(client, desk, evi
 def test_the_page_lists_evidence_with_a_remove_box_and_the_detail_page_its_history(
     reporter_a_client, desk, evidence
 ):
-    html = reporter_a_client.get(Q4).content.decode()
-    assert (
-        f'href="/evidence/{evidence.pk}/"' in html and f'name="remove_evidence" value="{evidence.pk}"' in html
-    )
+    page = seen(reporter_a_client.get(Q4))
+    assert page.link(evidence.name) == f"/evidence/{evidence.pk}/"
+    remove = page.find("input", name="remove_evidence", value=str(evidence.pk))
+    assert remove.attrs["type"] == "checkbox" and "checked" not in remove.attrs
     html = reporter_a_client.get(f"/submissions/{evidence.submission_id}/").content.decode()
     assert "上传佐证材料" in html and "通知.pdf" in html
     assert Submission.objects.get().value is None  # the draft holds the file, no figure yet

@@ -29,6 +29,7 @@ from reporting.models import ReviewState, Submission
 from reporting.services.entry import FigureInput, figures_save
 from tests import factories
 from tests.excel_files import fill
+from tests.page import seen
 from tests.soffice import convert, soffice_missing
 
 D = Decimal
@@ -300,11 +301,13 @@ def test_it_shows_the_preview_with_errors_highlighted(reporter_a_client, unit_a,
     )
     response = reporter_a_client.get(upload(reporter_a_client, data, xl_period)["Location"])
 
-    page = response.content.decode()
-    assert "表格中有1处错误，本次不能导入" in page
-    assert page.count('class="import-row-error"') == 1
-    assert "第4行 商标有效注册量：数值：“约85”不是数字" in page
-    assert "确认导入" not in page
+    page = seen(response)
+    assert "表格中有1处错误，本次不能导入" in page.text and "有错误 1 行" in page.text
+    assert "第4行 商标有效注册量：数值：“约85”不是数字" in page.text
+    rows = {row["行号"].text: row for row in page.table("行号").rows()}
+    assert rows["4"]["表格中的数值"].text == "约85" and "不是数字" in rows["4"]["处理"].text
+    assert [number for number, row in rows.items() if "不是数字" in row["处理"].text] == ["4"]
+    assert "确认导入" not in page.text
 
 
 def test_it_refuses_a_figure_changed_in_the_system_after_download(
@@ -382,10 +385,10 @@ def token_of(response) -> str:
 def test_it_shows_the_start_page_with_the_open_quarters(reporter_a_client, xl_period, xl_indicators):
     factories.PeriodFactory(year=2025, quarter=2)  # locked since 2025-07-30
 
-    page = reporter_a_client.get(reverse("import-start")).content.decode()
+    page = seen(reporter_a_client.get(reverse("import-start")))
 
-    assert "下载2025年第三季度模板" in page and "2025年第二季度" not in page
-    assert 'href="/imports/"' in page and "Excel导入" in page  # the reporter's navigation link
+    assert "下载2025年第三季度模板" in page.text and "2025年第二季度" not in page.text
+    assert page.find("nav", cls="mainnav").links()["Excel导入"] == "/imports/"
 
 
 @pytest.mark.parametrize("role", ["reviewer_client", "leader_client", "admin_client_"])

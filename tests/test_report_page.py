@@ -15,6 +15,7 @@ from reporting.models import Submission, TaskReport
 from reporting.services.calendar import exception_grant
 from reporting.services.entry import FigureInput, figures_save
 from tests import factories
+from tests.page import seen
 from tests.quarter import full_quarter, quarter_post
 
 D = Decimal
@@ -57,8 +58,11 @@ def test_it_shows_every_assigned_indicator_and_task_with_its_context(reporter_a_
     assert "≥88万件" in html  # the year's target
     assert "87.93万件" in html  # the expected pace, at the indicator's precision, with its unit
     assert "按期结案的知识产权案件数" in html  # the ratio's two labels
-    assert f'name="indicator-{desk.milestone.pk}-done"' in html
-    assert html.count('class="item task card') == 17  # every task the unit is named on
+    assert f"indicator-{desk.milestone.pk}-done" in seen(response).fields()  # the milestone's 完成情况
+    cards = [card.text for card in seen(response).find_all("section", cls="task")]
+    titles = list(desk.unit_a.tasks.values_list("title", flat=True))
+    assert len(cards) == len(titles) == 17  # a card for every task the unit is named on
+    assert all(any(title in card for card in cards) for title in titles)
     assert "强化金融力量支撑" in html and "牵头" in html
     assert "保存草稿" in html and "报送本季度" in html
 
@@ -91,8 +95,9 @@ def test_it_refuses_a_bad_figure_saves_nothing_and_keeps_what_was_typed(
     assert response.status_code == 200
     assert message in html
     assert "本次保存未生效" in html
-    assert f'value="{parts["value"]}"' in html  # the user's input, kept
-    assert 'value="70"' in html
+    kept = seen(response).fields()  # the user's input, kept
+    assert kept[f"indicator-{desk.stock.pk}-value"] == parts["value"]
+    assert kept[f"indicator-{desk.count.pk}-value"] == "70"
     assert not Submission.objects.exists()  # the good figure was not written either
 
 
@@ -126,16 +131,16 @@ def test_it_submits_the_whole_quarter_at_once(reporter_a_client, desk):
     assert response.status_code == 302
     assert set(Submission.objects.filter(period=desk.period).values_list("state", flat=True)) == {"submitted"}
     assert TaskReport.objects.filter(period=desk.period, state="submitted").count() == 17
-    html = reporter_a_client.get(Q4).content.decode()
-    assert "已报送4项指标、17项任务进展，等待办公室审核" in html
-    assert 'name="action"' not in html  # nothing left to change: no buttons
+    page = seen(reporter_a_client.get(Q4))
+    assert "已报送4项指标、17项任务进展，等待办公室审核" in page.text
+    assert "action" not in page.fields()  # nothing left to change: no buttons
 
 
 def test_submit_names_everything_missing_and_stores_nothing(reporter_a_client, desk):
     response = post(reporter_a_client, desk, figures={desk.stock: {"value": "88"}}, action="submit")
     html = response.content.decode()
     assert "地理标志保护产品总量：尚未填写" in html and "尚未填写进展" in html
-    assert 'value="88"' in html
+    assert seen(response).fields()[f"indicator-{desk.stock.pk}-value"] == "88"
     assert not Submission.objects.exists()  # a submit that fails keeps nothing half-done
 
 
@@ -177,7 +182,7 @@ def test_the_second_of_two_saves_gets_a_conflict_and_keeps_what_was_typed(
     assert response.status_code == 200
     assert "已被他人" in html and "本次保存未生效" in html
     assert "有冲突" in html and "他人已保存为“81万件”" in html
-    assert 'value="88.5"' in html  # what this user typed is still in the form
+    assert seen(response).fields()[f"indicator-{desk.stock.pk}-value"] == "88.5"  # what this user typed
     assert Submission.objects.get(indicator=desk.stock).value == D(81)  # nothing overwritten
 
     stale[f"indicator-{desk.stock.pk}-version"] = 2  # the page now carries the version it showed
@@ -198,9 +203,9 @@ def test_a_figure_someone_else_created_meanwhile_is_a_conflict_too(reporter_a_cl
 
 def test_a_past_quarter_is_read_only(reporter_a_client, desk):
     approved(desk.stock, desk.unit_a, 2026, 2, value=D("86.2"), note="按商标局数据")
-    html = reporter_a_client.get("/report/?period=2026-2").content.decode()
-    assert "86.2万件" in html and "按商标局数据" in html and "锁定，以下内容只读" in html
-    assert f'name="indicator-{desk.stock.pk}-value"' not in html and "保存草稿" not in html
+    page = seen(reporter_a_client.get("/report/?period=2026-2"))
+    assert "86.2万件" in page.text and "按商标局数据" in page.text and "锁定，以下内容只读" in page.text
+    assert f"indicator-{desk.stock.pk}-value" not in page.fields() and "保存草稿" not in page.text
     response = reporter_a_client.post("/report/?period=2026-2", {"action": "save"}, follow=True)
     assert "已没有可修改的内容" in response.content.decode()
 
@@ -221,9 +226,9 @@ def test_a_returned_figure_in_a_locked_quarter_stays_correctable(client, desk, s
         submitted_at=datetime.datetime(2026, 10, 5, tzinfo=datetime.UTC), return_reason="与上期口径不一致",
     )  # fmt: skip
     client.force_login(user)
-    html = client.get(URL).content.decode()  # the quarter that needs action opens first
-    assert "2026年第三季度" in html and "办公室退回了1项" in html and "与上期口径不一致" in html
-    assert f'name="indicator-{desk.count.pk}-value"' in html
+    page = seen(client.get(URL))  # the quarter that needs action opens first
+    assert "2026年第三季度" in page.text and "办公室退回了1项" in page.text and "与上期口径不一致" in page.text
+    assert f"indicator-{desk.count.pk}-value" in page.fields()
     data = quarter_post(unit, desk.locked, desk.today, figures={desk.count: {"value": "61"}}, action="submit")
     assert client.post("/report/?period=2026-3", data).status_code == 302
     row.refresh_from_db()
@@ -248,8 +253,7 @@ def test_a_locked_quarter_takes_figures_again_once_the_office_grants_an_exceptio
 
 
 def test_it_opens_the_current_quarter_when_nothing_needs_action(reporter_a_client, desk):
-    html = reporter_a_client.get(URL).content.decode()
-    assert "<h2>2026年第四季度</h2>" in html
+    assert seen(reporter_a_client.get(URL)).find("h2").text == "2026年第四季度"
 
 
 @pytest.mark.parametrize("period", ["2026", "abc", "2026-9", "2099-1"])
@@ -283,6 +287,8 @@ def test_it_reads_a_fixed_number_of_queries_whatever_the_history(reporter_a_clie
 
 def test_the_history_page_lists_the_units_quarters(reporter_a_client, desk):
     approved(desk.stock, desk.unit_a, 2026, 2, value=D(86), is_late=True)
-    html = reporter_a_client.get("/report/history/").content.decode()
-    assert "2026年第二季度" in html and "2024年第一季度" in html
-    assert '<span class="late-mark">1</span>' in html
+    page = seen(reporter_a_client.get("/report/history/"))
+    quarters = {row["季度"].text: row for row in page.table("逾期项").rows()}
+    assert {"2026年第二季度", "2024年第一季度"} <= set(quarters)
+    late = quarters["2026年第二季度"]["逾期项"]
+    assert late.text == "1" and late.find_all(cls="late-mark")  # shown in the warning colour

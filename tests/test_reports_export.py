@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -206,39 +205,6 @@ def test_it_shows_indicators_the_roll_up_has_not_reached_as_no_data(quanzhou):
     rows = _rows(ws)
     assert len(rows) == quanzhou.indicators.count()
     assert {row[INDICATOR_HEADERS.index("状态")].value for row in rows} == {"无数据"}
-
-
-def _progress_api(slug: str) -> str | None:
-    try:
-        resolve(f"/api/plans/{slug}/progress/")
-    except Resolver404:
-        return None
-    return f"/api/plans/{slug}/progress/"
-
-
-@pytest.mark.skipif(
-    _progress_api("quanzhou-2024-2026") is None, reason="进度接口在 rollup 分支；合并后自动启用"
-)
-def test_its_figures_equal_the_progress_api(report_scenario, leader_client):
-    url = _progress_api(report_scenario.plan.slug)
-    api = leader_client.get(url, {"year": report_scenario.year, "quarter": report_scenario.quarter}).json()
-    api_rows = api["results"] if isinstance(api, dict) else api
-    rows = _rows(_report(report_scenario)["指标进度"])
-    assert len(api_rows) == len(rows)
-    column = {header: index for index, header in enumerate(INDICATOR_HEADERS)}
-    for item, row in zip(api_rows, rows, strict=True):
-        assert item["name"] == row[column["指标"]].value
-        for field, header in (
-            ("actual", "截至本季度实际值"),
-            ("expected", "序时进度"),
-            ("forecast", "预计期末值"),
-        ):
-            expected = None if item[field] is None else Decimal(item[field])
-            assert _decimal(row[column[header]].value) == expected
-        completion = _decimal(row[column["完成率"]].value)
-        assert (None if completion is None else completion * 100) == (
-            None if item["completion"] is None else Decimal(item["completion"])
-        )
 
 
 @pytest.mark.slow

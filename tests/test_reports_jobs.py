@@ -13,6 +13,7 @@ from exports import books as exports
 from exports.models import ExportJob
 from exports.tasks import export_job_task
 from tests import factories
+from tests.page import seen
 
 FORM = {"plan": "quanzhou-2024-2026", "year": 2025, "quarter": 3, "kind": "report"}
 
@@ -45,9 +46,10 @@ def test_a_reporter_may_not_export_the_whole_plan(reporter_a_client, reporter_a,
 
 def test_the_form_offers_plans_and_the_last_ended_quarter(leader_client, plans, time_machine):
     time_machine.move_to("2025-11-03 09:00:00+08:00")
-    html = leader_client.get("/reports/").content.decode()
+    response = leader_client.get("/reports/")
+    html = response.content.decode()
     assert "泉州市示范城市工作方案" in html and "镇江经开区示范园区工作方案" in html
-    assert '<option value="2025" selected>' in html and '<option value="3" selected>' in html
+    assert {"year": "2025", "quarter": "3"}.items() <= seen(response).fields().items()
     assert "/reports/bulletin/quanzhou-2024-2026/" in html
 
 

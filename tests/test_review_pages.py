@@ -11,6 +11,7 @@ from plans.models import Unit
 from reporting.models import Submission, TaskReport
 from reporting.services.quarter import quarter_save
 from tests import factories
+from tests.page import seen
 from tests.quarter import full_quarter
 from tests.test_report_page import post
 
@@ -36,14 +37,15 @@ def page(desk):
 
 def test_the_queue_shows_each_unit_by_state_with_those_awaiting_review_first(sent, reviewer_client, desk):
     response = reviewer_client.get(QUEUE)
-    html = response.content.decode()
     assert response.status_code == 200
-    assert "<h2>2026年第四季度</h2>" in html  # the newest quarter with items awaiting review
-    rows = html.split('<tr class="queue-')[1:]
-    assert rows[0].startswith("submitted") and "市知识产权局" in rows[0] and "<b>21</b>" in rows[0]
-    assert any("市科技局" in row and "未报送" in row for row in rows)
-    assert "市知识产权工作领导小组各成员单位" not in html  # a group never reports
-    assert '待审核 <b class="warn">21</b>' in html
+    page = seen(response)
+    assert page.find("h2").text == "2026年第四季度"  # the newest quarter with items awaiting review
+    rows = [{name: cell.text for name, cell in row.items()} for row in page.table("填报单位").rows()]
+    assert (rows[0]["填报单位"], rows[0]["情况"], rows[0]["待审核"]) == ("市知识产权局", "待审核", "21")
+    assert next(row for row in rows if row["填报单位"] == "市科技局")["情况"] == "尚未报送"  # not yet due
+    assert "市知识产权工作领导小组各成员单位" not in page.text  # a group never reports
+    assert "待审核 21" in page.find(cls="counts").text
+    assert page.find(cls="counts").find(cls="warn").text == "21"  # in the warning colour
 
 
 def test_the_queue_marks_missing_units_and_late_items_after_the_due_date(reviewer_client, desk):
@@ -51,9 +53,11 @@ def test_the_queue_marks_missing_units_and_late_items_after_the_due_date(reviewe
         indicator=desk.count, unit=desk.unit_b, period=desk.locked, state="submitted", is_late=True,
         submitted_at="2026-10-20T10:00:00+08:00",
     )  # fmt: skip
-    html = reviewer_client.get(f"{QUEUE}?period=2026-3").content.decode()
-    assert '<span class="late-mark">1</span>' in html
-    assert '<span class="missing-mark">' in html  # units that sent nothing, past the due date
+    rows = seen(reviewer_client.get(f"{QUEUE}?period=2026-3")).table("填报单位").rows()
+    late = next(row for row in rows if row["填报单位"].text == "市科技局")["逾期"]
+    assert late.text == "1" and late.find_all(cls="late-mark")  # in the warning colour
+    # Units that sent nothing, past the due date: their count stands out too.
+    assert any(row["未报送"].find_all(cls="missing-mark") for row in rows)
 
 
 def test_the_queue_reads_a_fixed_number_of_queries(
@@ -73,10 +77,12 @@ def test_the_queue_reads_a_fixed_number_of_queries(
 
 
 def test_a_units_quarter_shows_figures_with_context_and_the_actions(sent, reviewer_client, page):
-    html = reviewer_client.get(page).content.decode()
+    response = reviewer_client.get(page)
+    html = response.content.decode()
     assert "88.12万件" in html and "9/10（90%）" in html and "已完成" in html
     assert "≥88万件" in html  # the year's target for context
-    assert html.count("审核通过</button>") == 21 and html.count("确认退回") == 21
+    buttons = [button.text for button in seen(response).find_all("button")]
+    assert buttons.count("审核通过") == 21 and buttons.count("确认退回") == 21
     assert "全部审核通过（21项已报送）" in html
     assert "本季度按计划推进" in html
 

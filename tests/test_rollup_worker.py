@@ -31,6 +31,8 @@ from progress.tasks import rollup_full_task, rollup_pending_task
 from reporting.services.review import review_approve
 from tests import factories
 
+# One Redis database (TEST_REDIS_URL), flushed by each test and read by its Celery worker: these tests must
+# take turns, so they stay in this one module (`make test` hands each module to one pytest-xdist process).
 pytestmark = pytest.mark.services
 UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 

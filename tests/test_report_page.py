@@ -227,7 +227,9 @@ def test_a_returned_figure_in_a_locked_quarter_stays_correctable(client, desk, s
     )  # fmt: skip
     client.force_login(user)
     page = seen(client.get(URL))  # the quarter that needs action opens first
-    assert "2026年第三季度" in page.text and "办公室退回了1项" in page.text and "与上期口径不一致" in page.text
+    assert (
+        "2026年第三季度" in page.text and "办公室退回了1项" in page.text and "与上期口径不一致" in page.text
+    )
     assert f"indicator-{desk.count.pk}-value" in page.fields()
     data = quarter_post(unit, desk.locked, desk.today, figures={desk.count: {"value": "61"}}, action="submit")
     assert client.post("/report/?period=2026-3", data).status_code == 302

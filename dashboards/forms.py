@@ -11,21 +11,20 @@ YEAR_ERROR = "年度应为四位数字的年份，如2026。"
 QUARTER_ERROR = "季度应为1至4之间的数字。"
 
 
+def _whole_number(label: str, low: int, high: int, error: str) -> forms.IntegerField:
+    """An optional whole number from `low` to `high`; whatever is wrong with it, the user reads `error`."""
+    return forms.IntegerField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        required=False,
+        error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), error),
+    )
+
+
 class QuarterForm(forms.Form):
-    year = forms.IntegerField(
-        label="年度",
-        min_value=2000,
-        max_value=2100,
-        required=False,
-        error_messages={"invalid": YEAR_ERROR, "min_value": YEAR_ERROR, "max_value": YEAR_ERROR},
-    )
-    quarter = forms.IntegerField(
-        label="季度",
-        min_value=1,
-        max_value=4,
-        required=False,
-        error_messages={"invalid": QUARTER_ERROR, "min_value": QUARTER_ERROR, "max_value": QUARTER_ERROR},
-    )
+    year = _whole_number("年度", 2000, 2100, YEAR_ERROR)
+    quarter = _whole_number("季度", 1, 4, QUARTER_ERROR)
 
     def clean(self):
         data = super().clean()

@@ -98,6 +98,15 @@ def _final_value(target: Target | None) -> Decimal | None:
     return target.min if target.min is not None else target.max
 
 
+def _points(rows: list[Progress], field: str) -> dict[str, Any]:
+    """The points of a line through the quarters of `rows`, at each row's `field`, with their hover text."""
+    return {
+        "x": [Quarter(row.year, row.quarter).short for row in rows],
+        "y": [_float(getattr(row, field)) for row in rows],
+        "hovertemplate": "%{customdata}<extra></extra>",
+    }
+
+
 def indicator_chart(page: IndicatorPage) -> go.Figure | None:
     """Quarterly actuals (coloured by status), the yearly milestones as steps, the final target, the baseline,
     the expected-pace path and the dotted forecast to the plan's end. None for a qualitative indicator."""
@@ -150,19 +159,15 @@ def indicator_chart(page: IndicatorPage) -> go.Figure | None:
     expected = [row for row in page.series if row.expected is not None]
     if expected:
         figure.add_scatter(
-            x=[Quarter(row.year, row.quarter).short for row in expected],
-            y=[_float(row.expected) for row in expected],
             name="序时进度",
             mode="lines",
             line={"color": STATUS_COLOURS[Progress.Status.AT_RISK], "width": 1.5, "dash": "dashdot"},
             customdata=[_hover("序时进度", r.expected, unit, r) for r in expected],
-            hovertemplate="%{customdata}<extra></extra>",
+            **_points(expected, "expected"),
         )
     actual = [row for row in page.series if row.actual is not None]
     if actual:
         figure.add_scatter(
-            x=[Quarter(row.year, row.quarter).short for row in actual],
-            y=[_float(row.actual) for row in actual],
             name="实际值",
             mode="lines+markers",
             line={"color": BRAND, "width": 3},
@@ -172,7 +177,7 @@ def indicator_chart(page: IndicatorPage) -> go.Figure | None:
                 "line": {"color": "#fff", "width": 1.5},
             },
             customdata=[f"{_hover('实际值', r.actual, unit, r)}<br>{r.get_status_display()}" for r in actual],
-            hovertemplate="%{customdata}<extra></extra>",
+            **_points(actual, "actual"),
         )
     current = page.current
     if current is not None and current.actual is not None and current.forecast is not None:

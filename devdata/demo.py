@@ -406,6 +406,28 @@ def _state(unit: Unit, year: int, quarter: int) -> str:
     return ReviewState.APPROVED
 
 
+def _reviewed(
+    unit: Unit, period: Period, reporters: dict[int, User], office: User, rng: random.Random
+) -> dict[str, object]:
+    """The review fields a demo figure and a demo task report share: sent by the unit's reporter (now and then
+    late) and approved by the office, unless the unit's latest quarter still awaits review."""
+    late = _is_late(unit, period.year, period.quarter)
+    submitted_at, reviewed_at = _stamps(period, late, rng)
+    state = _state(unit, period.year, period.quarter)
+    approved = state == ReviewState.APPROVED
+    return {
+        "unit": unit,
+        "period": period,
+        "state": state,
+        "submitted_at": submitted_at,
+        "submitted_by": reporters.get(unit.pk),
+        "is_late": late,
+        "reviewed_at": reviewed_at if approved else None,
+        "reviewed_by": office if approved else None,
+        "is_demo": True,
+    }
+
+
 def _submissions(assignments, reporters, office, periods) -> list[Submission]:
     rows = []
     for index, (indicator, units) in enumerate(assignments):
@@ -416,26 +438,11 @@ def _submissions(assignments, reporters, office, periods) -> list[Submission]:
             for (year, quarter), figure in zip(QUARTERS, series, strict=True):
                 if (year, quarter) == LAST and unit.name == MISSING_UNIT:
                     continue
-                period = periods[(year, quarter)]
-                late = _is_late(unit, year, quarter)
-                submitted_at, reviewed_at = _stamps(period, late, rng)
-                state = _state(unit, year, quarter)
-                row = Submission(
-                    indicator=indicator,
-                    unit=unit,
-                    period=period,
-                    state=state,
-                    submitted_at=submitted_at,
-                    submitted_by=reporters.get(unit.pk),
-                    is_late=late,
-                    reviewed_at=reviewed_at if state == ReviewState.APPROVED else None,
-                    reviewed_by=office if state == ReviewState.APPROVED else None,
-                    is_demo=True,
-                    **figure,
-                )
+                reviewed = _reviewed(unit, periods[(year, quarter)], reporters, office, rng)
+                row = Submission(indicator=indicator, **reviewed, **figure)
                 if (year, quarter) == LAST and (unit.name, indicator.code) == RETURNED[:2]:
+                    # The unit's quarter is otherwise approved: the row keeps the office's review stamps.
                     row.state, row.return_reason = ReviewState.RETURNED, RETURNED[2]
-                    row.reviewed_at, row.reviewed_by = reviewed_at, office
                 rows.append(row)
     return rows
 
@@ -462,25 +469,15 @@ def _task_reports(plans, reporters, office, periods) -> list[TaskReport]:
                 status = TaskReport.Status.LAGGING
             else:
                 status = TaskReport.Status.IN_PROGRESS
-            late = _is_late(unit, year, quarter)
-            submitted_at, reviewed_at = _stamps(period, late, rng)
-            state = _state(unit, year, quarter)
+            reviewed = _reviewed(unit, period, reporters, office, rng)
             rows.append(
                 TaskReport(
                     task=task,
-                    unit=unit,
-                    period=period,
                     status=status,
                     progress=rng.choice(PROGRESS_TEXTS).format(task=task.title),
                     problems=PROBLEM_TEXT if status == TaskReport.Status.LAGGING else "",
                     next_steps=rng.choice(NEXT_TEXTS),
-                    state=state,
-                    submitted_at=submitted_at,
-                    submitted_by=reporters.get(unit.pk),
-                    is_late=late,
-                    reviewed_at=reviewed_at if state == ReviewState.APPROVED else None,
-                    reviewed_by=office if state == ReviewState.APPROVED else None,
-                    is_demo=True,
+                    **reviewed,
                 )
             )
     return rows

@@ -44,20 +44,23 @@ class IndicatorAdmin(CatalogueAdmin):
     autocomplete_fields = ["computed_from"]
 
 
-@admin.register(Target)
-class TargetAdmin(CatalogueAdmin):
-    list_display = ["indicator", "year", "comparator", "min", "max", "origin"]
-    list_filter = ["indicator__plan", "year", "origin", "comparator"]
-    search_fields = ["indicator__name", "source"]
-    autocomplete_fields = ["indicator"]
+class YearFigureAdmin(CatalogueAdmin):
+    """An indicator's figure for a year with the text it comes from: targets and baselines."""
 
-
-@admin.register(Baseline)
-class BaselineAdmin(CatalogueAdmin):
-    list_display = ["indicator", "year", "value"]
     list_filter = ["indicator__plan", "year"]
     search_fields = ["indicator__name", "source"]
     autocomplete_fields = ["indicator"]
+
+
+@admin.register(Target)
+class TargetAdmin(YearFigureAdmin):
+    list_display = ["indicator", "year", "comparator", "min", "max", "origin"]
+    list_filter = [*YearFigureAdmin.list_filter, "origin", "comparator"]
+
+
+@admin.register(Baseline)
+class BaselineAdmin(YearFigureAdmin):
+    list_display = ["indicator", "year", "value"]
 
 
 @admin.register(Assignment)

@@ -7,10 +7,12 @@ older than IPCITY_IMPORT_TTL_SECONDS are discarded.
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from django import forms
 from django.conf import settings
@@ -201,30 +203,30 @@ def _stored(request, token: str) -> tuple[dict, Path] | None:
     return entry, path
 
 
-def _uploaded(request, token: str) -> tuple[Period, str, str] | None:
-    """The reporter's stored upload of `token`: its period, file path and file name; None once expired."""
-    found = _stored(request, token)
-    if found is None:
-        return None
-    entry, path = found
-    return get_object_or_404(Period, pk=entry["period"]), path, entry["name"]
+def _with_upload(view):
+    """Runs `view(request, token, period, file, name)` with the session's stored upload of `token` open, for
+    its period and file name; once the upload has expired, the reporter is sent back to upload it again."""
 
+    @functools.wraps(view)
+    def with_upload(request, token: str):
+        found = _stored(request, token)
+        if found is None:
+            messages.error(request, "上传的文件已过期（超过1小时未确认），请重新上传。")
+            return redirect("import-start")
+        entry, path = found
+        period = get_object_or_404(Period, pk=entry["period"])
+        with open(path, "rb") as file:
+            return view(request, token, period, file, entry["name"])
 
-def _expired(request):
-    messages.error(request, "上传的文件已过期（超过1小时未确认），请重新上传。")
-    return redirect("import-start")
+    return with_upload
 
 
 @role_required(*REPORTERS)
 @require_GET
-def import_preview(request, token: str):
-    uploaded = _uploaded(request, token)
-    if uploaded is None:
-        return _expired(request)
-    period, path, name = uploaded
+@_with_upload
+def import_preview(request, token: str, period: Period, file: BinaryIO, name: str):
     try:
-        with open(path, "rb") as file:
-            preview = template_parse(file, unit=request.user.unit, period=period, name=name)
+        preview = template_parse(file, unit=request.user.unit, period=period, name=name)
     except ImportRefused as refusal:
         _forget(request, token)
         messages.error(request, refusal.messages[0])
@@ -242,14 +244,10 @@ def import_preview(request, token: str):
 
 @role_required(*REPORTERS)
 @require_POST
-def import_confirm(request, token: str):
-    uploaded = _uploaded(request, token)
-    if uploaded is None:
-        return _expired(request)
-    period, path, name = uploaded
+@_with_upload
+def import_confirm(request, token: str, period: Period, file: BinaryIO, name: str):
     try:
-        with open(path, "rb") as file:
-            count = template_confirm(file, unit=request.user.unit, period=period, by=request.user, name=name)
+        count = template_confirm(file, unit=request.user.unit, period=period, by=request.user, name=name)
     except Conflict as conflict:
         messages.error(request, f"{conflict} 请重新下载模板，填写后再导入。")
         return redirect("import-preview", token=token)

@@ -360,6 +360,11 @@ def _to_form(form, error: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, message)
 
 
+def _saved_in_assignments(plan: Plan, anchor: str) -> HttpResponseRedirect:
+    """Back to the plan's assignments page, at the row just saved."""
+    return redirect(f"{reverse('office-assignments')}?plan={plan.slug}#{anchor}")
+
+
 def _plan_units(plan: Plan):
     """The units that may report in a plan: those of its region and the regions under it, groups excepted."""
     return (
@@ -424,12 +429,10 @@ def office_indicator_units(request, pk: int):
                 reason=reason,
             )
         except ValidationError as error:
-            errors = [message for messages_ in _errors(error).values() for message in messages_]
+            errors = error.messages
         else:
             messages.success(request, f"“{indicator.name}”的填报单位已保存。")
-            return redirect(
-                f"{reverse('office-assignments')}?plan={indicator.plan.slug}#indicator-{indicator.pk}"
-            )
+            return _saved_in_assignments(indicator.plan, f"indicator-{indicator.pk}")
     return render(
         request,
         "reporting/office_indicator_units.html",
@@ -470,12 +473,10 @@ def office_task_units(request, pk: int):
             try:
                 task_units_set(task=task, units=ranked, by=request.user, reason=reason)
             except ValidationError as error:
-                errors = [message for messages_ in _errors(error).values() for message in messages_]
+                errors = error.messages
             else:
                 messages.success(request, f"任务“{task.title}”的责任单位已保存。")
-                return redirect(
-                    f"{reverse('office-assignments')}?plan={task.section.plan.slug}#task-{task.pk}"
-                )
+                return _saved_in_assignments(task.section.plan, f"task-{task.pk}")
     return render(
         request,
         "reporting/office_task_units.html",

@@ -6,8 +6,9 @@ queues the roll-up of its indicator and year in the same transaction."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -55,6 +56,33 @@ def _report_problem(report: TaskReport) -> str | None:
     if report.status == TaskReport.Status.LAGGING and not report.problems.strip():
         return "推进滞后，请填写存在问题。"
     return None
+
+
+def _owed_checked(
+    owed: Iterable[Any],
+    stored: dict[int, Any],
+    errors: dict[str, list[str]],
+    *,
+    key: str,
+    named: Callable[[Any], str],
+    missing: str,
+    problem: Callable[[Any, Any], str | None],
+) -> list[Any]:
+    """The stored rows of what the unit owes (indicators or tasks) that it may still submit. An item not
+    stored yet, or whose row has a `problem`, adds a message naming it to `errors`, keyed `<key>-<id>`."""
+    pending = []
+    for item in owed:
+        row = stored.get(item.pk)
+        if row is None:
+            errors[f"{key}-{item.pk}"] = [f"{named(item)}：{missing}"]
+            continue
+        if row.state not in EDITABLE:
+            continue
+        found = problem(row, item)
+        if found:
+            errors[f"{key}-{item.pk}"] = [f"{named(item)}：{found}"]
+        pending.append(row)
+    return pending
 
 
 def _schedule_rollup(rows: list[Submission | TaskReport]) -> None:
@@ -114,31 +142,23 @@ def unit_period_submit(
     figures = {row.indicator_id: row for row in Submission.objects.filter(unit=unit, period=period)}
     reports = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
     errors: dict[str, list[str]] = {}
-    pending: list[Submission | TaskReport] = []
-    for indicator in indicators:
-        key = f"indicator-{indicator.pk}"
-        row = figures.get(indicator.pk)
-        if row is None:
-            errors[key] = [f"{indicator.name}：尚未填写。"]
-            continue
-        if row.state not in EDITABLE:
-            continue
-        problem = _figure_problem(row, indicator)
-        if problem:
-            errors[key] = [f"{indicator.name}：{problem}"]
-        pending.append(row)
-    for task in tasks:
-        key = f"task-{task.pk}"
-        report = reports.get(task.pk)
-        if report is None:
-            errors[key] = [f"任务“{task.title}”：尚未填写进展。"]
-            continue
-        if report.state not in EDITABLE:
-            continue
-        problem = _report_problem(report)
-        if problem:
-            errors[key] = [f"任务“{task.title}”：{problem}"]
-        pending.append(report)
+    pending = _owed_checked(
+        indicators,
+        figures,
+        errors,
+        key="indicator",
+        named=lambda indicator: indicator.name,
+        missing="尚未填写。",
+        problem=_figure_problem,
+    ) + _owed_checked(
+        tasks,
+        reports,
+        errors,
+        key="task",
+        named=lambda task: f"任务“{task.title}”",
+        missing="尚未填写进展。",
+        problem=lambda report, _task: _report_problem(report),
+    )
     if errors:
         raise ValidationError(errors)
     if not pending:

@@ -7,7 +7,7 @@ import datetime
 import os
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +23,7 @@ from accounts.permissions import ensure_reporter_of
 from audit.services import TEXT_LIMIT, claim, stamp
 from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
-from plans.models import Unit
+from plans.models import Task, Unit
 from reporting.evidence import MAX_FILES_PER_ROW, clean_name
 from reporting.models import Evidence, Period, ReviewState, Submission, TaskReport
 from reporting.selectors import unit_indicators, unit_tasks
@@ -123,6 +123,114 @@ def _write_drafts(
     return [draft.row for draft in drafts if draft.row is not None]
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """What a save path saves: figures (one Submission per indicator) or task progress (one TaskReport per
+    task). Both check every input the same way and write all or nothing through `_save`."""
+
+    model: type[Submission] | type[TaskReport]
+    key: str  # "indicator" or "task": the rows' foreign key, the inputs' id field and the errors' key prefix
+    owed: Callable[[Unit, int], Iterable[Any]]  # what the unit reports in a year (indicators or tasks)
+    values: Callable[[Any], dict[str, Any]]  # the row's fields from an input
+    problems: Callable[[Any, Any, dict[str, Any]], list[str]]  # what is wrong with an input for an owed item
+    named: Callable[[Any | None], str]  # how messages name the item
+    not_owed: str
+    locked: str  # for a row no longer editable, with {state}
+    skips_untouched: bool = False  # an input left empty for a row not stored yet is no draft at all
+
+
+def _save(
+    entry: _Entry,
+    *,
+    unit: Unit,
+    period: Period,
+    inputs: Iterable[Any],
+    by: User,
+    today: datetime.date | None = None,
+    reason: str | None = None,
+) -> list:
+    ensure_reporter_of(by, unit)
+    owed = {item.pk: item for item in entry.owed(unit, period.year)}
+    id_field = f"{entry.key}_id"
+    stored = {getattr(row, id_field): row for row in entry.model.objects.filter(unit=unit, period=period)}
+    errors: dict[str, list[str]] = {}
+    drafts = []
+    for item in inputs:
+        item_id = getattr(item, id_field)
+        owed_item, row = owed.get(item_id), stored.get(item_id)
+        values = entry.values(item)
+        draft = _Draft(
+            row=row,
+            values=values,
+            version=item.version,
+            new=lambda item_id=item_id: entry.model(**{id_field: item_id}, unit=unit, period=period),
+        )
+        if owed_item is None:
+            problems = [entry.not_owed]
+        elif row is not None and row.state not in EDITABLE:
+            problems = [entry.locked.format(state=row.get_state_display())] if draft.changes() else []
+        elif row is None and entry.skips_untouched and not any(values.values()):
+            continue
+        else:
+            problems = entry.problems(owed_item, item, values)
+        if problems:
+            name = entry.named(owed_item)
+            errors[f"{entry.key}-{item_id}"] = [f"{name}：{problem}" for problem in problems]
+        elif row is None or row.state in EDITABLE:
+            drafts.append(draft)
+    if errors:
+        raise ValidationError(errors)
+    return _write_drafts(drafts, unit=unit, period=period, by=by, today=today_or(today), reason=reason)
+
+
+def _figure_values(item: FigureInput) -> dict[str, Any]:
+    figure = item.figure
+    return {
+        "value": figure.value,
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+        "done": figure.done,
+        "note": figure.note.strip(),
+    }
+
+
+def _task_problems(task: Task, item: ProgressInput, values: dict[str, Any]) -> list[str]:
+    problems = [] if item.status in TaskReport.Status.values else ["请选择推进状态。"]
+    for label, name in (("进展情况", "progress"), ("存在问题", "problems"), ("下步计划", "next_steps")):
+        problems += _text_errors(label, values[name])
+    return problems
+
+
+FIGURES = _Entry(
+    model=Submission,
+    key="indicator",
+    owed=unit_indicators,
+    values=_figure_values,
+    problems=lambda indicator, item, values: (
+        figure_errors(indicator, item.figure) + _text_errors("说明", item.figure.note)
+    ),
+    named=lambda indicator: indicator.name if indicator else "该指标",
+    not_owed="本单位未被分配填报该指标。",
+    locked="当前为“{state}”，不能修改。如需更正请联系办公室。",
+)
+TASK_PROGRESS = _Entry(
+    model=TaskReport,
+    key="task",
+    owed=unit_tasks,
+    values=lambda item: {
+        "status": item.status,
+        "progress": item.progress.strip(),
+        "problems": item.problems.strip(),
+        "next_steps": item.next_steps.strip(),
+    },
+    problems=_task_problems,
+    named=lambda task: f"任务“{task.title}”" if task else "该任务",
+    not_owed="本单位不是该任务的责任单位。",
+    locked="当前为“{state}”，不能修改。",
+    skips_untouched=True,
+)
+
+
 def figures_save(
     *,
     unit: Unit,
@@ -139,94 +247,15 @@ def figures_save(
     version moved since the user loaded it raises Conflict. Unchanged figures are not rewritten. `reason`,
     when given, is the audit reason of every row written (e.g. the Excel import names its file).
     """
-    ensure_reporter_of(by, unit)
-    indicators = {indicator.pk: indicator for indicator in unit_indicators(unit, period.year)}
-    stored = {row.indicator_id: row for row in Submission.objects.filter(unit=unit, period=period)}
-    errors: dict[str, list[str]] = {}
-    drafts = []
-    for item in inputs:
-        indicator, row = indicators.get(item.indicator_id), stored.get(item.indicator_id)
-        figure = item.figure
-        values = {
-            "value": figure.value,
-            "numerator": figure.numerator,
-            "denominator": figure.denominator,
-            "done": figure.done,
-            "note": figure.note.strip(),
-        }
-        draft = _Draft(
-            row=row,
-            values=values,
-            version=item.version,
-            new=lambda indicator_id=item.indicator_id: Submission(
-                indicator_id=indicator_id, unit=unit, period=period
-            ),
-        )
-        if indicator is None:
-            problems = ["本单位未被分配填报该指标。"]
-        elif row is not None and row.state not in EDITABLE:
-            problems = (
-                [f"当前为“{row.get_state_display()}”，不能修改。如需更正请联系办公室。"]
-                if draft.changes()
-                else []
-            )
-        else:
-            problems = figure_errors(indicator, figure) + _text_errors("说明", figure.note)
-        if problems:
-            name = indicator.name if indicator else "该指标"
-            errors[f"indicator-{item.indicator_id}"] = [f"{name}：{problem}" for problem in problems]
-        elif row is None or row.state in EDITABLE:
-            drafts.append(draft)
-    if errors:
-        raise ValidationError(errors)
-    return _write_drafts(drafts, unit=unit, period=period, by=by, today=today_or(today), reason=reason)
+    return _save(FIGURES, unit=unit, period=period, inputs=inputs, by=by, today=today, reason=reason)
 
 
 def task_reports_save(
     *, unit: Unit, period: Period, inputs: list[ProgressInput], by: User, today: datetime.date | None = None
 ) -> list[TaskReport]:
-    """Store the unit's task progress for the period as drafts. Same guarantees as `figures_save`."""
-    ensure_reporter_of(by, unit)
-    tasks = {task.pk: task for task in unit_tasks(unit, period.year)}
-    stored = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
-    errors: dict[str, list[str]] = {}
-    drafts = []
-    for item in inputs:
-        task, row = tasks.get(item.task_id), stored.get(item.task_id)
-        values = {
-            "status": item.status,
-            "progress": item.progress.strip(),
-            "problems": item.problems.strip(),
-            "next_steps": item.next_steps.strip(),
-        }
-        draft = _Draft(
-            row=row,
-            values=values,
-            version=item.version,
-            new=lambda task_id=item.task_id: TaskReport(task_id=task_id, unit=unit, period=period),
-        )
-        if task is None:
-            problems = ["本单位不是该任务的责任单位。"]
-        elif row is not None and row.state not in EDITABLE:
-            problems = [f"当前为“{row.get_state_display()}”，不能修改。"] if draft.changes() else []
-        elif row is None and not any(values.values()):
-            continue  # a task the user left untouched: no draft
-        else:
-            problems = [] if item.status in TaskReport.Status.values else ["请选择推进状态。"]
-            for label, name in (
-                ("进展情况", "progress"),
-                ("存在问题", "problems"),
-                ("下步计划", "next_steps"),
-            ):
-                problems += _text_errors(label, values[name])
-        if problems:
-            title = f"任务“{task.title}”" if task else "该任务"
-            errors[f"task-{item.task_id}"] = [f"{title}：{problem}" for problem in problems]
-        elif row is None or row.state in EDITABLE:
-            drafts.append(draft)
-    if errors:
-        raise ValidationError(errors)
-    return _write_drafts(drafts, unit=unit, period=period, by=by, today=today_or(today))
+    """Store the unit's task progress for the period as drafts. Same guarantees as `figures_save`, keyed
+    `task-<id>`."""
+    return _save(TASK_PROGRESS, unit=unit, period=period, inputs=inputs, by=by, today=today)
 
 
 def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[Decimal]:

@@ -47,17 +47,6 @@ YES, NO = "是", "否"
 DONE_TEXT = {True: "已完成", False: "未完成"}
 
 
-class Key(models.TextChoices):
-    """The kinds as `Indicator.measure` stores them, with the label people read (also `Indicator.Measure`)."""
-
-    STOCK = "stock", "存量（期末值）"
-    FLOW = "flow", "当期新增"
-    CUMULATIVE = "cumulative", "实施期内累计"
-    RATIO = "ratio", "比率（Σ分子/Σ分母）"
-    PER_CAPITA = "per_capita", "每万人口"
-    MILESTONE = "milestone", "定性目标"
-
-
 class Reading(enum.Enum):
     """How a year's actual is read from the approved quarterly figures of the units that count, in a region
     and every region above it; each quarter has one only once something was reported that year."""
@@ -74,7 +63,8 @@ class Reading(enum.Enum):
 class Measure:
     """One measure kind's rules."""
 
-    key: str
+    key: str  # as `Indicator.measure` stores it
+    label: str  # what people read
     inputs: tuple[str, ...]  # what a unit enters each quarter
     reads_year_as: Reading
     # Levels carry from one year into the next, so a year without a target of its own lies on the path
@@ -89,10 +79,6 @@ class Measure:
     # over the plan's span; None when figures of the kind are not compared per resident.
     compares_as: str | None
     asks_for: str = ""  # the value the template asks for, in the reporter's words (kinds entered as a value)
-
-    @property
-    def label(self) -> str:
-        return Key(self.key).label
 
     @property
     def is_qualitative(self) -> bool:
@@ -158,7 +144,8 @@ MEASURES: dict[str, Measure] = {
     measure.key: measure
     for measure in (
         Measure(
-            key=Key.STOCK.value,
+            key="stock",
+            label="存量（期末值）",
             inputs=(VALUE,),
             reads_year_as=Reading.LATEST,
             is_level=True,
@@ -168,7 +155,8 @@ MEASURES: dict[str, Measure] = {
             asks_for="期末数",
         ),
         Measure(
-            key=Key.FLOW.value,
+            key="flow",
+            label="当期新增",
             inputs=(VALUE,),
             reads_year_as=Reading.YEAR_SUM,
             is_level=False,
@@ -178,7 +166,8 @@ MEASURES: dict[str, Measure] = {
             asks_for="本季度新增数",
         ),
         Measure(
-            key=Key.CUMULATIVE.value,
+            key="cumulative",
+            label="实施期内累计",
             inputs=(VALUE,),
             reads_year_as=Reading.RUNNING_SUM,
             is_level=True,
@@ -188,7 +177,8 @@ MEASURES: dict[str, Measure] = {
             asks_for="本季度新增数（系统自动累计）",
         ),
         Measure(
-            key=Key.RATIO.value,
+            key="ratio",
+            label="比率（Σ分子/Σ分母）",
             inputs=(NUMERATOR, DENOMINATOR),
             reads_year_as=Reading.RATE,
             is_level=False,
@@ -197,7 +187,8 @@ MEASURES: dict[str, Measure] = {
             compares_as=None,
         ),
         Measure(
-            key=Key.PER_CAPITA.value,
+            key="per_capita",
+            label="每万人口",
             inputs=(VALUE,),
             reads_year_as=Reading.PER_POPULATION,
             is_level=True,
@@ -207,7 +198,8 @@ MEASURES: dict[str, Measure] = {
             asks_for="期末总数（系统按人口折算）",
         ),
         Measure(
-            key=Key.MILESTONE.value,
+            key="milestone",
+            label="定性目标",
             inputs=(DONE,),
             reads_year_as=Reading.STATUS,
             is_level=False,
@@ -217,6 +209,13 @@ MEASURES: dict[str, Measure] = {
         ),
     )
 }
+
+
+# The kinds as `Indicator.measure` stores them, with their labels (also `Indicator.Measure`), made from the
+# registry so that a kind is declared once.
+Key = models.TextChoices(
+    "Key", [(key.upper(), (key, measure.label)) for key, measure in MEASURES.items()], module=__name__
+)
 
 
 def measure_of(indicator: Indicator) -> Measure:

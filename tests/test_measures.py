@@ -36,10 +36,12 @@ def indicator(measure: str, *, unit: str = "件", decimals: int = 0) -> Indicato
     return Indicator(name="指标", measure=measure, unit=unit, decimals=decimals, **parts)
 
 
-def test_it_has_one_entry_per_kind_an_indicator_can_store_with_its_label():
-    assert list(MEASURES) == Indicator.Measure.values
-    assert {key: kind.label for key, kind in MEASURES.items()} == dict(Indicator.Measure.choices)
+def test_an_indicator_stores_exactly_the_registrys_kinds_and_shows_their_labels():
+    field = Indicator._meta.get_field("measure")
+    assert field.choices == [(key, kind.label) for key, kind in MEASURES.items()]
     assert all(kind.key == key for key, kind in MEASURES.items())
+    assert Indicator.Measure.PER_CAPITA == "per_capita"
+    assert indicator("per_capita").get_measure_display() == "每万人口"
 
 
 def test_it_finds_an_indicators_kind():

@@ -472,4 +472,4 @@ def reported_text(submission: Any) -> str:
         return DONE_TEXT.get(submission.done, "—")
     if kind.has_parts:
         return parts_text(submission.numerator, submission.denominator) or "—"
-    return "—" if submission.value is None else f"{plain(submission.value)}{indicator.unit}"
+    return "—" if submission.value is None else f"{plain(submission.value)}{kind.entry_unit(indicator)}"

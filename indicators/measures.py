@@ -151,8 +151,9 @@ class Measure:
 
     def input_decimals(self, indicator: Indicator) -> int:
         """How many decimals an entered number may have: the indicator's, but a percentage's numerator and
-        denominator are counts."""
-        return 0 if self.has_parts and indicator.unit == "%" else indicator.decimals
+        denominator are counts, and so is the total a per-capita figure divides (its decimals: the rate's)."""
+        counts = (self.has_parts and indicator.unit == "%") or self.divides_by_population
+        return 0 if counts else indicator.decimals
 
     def input_labels(self, indicator: Indicator) -> dict[str, str]:
         """How messages name each number a unit enters."""

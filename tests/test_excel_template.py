@@ -140,7 +140,7 @@ def test_a_per_capita_row_asks_for_the_count_and_says_the_system_divides(
     (row,) = [row for row in rows if row[layout.NAME] == per_capita.name]
     assert row[layout.UNIT] == "件"
     assert row[layout.HOW] == (
-        "填写季度末总数（不是每万人口数），单位：件，最多2位小数；系统按当年常住人口（万人）折算为每万人口数（件/万人）"
+        "填写季度末总数（不是每万人口数），单位：件，整数；系统按当年常住人口（万人）折算为每万人口数（件/万人）"
     )
 
 

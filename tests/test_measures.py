@@ -124,7 +124,7 @@ def test_pace_and_the_sql_roll_up_take_their_decisions_from_the_registry():
             "per_capita",
             "件",
             2,
-            "填写季度末总数（不是每万人口数），单位：件，最多2位小数；"
+            "填写季度末总数（不是每万人口数），单位：件，整数；"  # a count: 2 decimals are the rate's
             "系统按当年常住人口（万人）折算为每万人口数（件/万人）",
         ),
         # a percentage's parts: counts
@@ -193,6 +193,9 @@ def test_it_validates_each_kind_by_its_own_rules():
     assert figure_errors(indicator("stock", unit="%", decimals=1), Figure(value=D("100.5"))) == [
         "比率应在0到100之间。"
     ]
+    # a per-capita indicator's unit reports the count the system divides: whole, whatever the rate's decimals
+    assert figure_errors(indicator("per_capita", decimals=2), Figure(value=D("5413.5"))) == ["数值应为整数。"]
+    assert figure_errors(indicator("per_capita", decimals=2), Figure(value=D(5413))) == []
     assert figure_missing(indicator("milestone"), Figure()) == "请选择是否已完成。"
     assert figure_missing(indicator("ratio"), Figure(numerator=D(1))) == "请填写按期结案数和应结案数。"
     assert figure_missing(indicator("flow"), Figure()) == "请填写数值。"

@@ -71,7 +71,7 @@ def test_the_form_asks_for_the_count_and_says_the_system_divides(reporter_a_clie
     assert "2026年目标" in card.text and ">6件/万人" in card.text  # the target in the rate's unit
     assert "本季度数值（件）" in card.text  # what is typed: the count
     assert (
-        "填写要求：填写季度末总数（不是每万人口数），单位：件，最多2位小数；"
+        "填写要求：填写季度末总数（不是每万人口数），单位：件，整数；"
         "系统按当年常住人口（万人）折算为每万人口数（件/万人）"
     ) in card.text
 

@@ -114,7 +114,7 @@ def indicator_chart(page: IndicatorPage) -> go.Figure | None:
     kind = indicator.kind
     if kind.is_qualitative:
         return None
-    unit = kind.unit_of(indicator)
+    unit = kind.display_unit(indicator)
     quarters = plan_quarters(plan)
     x = [quarter.short for quarter in quarters]
     figure = go.Figure()

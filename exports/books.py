@@ -222,9 +222,9 @@ def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
             number,
             indicator.get_category_display(),
             indicator.name,
-            indicator.unit or None,
+            indicator.kind.display_unit(indicator) or None,
             Cell(line.baseline, figure),
-            *(_target_cell(target, indicator.unit) for target in line.targets),
+            *(_target_cell(target, indicator.kind.display_unit(indicator)) for target in line.targets),
             Cell(progress.actual if progress else None, figure),
             _percent(progress.completion, 100) if progress else None,
             Cell(progress.expected if progress else None, figure),
@@ -269,7 +269,7 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
 
 def _target_texts(lines: list[IndicatorEntry], index: int) -> Iterator[str]:
     for line in lines:
-        text = _target_cell(line.targets[index], line.indicator.unit)
+        text = _target_cell(line.targets[index], line.indicator.kind.display_unit(line.indicator))
         if text:
             yield text
 

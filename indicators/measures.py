@@ -3,8 +3,9 @@
 An indicator's `measure` names its kind (stock, flow, cumulative, ratio, per_capita, milestone; PRODUCT.md
 "Domain semantics"). `MEASURES` holds one `Measure` per kind and `measure_of(indicator)` finds it: how a unit
 enters the kind (`inputs`), how a year is read from the approved quarters and how the units' figures add up
-(`reads_year_as`), how it is judged (`is_level`, `judged_in_every_region`), shown (`unit_of`,
-`reported_text`) and explained to a reporter (`instruction`). Code that branches on a measure asks these
+(`reads_year_as`), how it is judged (`is_level`, `judged_in_every_region`), shown (`display_unit`,
+`entry_unit`, `reported_text`) and explained to a reporter (`instruction`, `api_help`: the web form, the Excel
+template and the API docs say the same words). Code that branches on a measure asks these
 instead of comparing keys; the roll-up (`progress.rollup`, `progress.rollup_sql`) and `progress.pace` carry
 out the readings and judgements the registry names.
 
@@ -21,13 +22,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 
-from ipcity.figures import plain
+from ipcity.figures import NotANumber, number_parse, plain
 
 if TYPE_CHECKING:
     from indicators.models import Indicator
@@ -78,7 +79,8 @@ class Measure:
     # What the cross-plan comparison counts the figure as: a level at a date, an amount in the year or one
     # over the plan's span; None when figures of the kind are not compared per resident.
     compares_as: str | None
-    asks_for: str = ""  # the value the template asks for, in the reporter's words (kinds entered as a value)
+    asks_for: str  # what a reporter enters each quarter, in the reporter's words
+    then: str = ""  # what the system does with it, when a reporter would otherwise wonder
 
     @property
     def is_qualitative(self) -> bool:
@@ -114,14 +116,30 @@ class Measure:
         """How the dashboard says what each remaining quarter must still do: raise a level, or complete."""
         return "提高" if self.reported_as_level else "完成"
 
-    def unit_of(self, indicator: Indicator) -> str:
-        """The unit a chart writes the indicator's actuals in: a rate without a unit of its own is in %."""
+    def display_unit(self, indicator: Indicator) -> str:
+        """The unit of the computed figure — actual, target, pace, forecast — wherever it is shown: a rate
+        without a unit of its own is in %, a per-capita figure is per 万人 (件/万人)."""
+        if self.divides_by_population:
+            return f"{indicator.unit}/万人" if indicator.unit else "每万人"
         return "%" if self.is_rate and not indicator.unit else indicator.unit
+
+    def entry_unit(self, indicator: Indicator) -> str:
+        """The unit of the number a reporter types: the indicator's (a per-capita indicator's count, 件, which
+        the system divides); none for a rate's parts, which are counts, or a done choice."""
+        return indicator.unit if self.inputs == (VALUE,) else ""
+
+    def units_text(self, indicator: Indicator) -> str:
+        """计量单位 as the reporting form states it: 件/万人（填报单位：件） when the two differ."""
+        shown, entered = self.display_unit(indicator), self.entry_unit(indicator)
+        if entered and entered != shown:
+            return f"{shown}（填报单位：{entered}）"
+        return shown or "—"
 
     def input_decimals(self, indicator: Indicator) -> int:
         """How many decimals an entered number may have: the indicator's, but a percentage's numerator and
-        denominator are counts."""
-        return 0 if self.has_parts and indicator.unit == "%" else indicator.decimals
+        denominator are counts, and so is the total a per-capita figure divides (its decimals: the rate's)."""
+        counts = (self.has_parts and indicator.unit == "%") or self.divides_by_population
+        return 0 if counts else indicator.decimals
 
     def input_labels(self, indicator: Indicator) -> dict[str, str]:
         """How messages name each number a unit enters."""
@@ -130,14 +148,22 @@ class Measure:
         return {VALUE: "数值"}
 
     def instruction(self, indicator: Indicator) -> str:
-        """What to enter, as the Excel template's 填写要求 column tells a reporter."""
+        """What to enter and in which unit: the one text the reporting form and the Excel template's 填写要求
+        column show a reporter."""
         if self.is_qualitative:
-            return f"填写“{YES}”或“{NO}”（是否已完成）"
+            return f"填写{self.asks_for}"
         decimals = self.input_decimals(indicator)
         digits = "整数" if decimals == 0 else f"最多{decimals}位小数"
         if self.has_parts:
-            return f"填写分子（{indicator.numerator_label}）和分母（{indicator.denominator_label}），{digits}"
-        return f"{self.asks_for}，{digits}" + ("，0—100之间" if indicator.unit == "%" else "")
+            text = f"填写分子（{indicator.numerator_label}）和分母（{indicator.denominator_label}），{digits}"
+        else:
+            entered = self.entry_unit(indicator)
+            text = f"填写{self.asks_for}" + (f"，单位：{entered}" if entered else "") + f"，{digits}"
+            text += "，0—100之间" if indicator.unit == "%" else ""
+        if self.then:
+            shown = self.display_unit(indicator)
+            text += f"；{self.then}" + (f"（{shown}）" if self.divides_by_population else "")
+        return text
 
 
 MEASURES: dict[str, Measure] = {
@@ -152,7 +178,7 @@ MEASURES: dict[str, Measure] = {
             judged_in_every_region=False,
             reported_as_level=True,
             compares_as="level",
-            asks_for="期末数",
+            asks_for="季度末存量",
         ),
         Measure(
             key="flow",
@@ -185,6 +211,8 @@ MEASURES: dict[str, Measure] = {
             judged_in_every_region=True,
             reported_as_level=False,
             compares_as=None,
+            asks_for="分子和分母",
+            then="系统按Σ分子/Σ分母计算比率",
         ),
         Measure(
             key="per_capita",
@@ -195,7 +223,8 @@ MEASURES: dict[str, Measure] = {
             judged_in_every_region=True,
             reported_as_level=True,
             compares_as="level",
-            asks_for="期末总数（系统按人口折算）",
+            asks_for="季度末总数（不是每万人口数）",
+            then="系统按当年常住人口（万人）折算为每万人口数",
         ),
         Measure(
             key="milestone",
@@ -206,6 +235,7 @@ MEASURES: dict[str, Measure] = {
             judged_in_every_region=False,
             reported_as_level=False,
             compares_as=None,
+            asks_for=f"是否已完成（{YES}/{NO}），并上传佐证材料",
         ),
     )
 }
@@ -226,6 +256,17 @@ def measure_of(indicator: Indicator) -> Measure:
 def keys_where(test: Callable[[Measure], bool]) -> list[str]:
     """The keys of the kinds that pass `test`, in the registry's order."""
     return [key for key, measure in MEASURES.items() if test(measure)]
+
+
+def api_help(part: str) -> str:
+    """The API docs' words for one part of a figure (`value`, `numerator`, `denominator`, `done`): what each
+    kind that uses the part asks a reporter to enter, as the form and the template say it."""
+    kinds = [measure for measure in MEASURES.values() if part in measure.inputs]
+    what = "；".join(
+        f"{measure.key} {measure.label}：{measure.asks_for}" + (f"，{measure.then}" if measure.then else "")
+        for measure in kinds
+    )
+    return f"按指标的 measure 填写。{what}。"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -251,7 +292,8 @@ class Figure:
 
 
 def parse_number(raw: object, label: str) -> tuple[Decimal | None, str | None]:
-    """Read a number typed by a person (or taken from a spreadsheet cell). Returns (value, error)."""
+    """Read a number typed by a person (text, read by the one strict `ipcity.figures.number_parse`) or held
+    by a spreadsheet cell or a JSON integer (already a number). Returns (value, error)."""
     if raw is None:
         return None, None
     if isinstance(raw, bool):
@@ -261,13 +303,12 @@ def parse_number(raw: object, label: str) -> tuple[Decimal | None, str | None]:
     elif isinstance(raw, float):
         number = Decimal(repr(raw))
     else:
-        text = str(raw).strip().replace(",", "").replace("，", "")
-        if text == "":
-            return None, None
         try:
-            number = Decimal(text)
-        except InvalidOperation:
-            return None, f"{label}：“{str(raw)[:20]}”不是数字，请只填写数字（不带单位）。"
+            number = number_parse(str(raw))
+        except NotANumber as error:
+            return None, f"{label}：{error}"
+        if number is None:
+            return None, None
     if not number.is_finite():
         return None, f"{label}：请填写有效的数字。"
     return number, None
@@ -431,4 +472,4 @@ def reported_text(submission: Any) -> str:
         return DONE_TEXT.get(submission.done, "—")
     if kind.has_parts:
         return parts_text(submission.numerator, submission.denominator) or "—"
-    return "—" if submission.value is None else f"{plain(submission.value)}{indicator.unit}"
+    return "—" if submission.value is None else f"{plain(submission.value)}{kind.entry_unit(indicator)}"

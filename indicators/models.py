@@ -151,8 +151,9 @@ class Target(models.Model):
 
     @property
     def text(self) -> str:
-        """The target as the plan writes it, e.g. ≥88万件 or 1—2场 (needs `indicator` loaded)."""
-        return target_text(self.comparator, self.min, self.max, self.indicator.unit)
+        """The target as the plan writes it, e.g. ≥88万件, 1—2场 or >6件/万人 (needs `indicator` loaded)."""
+        indicator = self.indicator
+        return target_text(self.comparator, self.min, self.max, indicator.kind.display_unit(indicator))
 
 
 class Baseline(models.Model):

@@ -16,14 +16,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import REPORTERS, REVIEWERS, HasRole
 from audit.services import TEXT_LIMIT, Conflict
-from indicators.measures import figure_parse
+from indicators.measures import api_help, figure_parse
 from indicators.models import Indicator
-from ipcity.api import FIGURE, KnownQueryParams, StrictPageNumberPagination
+from ipcity.api import FIGURE, KnownQueryParams, LiteralNumberJSONParser, StrictPageNumberPagination
+from ipcity.figures import NUMBER_RULES
 from reporting.models import Period, ReviewState, Submission
 from reporting.selectors import submissions_visible
 from reporting.services.entry import FigureInput, figures_save
@@ -63,16 +65,23 @@ class ErrorOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
-def _number() -> serializers.CharField:
-    # A string (or a JSON number), parsed by indicators.measures: "1,234" or "12件" get the page's messages.
-    return serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=40)
+def _number(part: str, unit: str) -> serializers.CharField:
+    # A string (or a JSON number, as sent: LiteralNumberJSONParser), parsed by indicators.measures: "3,5",
+    # "8e1" or "12件" get the page's messages.
+    return serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=40,
+        help_text=f"{api_help(part)}{unit}数字写法：{NUMBER_RULES}。",
+    )
 
 
 class FigureInputFields(serializers.Serializer):
-    value = _number()
-    numerator = _number()
-    denominator = _number()
-    done = serializers.BooleanField(required=False, allow_null=True)
+    value = _number("value", "计量单位为指标的 unit。")
+    numerator = _number("numerator", "")
+    denominator = _number("denominator", "")
+    done = serializers.BooleanField(required=False, allow_null=True, help_text=api_help("done"))
     note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
 
 
@@ -133,6 +142,7 @@ class SubmissionApiBase(KnownQueryParams):
     figure → 400 with the Chinese messages, a stale version → 409), and the role each method needs."""
 
     write_roles: tuple[str, ...] = REPORTERS
+    parser_classes = [LiteralNumberJSONParser, FormParser, MultiPartParser]
 
     def get_permissions(self):
         if self.request.method in ("GET", "HEAD", "OPTIONS"):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, IntegerField, Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -292,16 +292,61 @@ class PeriodChoice:
     period: Period
     accepts: bool
     returned: int
-    exception_until: datetime.date | None
+    exception: PeriodException | None = None  # the office's 延期/补报 for the unit
+    exception_running: bool = False  # …running until today or later
+    unsent: int = 0  # owed items (`owed_figures`, `owed_tasks`) never handed to the office: none, or a draft
+    past_due: bool = False
+
+    @property
+    def exception_until(self) -> datetime.date | None:
+        return self.exception.until if self.exception else None
 
     @property
     def needs_action(self) -> bool:
         return self.returned > 0 or (self.exception_until is not None and self.accepts)
 
+    @property
+    def missed(self) -> int:
+        """未报送: owed items still not submitted after the due date (0 before it)."""
+        return self.unsent if self.past_due else 0
+
+
+def _unsent(unit: Unit, periods: list[Period]) -> dict[int, int]:
+    """For each period, how many items the unit owes in its year (`owed_figures`, `owed_tasks`) and has not
+    handed to the office: nothing stored, or only a draft. Two queries, however many years and items."""
+    figure, task = Value("figure", output_field=CharField()), Value("task", output_field=CharField())
+    sent = set(
+        Submission.objects.filter(unit=unit, period__in=periods)
+        .exclude(state=ReviewState.DRAFT)
+        .values_list("period_id", figure, "indicator_id")
+        .union(
+            TaskReport.objects.filter(unit=unit, period__in=periods)
+            .exclude(state=ReviewState.DRAFT)
+            .values_list("period_id", task, "task_id"),
+            all=True,
+        )
+    )
+    owed_parts = [
+        part.values_list(Value(year, output_field=IntegerField()), kind, key)
+        for year in sorted({period.year for period in periods})
+        for part, kind, key in (
+            (owed_figures(year=year, units=[unit.pk]), figure, "indicator_id"),
+            (owed_tasks(year=year, units=[unit.pk]), task, "task_id"),
+        )
+    ]
+    owed: dict[int, list[tuple[str, int]]] = {}
+    for year, kind, pk in owed_parts[0].union(*owed_parts[1:], all=True) if owed_parts else []:
+        owed.setdefault(year, []).append((kind, pk))
+    return {
+        period.pk: sum((period.pk, kind, pk) not in sent for kind, pk in owed.get(period.year, []))
+        for period in periods
+    }
+
 
 def unit_periods(unit: Unit, today: datetime.date) -> list[PeriodChoice]:
     """The quarters a unit's reporter can open, newest first: every period already opened, each with whether
-    it still takes figures and how many of the unit's items the office returned."""
+    it still takes figures, how many of the unit's items the office returned, how many owed items were never
+    submitted (未报送 once the due date has passed) and the exception the office granted, if any."""
     from reporting.services.calendar import period_accepts
 
     periods = list(Period.objects.filter(opens_on__lte=today).order_by("-year", "-quarter"))
@@ -318,18 +363,34 @@ def unit_periods(unit: Unit, today: datetime.date) -> list[PeriodChoice]:
             .annotate(n=Count("pk"))
         )
     )
-    exceptions = dict(PeriodException.objects.filter(unit=unit).values_list("period_id", "until"))
-    return [
-        PeriodChoice(
-            period=period,
-            # Only an exception can reopen a locked period: skip the query when there is none.
-            accepts=(period.locks_on > today)
-            or (period.pk in exceptions and period_accepts(period, unit, today)),
-            returned=returned.get(period.pk, 0),
-            exception_until=exceptions.get(period.pk),
+    exceptions = {row.period_id: row for row in PeriodException.objects.filter(unit=unit)}
+    unsent = _unsent(unit, periods)
+    choices = []
+    for period in periods:
+        exception = exceptions.get(period.pk)
+        choices.append(
+            PeriodChoice(
+                period=period,
+                # Only an exception can reopen a locked period: skip the query when there is none.
+                accepts=(period.locks_on > today)
+                or (exception is not None and period_accepts(period, unit, today)),
+                returned=returned.get(period.pk, 0),
+                exception=exception,
+                exception_running=exception is not None and exception.until >= today,
+                unsent=unsent[period.pk],
+                past_due=today > period.due_on,
+            )
         )
-        for period in periods
-    ]
+    return choices
+
+
+def periods_missed(choices: list[PeriodChoice]) -> dict[str, list[PeriodChoice]]:
+    """What a reporter is told first, oldest first: the quarters `missed` (owed items not submitted after the
+    due date) and those `reopened` (an exception the office granted that still runs)."""
+    return {
+        "missed": [choice for choice in reversed(choices) if choice.missed],
+        "reopened": [choice for choice in reversed(choices) if choice.exception_running],
+    }
 
 
 def default_period(choices: list[PeriodChoice]) -> Period | None:

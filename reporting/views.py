@@ -27,6 +27,7 @@ from reporting.selectors import (
     default_period,
     evidence_visible,
     period_get,
+    periods_missed,
     review_default_period,
     row_history,
     submissions_visible,
@@ -74,8 +75,9 @@ def report(request):
     unit, today = request.user.unit, timezone.localdate()
     choices = unit_periods(unit, today)
     period = period_get(request.GET["period"]) if "period" in request.GET else default_period(choices)
+    missed = periods_missed(choices)
     if period is None:
-        return render(request, "reporting/report.html", {"choices": choices, "quarter": None})
+        return render(request, "reporting/report.html", {"choices": choices, "quarter": None, **missed})
     quarter = unit_quarter(unit, period, today)
     url = f"{reverse('report')}?period={_period_param(period)}"
     form = QuarterForm(quarter)
@@ -130,6 +132,7 @@ def report(request):
             "tasks": form.views(quarter.tasks),
             "url": url,
             "max_upload": size_text(max_bytes()),
+            **missed,
         },
     )
 

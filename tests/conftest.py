@@ -251,6 +251,16 @@ def desk(plans, unit_a, unit_b, settings, tmp_path):
 REPORTING_NOW = datetime.datetime(*REPORTING_TODAY, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
+@pytest.fixture
+def small_unit(desk):
+    """A unit of the desk that owes one figure a quarter (地理标志) and no task report, with its reporter: a
+    locked quarter can be completed on its own, and what it misses is counted exactly."""
+    unit = factories.UnitFactory(name="测试补报单位")
+    factories.AssignmentFactory(indicator=desk.count, unit=unit)
+    user = factories.UserFactory(role="reporter", unit=unit, username="small")
+    return unit, user
+
+
 def desk_build(unit_a, unit_b):
     """The `desk` world, for a fixture that has already frozen time at REPORTING_NOW (tests/matrix_world.py
     builds it once per module)."""

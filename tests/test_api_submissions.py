@@ -178,6 +178,55 @@ def test_a_bad_figure_is_refused_in_chinese_and_nothing_is_stored(desk, api_a, b
     assert not Submission.objects.exists()
 
 
+RAW = '{"plan": "quanzhou-2024-2026", "indicator": "trademarks", "year": 2026, "quarter": 4, "value": %s}'
+EXPONENT = "不是有效的数字：不能使用科学计数法（e），请写出完整的数字。"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"3,5"', "“3,5”不是有效的数字：千位分隔符只能每三位一组（如 3,500）。"),
+        ('"8e1"', f"“8e1”{EXPONENT}"),
+        ('"1_0"', "“1_0”不是有效的数字：数字中不能有下划线。"),
+        ("8e1", f"“8e1”{EXPONENT}"),  # a JSON number, as sent
+        ("8.5E+1", f"“8.5E+1”{EXPONENT}"),
+        ("NaN", "“NaN”不是有效的数字，请填写具体数值。"),
+        ("-Infinity", "“-Infinity”不是有效的数字，请填写具体数值。"),
+    ],
+)
+def test_a_malformed_number_is_refused_quoting_what_was_sent(desk, api_a, value, message):
+    """The body as a client writes it: JSON numbers are judged as sent, not as the float they would be."""
+    response = api_a.post(LIST, RAW % value, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"商标有效注册量：数值：{message}"}
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [('"3,500"', "3500.0000"), ('"1,234.5"', "1234.5000"), ('"１２．５"', "12.5000"), ("88.25", "88.2500"),
+     ("88", "88.0000"), ('" 7 "', "7.0000")],
+)  # fmt: skip
+def test_a_well_formed_number_is_stored_as_written(desk, api_a, value, stored):
+    response = api_a.post(LIST, RAW % value, content_type="application/json")
+    assert response.status_code == 201 and response.json()["value"] == stored
+
+
+def test_a_patch_refuses_a_malformed_number_and_keeps_the_stored_one(desk, api_a):
+    row = draft(desk, indicator=desk.stock, value=D("88.1"))
+    response = api_a.patch(
+        f"{LIST}{row.pk}/", '{"value": "35,00", "version": 1}', content_type="application/json"
+    )
+    assert response.status_code == 400 and "“35,00”不是有效的数字" in response.json()["detail"]
+    row.refresh_from_db()
+    assert (row.value, row.version) == (D("88.1"), 1)
+
+
+def test_malformed_json_is_refused_in_chinese(desk, api_a):
+    response = api_a.post(LIST, '{"value": ', content_type="application/json")
+    assert response.status_code == 400 and response.json()["detail"].startswith("JSON格式错误")
+
+
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
@@ -314,3 +363,21 @@ def test_the_schema_validates_without_warnings(tmp_path):
         "/api/submissions/{id}/reopen/",
     ):
         assert path in schema
+
+
+def test_the_api_docs_say_what_to_enter_for_each_kind_as_the_form_does(db):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from indicators.measures import MEASURES
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    for name in ("SubmissionCreateInput", "PatchedSubmissionPatchInput"):
+        fields = schemas[name]["properties"]
+        value = fields["value"]["description"]
+        for key in ("stock", "flow", "cumulative", "per_capita"):
+            assert f"{key} {MEASURES[key].label}：{MEASURES[key].asks_for}" in value
+        assert "本季度新增数（系统自动累计）" in value
+        assert "系统按当年常住人口（万人）折算为每万人口数" in value
+        assert "不接受科学计数法（8e1）、下划线（1_0）、不成组的逗号（3,5）" in value
+        assert "分子和分母，系统按Σ分子/Σ分母计算比率" in fields["numerator"]["description"]
+        assert "是否已完成" in fields["done"]["description"]

@@ -121,6 +121,29 @@ def test_it_offers_a_template_with_one_row_per_assigned_indicator(
     assert labels.index("指标") == layout.META_LINES and labels.count("指标") == len(xl_indicators)
 
 
+def test_it_tells_what_to_enter_per_kind_in_the_registrys_words(reporter_a_client, xl_period, xl_indicators):
+    rows = {row[layout.NAME]: row for row in rows_of(download(reporter_a_client, xl_period))}
+    for name, indicator in xl_indicators.items():
+        assert rows[name][layout.HOW] == indicator.kind.instruction(indicator)
+        assert rows[name][layout.UNIT] == (indicator.kind.entry_unit(indicator) or None)
+    assert rows["商标有效注册量"][layout.HOW] == "填写季度末存量，单位：万件，最多2位小数"
+    assert rows["版权登记量"][layout.HOW].startswith("填写本季度新增数，")
+    assert rows[COUNTIES][layout.HOW] == "填写是否已完成（是/否），并上传佐证材料"
+
+
+def test_a_per_capita_row_asks_for_the_count_and_says_the_system_divides(
+    reporter_a_client, unit_a, xl_period, xl_indicators
+):
+    per_capita = Indicator.objects.get(code="hv-invention-patents-per-10k")
+    factories.AssignmentFactory(indicator=per_capita, unit=unit_a)
+    rows = rows_of(download(reporter_a_client, xl_period))
+    (row,) = [row for row in rows if row[layout.NAME] == per_capita.name]
+    assert row[layout.UNIT] == "件"
+    assert row[layout.HOW] == (
+        "填写季度末总数（不是每万人口数），单位：件，整数；系统按当年常住人口（万人）折算为每万人口数（件/万人）"
+    )
+
+
 def test_it_unlocks_only_the_inputs_that_apply(reporter_a_client, xl_period, xl_indicators):
     sheet = openpyxl.load_workbook(io.BytesIO(download(reporter_a_client, xl_period)))[layout.SHEET]
     unlocked = {
@@ -266,6 +289,11 @@ def test_it_never_clears_a_stored_figure_left_empty(reporter_a, unit_a, xl_perio
     [
         ("商标有效注册量", {"本季度数值": -3}, "第4行 商标有效注册量：数值不能为负数。"),
         ("商标有效注册量", {"本季度数值": "八十五"}, "第4行 商标有效注册量：数值：“八十五”不是数字"),
+        # text cells read by the one strict number reading, as the form and the API read them
+        (GI, {"本季度数值": "3,5"}, f"第5行 {GI}：数值：“3,5”不是有效的数字：千位分隔符只能每三位一组"),
+        (GI, {"本季度数值": "8e1"}, f"第5行 {GI}：数值：“8e1”不是有效的数字：不能使用科学计数法（e）"),
+        (GI, {"本季度数值": "1_0"}, f"第5行 {GI}：数值：“1_0”不是有效的数字：数字中不能有下划线。"),
+        (RATIO, {"分子": "4,5", "分母": 50}, f"第8行 {RATIO}：按期结案的知识产权案件数：“4,5”不是有效的数字"),
         (GI, {"本季度数值": 63.5}, f"第5行 {GI}：数值应为整数。"),
         (COUNTIES, {"本季度数值": "完成了"}, f"第7行 {COUNTIES}：是否完成请填写“是”或“否”"),
         ("商标有效注册量", {"说明": "只有说明"}, "第4行 商标有效注册量：只填写了说明，请同时填写数值。"),

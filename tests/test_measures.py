@@ -14,6 +14,7 @@ from indicators.measures import (
     MEASURES,
     Figure,
     Reading,
+    api_help,
     compared_value,
     figure_errors,
     figure_missing,
@@ -117,14 +118,21 @@ def test_pace_and_the_sql_roll_up_take_their_decisions_from_the_registry():
 @pytest.mark.parametrize(
     ("key", "unit", "decimals", "text"),
     [
-        ("stock", "件", 0, "期末数，整数"),
-        ("stock", "%", 1, "期末数，最多1位小数，0—100之间"),
-        ("flow", "亿元", 2, "本季度新增数，最多2位小数"),
-        ("cumulative", "件", 0, "本季度新增数（系统自动累计），整数"),
-        ("per_capita", "件", 2, "期末总数（系统按人口折算），最多2位小数"),
-        ("ratio", "%", 1, "填写分子（按期结案数）和分母（应结案数），整数"),  # a percentage's parts: counts
-        ("ratio", "", 1, "填写分子（按期结案数）和分母（应结案数），最多1位小数"),
-        ("milestone", "", 0, "填写“是”或“否”（是否已完成）"),
+        ("stock", "件", 0, "填写季度末存量，单位：件，整数"),
+        ("stock", "%", 1, "填写季度末存量，单位：%，最多1位小数，0—100之间"),
+        ("flow", "亿元", 2, "填写本季度新增数，单位：亿元，最多2位小数"),
+        ("cumulative", "件", 0, "填写本季度新增数（系统自动累计），单位：件，整数"),
+        (
+            "per_capita",
+            "件",
+            2,
+            "填写季度末总数（不是每万人口数），单位：件，整数；"  # a count: 2 decimals are the rate's
+            "系统按当年常住人口（万人）折算为每万人口数（件/万人）",
+        ),
+        # a percentage's parts: counts
+        ("ratio", "%", 1, "填写分子（按期结案数）和分母（应结案数），整数；系统按Σ分子/Σ分母计算比率"),
+        ("ratio", "", 1, "填写分子（按期结案数）和分母（应结案数），最多1位小数；系统按Σ分子/Σ分母计算比率"),
+        ("milestone", "", 0, "填写是否已完成（是/否），并上传佐证材料"),
     ],
 )
 def test_it_explains_to_a_reporter_what_to_enter(key, unit, decimals, text):
@@ -132,10 +140,34 @@ def test_it_explains_to_a_reporter_what_to_enter(key, unit, decimals, text):
     assert subject.kind.instruction(subject) == text
 
 
-def test_it_writes_a_rate_in_percent_when_the_indicator_has_no_unit():
-    assert MEASURES["ratio"].unit_of(indicator("ratio", unit="")) == "%"
-    assert MEASURES["ratio"].unit_of(indicator("ratio", unit="%")) == "%"
-    assert MEASURES["per_capita"].unit_of(indicator("per_capita", unit="件")) == "件"  # unchanged for now
+@pytest.mark.parametrize(
+    ("key", "unit", "shown", "entered", "units_text"),
+    [
+        ("stock", "万件", "万件", "万件", "万件"),
+        ("flow", "亿元", "亿元", "亿元", "亿元"),
+        ("cumulative", "件", "件", "件", "件"),
+        ("per_capita", "件", "件/万人", "件", "件/万人（填报单位：件）"),  # the unit reports the count
+        ("ratio", "", "%", "", "%"),  # a rate without a unit of its own is in %
+        ("ratio", "%", "%", "", "%"),  # its parts are counts
+        ("milestone", "", "", "", "—"),
+    ],
+)
+def test_it_says_in_which_unit_a_figure_is_shown_and_entered(key, unit, shown, entered, units_text):
+    subject = indicator(key, unit=unit)
+    assert subject.kind.display_unit(subject) == shown
+    assert subject.kind.entry_unit(subject) == entered
+    assert subject.kind.units_text(subject) == units_text
+
+
+def test_it_writes_the_api_docs_of_each_part_from_the_same_words():
+    value = api_help("value")
+    for key in ("stock", "flow", "cumulative", "per_capita"):
+        assert f"{key} {MEASURES[key].label}：{MEASURES[key].asks_for}" in value
+    assert "本季度新增数（系统自动累计）" in value and "折算为每万人口数" in value
+    assert "ratio" not in value and "milestone" not in value
+    assert api_help("numerator") == api_help("denominator")
+    assert "分子和分母，系统按Σ分子/Σ分母计算比率" in api_help("numerator")
+    assert "是否已完成（是/否），并上传佐证材料" in api_help("done")
 
 
 def test_it_says_how_the_dashboard_words_what_is_still_needed():
@@ -163,6 +195,9 @@ def test_it_validates_each_kind_by_its_own_rules():
     assert figure_errors(indicator("stock", unit="%", decimals=1), Figure(value=D("100.5"))) == [
         "比率应在0到100之间。"
     ]
+    # a per-capita indicator's unit reports the count the system divides: whole, whatever the rate's decimals
+    assert figure_errors(indicator("per_capita", decimals=2), Figure(value=D("5413.5"))) == ["数值应为整数。"]
+    assert figure_errors(indicator("per_capita", decimals=2), Figure(value=D(5413))) == []
     assert figure_missing(indicator("milestone"), Figure()) == "请选择是否已完成。"
     assert figure_missing(indicator("ratio"), Figure(numerator=D(1))) == "请填写按期结案数和应结案数。"
     assert figure_missing(indicator("flow"), Figure()) == "请填写数值。"

@@ -84,6 +84,10 @@ def test_it_saves_drafts_without_submitting(reporter_a_client, desk):
         ({"value": "-1"}, "数值不能为负数"),
         ({"value": "88.123"}, "数值最多保留2位小数"),
         ({"value": "1" + "0" * 17}, "数值过大"),
+        ({"value": "3,5"}, "数值：“3,5”不是有效的数字：千位分隔符只能每三位一组（如 3,500）。"),
+        ({"value": "8e1"}, "数值：“8e1”不是有效的数字：不能使用科学计数法（e），请写出完整的数字。"),
+        ({"value": "1_0"}, "数值：“1_0”不是有效的数字：数字中不能有下划线。"),
+        ({"value": "NaN"}, "数值：“NaN”不是有效的数字，请填写具体数值。"),
     ],
 )
 def test_it_refuses_a_bad_figure_saves_nothing_and_keeps_what_was_typed(
@@ -210,15 +214,6 @@ def test_a_past_quarter_is_read_only(reporter_a_client, desk):
     assert "已没有可修改的内容" in response.content.decode()
 
 
-@pytest.fixture
-def small_unit(desk):
-    """A unit with one indicator and no task, so a locked quarter can be completed on its own."""
-    unit = factories.UnitFactory(name="测试补报单位")
-    factories.AssignmentFactory(indicator=desk.count, unit=unit)
-    user = factories.UserFactory(role="reporter", unit=unit, username="small")
-    return unit, user
-
-
 def test_a_returned_figure_in_a_locked_quarter_stays_correctable(client, desk, small_unit, reviewer):
     unit, user = small_unit
     row = factories.SubmissionFactory(
@@ -290,7 +285,7 @@ def test_it_reads_a_fixed_number_of_queries_whatever_the_history(reporter_a_clie
 def test_the_history_page_lists_the_units_quarters(reporter_a_client, desk):
     approved(desk.stock, desk.unit_a, 2026, 2, value=D(86), is_late=True)
     page = seen(reporter_a_client.get("/report/history/"))
-    quarters = {row["季度"].text: row for row in page.table("逾期项").rows()}
+    quarters = {row["季度"].text: row for row in page.table("逾期报送").rows()}
     assert {"2026年第二季度", "2024年第一季度"} <= set(quarters)
-    late = quarters["2026年第二季度"]["逾期项"]
+    late = quarters["2026年第二季度"]["逾期报送"]
     assert late.text == "1" and late.find_all(cls="late-mark")  # shown in the warning colour

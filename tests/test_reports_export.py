@@ -82,7 +82,8 @@ def test_its_indicator_figures_equal_the_progress_rows(report_scenario):
         assert _decimal(cells["预计期末值"].value) == progress.forecast
         assert cells["状态"].value == labels[progress.status]
         for target in progress.indicator.targets.all():
-            text = target_text(target.comparator, target.min, target.max, progress.indicator.unit)
+            unit = progress.indicator.kind.display_unit(progress.indicator)  # 件/万人 for the per-capita one
+            text = target_text(target.comparator, target.min, target.max, unit)
             assert cells[f"{target.year}年目标"].value.startswith(text)
 
 

@@ -124,8 +124,8 @@ def year_target_text(indicator: Indicator, target: Target | None, progress: Prog
     if target is None:
         return "—"
     if target.comparator == Target.Comparator.GROWTH and progress and progress.target_min is not None:
-        return f"保持增长（上年{plain(progress.target_min)}{indicator.unit}）"
-    return target_text(target.comparator, target.min, target.max, indicator.unit)
+        return f"保持增长（上年{plain(progress.target_min)}{indicator.kind.display_unit(indicator)}）"
+    return target_text(target.comparator, target.min, target.max, indicator.kind.display_unit(indicator))
 
 
 def target_value(progress: Progress | None) -> Decimal | None:

@@ -149,7 +149,7 @@ def template_rows(data: TemplateData) -> Iterator[list[Any]]:
             indicator_key(indicator),
             number,
             indicator.name,
-            indicator.unit,
+            indicator.kind.entry_unit(indicator),
             indicator.kind.instruction(indicator),
             *(data.previous.get((indicator.pk, year, quarter + 1)) for year, quarter in quarters),
             row.get_state_display() if row else "未填写",

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 _INDICATOR_KEYS = {
     "code", "name", "unit", "measure", "category", "decimals", "theme", "description", "combine",
     "numerator_label", "denominator_label", "computed_from", "targets", "baselines", "derive_milestones",
+    "definition", "comparable_key",
 }  # fmt: skip
 _TARGET_KEYS = {"year", "comparator", "min", "max", "source"}
 _BASELINE_KEYS = {"year", "value", "source"}
+_DEFINITION_KEYS = {"text", "counts_from", "source", "state", "question"}
 
 
 def _check_keys(spec: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -39,23 +41,51 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _definition(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    """The indicator's definition fields from its fixture entry: a pending reading must state its question."""
+    definition = spec.get("definition")
+    if not definition:
+        raise ValueError(f"{where}: 缺少口径（definition）")
+    _check_keys(definition, _DEFINITION_KEYS, f"{where} definition")
+    state = definition.get("state")
+    if state not in Indicator.DefinitionState.values:
+        raise ValueError(f"{where}: 口径状态应为 {Indicator.DefinitionState.values}")
+    question = definition.get("question", "")
+    if (state == Indicator.DefinitionState.PENDING) != bool(question):
+        raise ValueError(f"{where}: 待确认的口径须写明问题，已确认的口径不写问题")
+    return {
+        "measure": spec["measure"],
+        "definition": definition["text"],
+        "counts_from": definition["counts_from"],
+        "definition_source": definition["source"],
+        "definition_state": state,
+        "definition_question": question,
+        "comparable_key": spec.get("comparable_key", ""),
+    }
+
+
 def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadReport) -> list[Indicator]:
-    """Upsert a plan's indicators, their baselines and document targets, then derive missing milestones.
+    """Upsert a plan's indicators with their definitions, baselines and document targets, then derive missing
+    milestones; baselines and derived milestones the fixture no longer has are removed.
 
     Targets with origin `office` are left as the office set them; a document target replaces a derived one.
+    An indicator whose definition the office confirmed or changed keeps its definition, measure kind and
+    baselines as the office left them.
     """
     from plans.services import upsert
 
     indicators: dict[str, Indicator] = {}
     for position, spec in enumerate(specs, start=1):
-        _check_keys(spec, _INDICATOR_KEYS, f"{plan.slug}/{spec.get('code')}")
+        where = f"{plan.slug}/{spec.get('code')}"
+        _check_keys(spec, _INDICATOR_KEYS, where)
+        definition = _definition(spec, where)
+        by_office = Indicator.objects.filter(plan=plan, code=spec["code"], definition_by_office=True).exists()
         indicators[spec["code"]] = upsert(
             Indicator,
             {"plan": plan, "code": spec["code"]},
             {
                 "name": spec["name"],
                 "unit": spec.get("unit", ""),
-                "measure": spec["measure"],
                 "category": spec["category"],
                 "decimals": spec.get("decimals", 0),
                 "combine": spec.get("combine", Indicator.Combine.SUM),
@@ -64,6 +94,7 @@ def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadRepo
                 "numerator_label": spec.get("numerator_label", ""),
                 "denominator_label": spec.get("denominator_label", ""),
                 "theme": spec.get("theme", ""),
+                **({} if by_office else definition),
             },
             report,
         )
@@ -73,14 +104,8 @@ def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadRepo
         if indicator.computed_from_id != (source.pk if source else None):
             indicator.computed_from = source
             indicator.save(update_fields=["computed_from"])
-        for baseline in spec.get("baselines", []):
-            _check_keys(baseline, _BASELINE_KEYS, f"{spec['code']} baseline")
-            upsert(
-                Baseline,
-                {"indicator": indicator, "year": baseline["year"]},
-                {"value": _decimal(baseline["value"]), "source": baseline["source"]},
-                report,
-            )
+        if not indicator.definition_by_office:
+            _baselines_load(indicator, spec.get("baselines", []), report)
         for target in spec.get("targets", []):
             _check_keys(target, _TARGET_KEYS, f"{spec['code']} target")
             _target_put(
@@ -95,10 +120,42 @@ def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadRepo
                 },
                 report=report,
             )
-        if spec.get("derive_milestones"):
-            for year, values in target_derive_milestones(indicator).items():
-                _target_put(indicator, year=year, values=values, report=report)
+        _derived_put(
+            indicator, target_derive_milestones(indicator) if spec.get("derive_milestones") else {}, report
+        )
     return list(indicators.values())
+
+
+def _baselines_load(indicator: Indicator, specs: list[dict[str, Any]], report: LoadReport) -> None:
+    from plans.services import LOAD_REASON, upsert
+
+    for baseline in specs:
+        _check_keys(baseline, _BASELINE_KEYS, f"{indicator.code} baseline")
+        upsert(
+            Baseline,
+            {"indicator": indicator, "year": baseline["year"]},
+            {"value": _decimal(baseline["value"]), "source": baseline["source"]},
+            report,
+        )
+    # A baseline the fixture dropped counted something else than the target (it was no baseline).
+    for stale in indicator.baselines.exclude(year__in=[baseline["year"] for baseline in specs]):
+        stamp(stale, None, LOAD_REASON)
+        stale.delete()
+        report.updated[Baseline._meta.verbose_name] += 1
+
+
+def _derived_put(indicator: Indicator, milestones: dict[int, dict[str, Any]], report: LoadReport) -> None:
+    """Make `milestones` the indicator's derived targets: derived ones of other years stood on a baseline
+    that is gone, and go too."""
+    from plans.services import LOAD_REASON
+
+    for year, values in milestones.items():
+        _target_put(indicator, year=year, values=values, report=report)
+    stale = indicator.targets.filter(origin=Target.Origin.DERIVED).exclude(year__in=list(milestones))
+    for target in stale:
+        stamp(target, None, LOAD_REASON)
+        target.delete()
+        report.updated[Target._meta.verbose_name] += 1
 
 
 def _target_put(indicator: Indicator, *, year: int, values: dict[str, Any], report: LoadReport) -> None:

@@ -28,6 +28,20 @@ class TargetOutput(serializers.Serializer):
     source = serializers.CharField()
 
 
+class DefinitionOutput(serializers.Serializer):
+    """The indicator's definition (口径); `state` pending (待确认) comes with the open `question`."""
+
+    text = serializers.CharField(source="definition")
+    counts_from = serializers.CharField()
+    source = serializers.CharField(source="definition_source")
+    state = serializers.ChoiceField(source="definition_state", choices=Indicator.DefinitionState.values)
+    question = serializers.SerializerMethodField()
+    comparable_key = serializers.CharField()
+
+    def get_question(self, indicator) -> str:
+        return indicator.definition_question if indicator.definition_pending else ""
+
+
 class IndicatorOutput(serializers.Serializer):
     code = serializers.SlugField()
     name = serializers.CharField()
@@ -38,6 +52,7 @@ class IndicatorOutput(serializers.Serializer):
     )
     baseline = serializers.SerializerMethodField()
     targets = TargetOutput(many=True)
+    definition = DefinitionOutput(source="*")
 
     @extend_schema(responses=BaselineOutput(allow_null=True))
     def get_baseline(self, indicator) -> dict | None:

@@ -92,7 +92,7 @@ class Theme:
 
     @property
     def same_definition(self) -> bool:
-        """Every plan's indicator carries one comparable key (口径): the office says they count the same thing."""
+        """Every plan's indicator carries one comparable key: the office says they count the same thing."""
         keys = {entry.indicator.comparable_key for entry in self.entries}
         return len(keys) == 1 and "" not in keys
 

@@ -29,12 +29,13 @@ class TargetOutput(serializers.Serializer):
 
 
 class DefinitionOutput(serializers.Serializer):
-    """The indicator's definition (口径); `state` pending (待确认) comes with the open `question`."""
+    """The indicator's definition (口径): `pending` (待确认) until the office confirms the reading, with the
+    open `question` (empty once confirmed)."""
 
     text = serializers.CharField(source="definition")
     counts_from = serializers.CharField()
     source = serializers.CharField(source="definition_source")
-    state = serializers.ChoiceField(source="definition_state", choices=Indicator.DefinitionState.values)
+    pending = serializers.BooleanField(source="definition_pending")
     question = serializers.SerializerMethodField()
     comparable_key = serializers.CharField()
 

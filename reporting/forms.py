@@ -257,7 +257,10 @@ class DefinitionForm(forms.Form):
         forms.Textarea(attrs={"rows": 2})
     ))  # fmt: skip
     reason = forms.CharField(
-        label="确认或修改理由", max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        label="确认或修改理由",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写确认或修改理由。"},
     )
 
     def __init__(self, *args, indicator, **kwargs):

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.permissions import ensure_reviewer
-from audit.services import reason_required, stamp
+from audit.services import Conflict, reason_required, stamp
 from indicators.measures import MEASURES
 from indicators.models import Assignment, Baseline, Indicator, Target
 from indicators.rollup_queue import rollup_schedule
@@ -347,7 +347,14 @@ class DefinitionInput:
 DEFINITION_REASON = "确认或修改口径：{reason}"
 
 
-def definition_change(*, indicator: Indicator, data: DefinitionInput, by: User, reason: str) -> Indicator:
+def definition_seen(indicator: Indicator) -> int | None:
+    """The version of the indicator a person sees: its newest history row (`definition_change`'s `seen`)."""
+    return indicator.history.order_by("-history_id").values_list("history_id", flat=True).first()
+
+
+def definition_change(
+    *, indicator: Indicator, data: DefinitionInput, by: User, reason: str, seen: int | None = None
+) -> Indicator:
     """Confirm or change the indicator's definition, measure kind, baseline and comparable key (reviewers
     only, with a reason; every row written carries who and why). From then on `load_plans` leaves them as the
     office set them.
@@ -355,13 +362,19 @@ def definition_change(*, indicator: Indicator, data: DefinitionInput, by: User, 
     The measure kind changes only between kinds a unit fills in the same way (figures already reported stay
     as they are). A change of measure kind, baseline or definition derives the interim milestones again from
     what remains (a level's only: a flow or a count from the plan's start has none) and queues the roll-up
-    of every year of the plan, after commit."""
+    of every year of the plan, after commit. With `seen` (`definition_seen` when the page was drawn), a change
+    someone saved meanwhile raises Conflict and nothing is written."""
     ensure_reviewer(by)
     reason = reason_required(reason, "确认或修改理由")
     _definition_check(indicator, data)
     audit = DEFINITION_REASON.format(reason=reason)
     with transaction.atomic():
         indicator = Indicator.objects.select_for_update().select_related("plan").get(pk=indicator.pk)
+        if seen is not None and definition_seen(indicator) != seen:
+            raise Conflict(
+                f"“{indicator.name}”的口径已被他人修改，您看到的是旧版本。为避免覆盖他人的修改，本次保存未生效，"
+                "请刷新页面后重新填写。"
+            )
         before = (indicator.measure, indicator.definition, indicator.counts_from)
         indicator.definition = data.definition.strip()
         indicator.counts_from = data.counts_from.strip()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import REVIEWERS, role_required
+from audit.services import Conflict
 from indicators.models import Indicator
 from indicators.selectors import indicators_by_definition
 from indicators.services import definition_change
@@ -44,9 +45,12 @@ def office_definition(request, pk: int):
                 data=form.definition_input(),
                 by=request.user,
                 reason=form.cleaned_data["reason"],
+                seen=form.cleaned_data.get("seen"),
             )
         except ValidationError as error:
             _to_form(form, error)
+        except Conflict as conflict:
+            form.add_error(None, str(conflict))
         else:
             messages.success(
                 request, f"“{indicator.name}”的口径已保存；涉及统计方式、基期值或口径的修改已安排重新汇总。"

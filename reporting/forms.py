@@ -13,7 +13,7 @@ from django.forms import BoundField
 from django.utils import timezone
 
 from indicators.measures import DONE, DONE_TEXT, INPUTS, MEASURES, figure_errors, figure_parse, keys_where
-from indicators.services import BaselineInput, DefinitionInput
+from indicators.services import BaselineInput, DefinitionInput, definition_seen
 from ipcity.figures import plain
 from reporting.evidence import ACCEPT
 from reporting.models import Period, TaskReport
@@ -262,6 +262,7 @@ class DefinitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "请填写确认或修改理由。"},
     )
+    seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, indicator, **kwargs):
         baseline = indicator.latest_baseline
@@ -275,6 +276,7 @@ class DefinitionForm(forms.Form):
             "baseline_year": baseline.year if baseline else None,
             "baseline_value": plain(baseline.value) if baseline else "",
             "baseline_source": baseline.source if baseline else "",
+            "seen": definition_seen(indicator),
         }
         super().__init__(*args, initial=initial, **kwargs)
         # Only the kinds a unit fills in the same way as now: the reported figures stay meaningful.

@@ -304,6 +304,16 @@ def test_a_count_from_the_plans_start_takes_no_baseline(reviewer_client, plans):
     assert "不设基期值" in seen(response).text and not trainees.baselines.exists()
 
 
+def test_a_change_saved_meanwhile_wins_and_the_stale_form_is_told(reviewer_client, plans):
+    gi = _indicator(QZ, "geographical-indications")
+    page = seen(reviewer_client.get(f"{LIST}{gi.pk}/"))
+    stale = page.fields()["seen"]
+    assert _post(reviewer_client, gi, seen=stale, definition="甲的口径").status_code == 302
+    response = _post(reviewer_client, gi, seen=stale, definition="乙的口径")
+    assert response.status_code == 200 and "已被他人修改" in seen(response).text
+    assert _indicator(QZ, "geographical-indications").definition == "甲的口径"
+
+
 def test_reporters_and_leaders_may_not_open_the_office_page(client, reporter_a, leader, plans):
     gi = _indicator(QZ, "geographical-indications")
     for user in (reporter_a, leader):

@@ -123,9 +123,9 @@ def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadRepo
                 },
                 report=report,
             )
-        _derived_put(
-            indicator, target_derive_milestones(indicator) if spec.get("derive_milestones") else {}, report
-        )
+        if not indicator.definition_by_office:  # else its milestones stand on the office's baseline
+            derived = target_derive_milestones(indicator) if spec.get("derive_milestones") else {}
+            _derived_put(indicator, derived, report)
     return list(indicators.values())
 
 

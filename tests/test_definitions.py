@@ -248,6 +248,8 @@ def test_a_baseline_the_office_sets_derives_the_milestones_again(reviewer_client
         2026: ("gte", Decimal(68), "document"),
     }
     assert gi.targets.get(year=2024).history.first().history_change_reason.startswith("确认或修改口径")
+    plans_load_all()  # the office's baseline and what stands on it stay
+    assert set(_targets(gi)) == {2024, 2025, 2026} and gi.baselines.get().year == 2023
     # Taking the baseline away takes the milestones derived from it.
     assert (
         _post(reviewer_client, gi, baseline_year="", baseline_value="", baseline_source="").status_code == 302

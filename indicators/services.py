@@ -411,7 +411,7 @@ def _definition_check(indicator: Indicator, data: DefinitionInput) -> None:
     elif new_kind.inputs != indicator.kind.inputs:
         errors["measure"] = [
             f"“{indicator.kind.label}”与“{new_kind.label}”的填报内容不同，不能在此互改；"
-            "只能在同样填报一个数值的统计方式之间调整。"
+            "只能在填报内容相同的统计方式之间调整。"
         ]
     plan = indicator.plan
     if data.baseline is not None:

@@ -7,15 +7,17 @@ itself (fixtures/sources/ holds the seeds)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from exports.selectors.report import report_data
 from indicators.models import Baseline, Indicator, RollupPending, Target
-from indicators.services import plans_load_all
+from indicators.services import DefinitionInput, definition_change, plans_load_all
 from tests.page import seen
 
 SOURCES = Path(settings.BASE_DIR) / "fixtures" / "sources"
@@ -314,6 +316,20 @@ def test_a_change_saved_meanwhile_wins_and_the_stale_form_is_told(reviewer_clien
     response = _post(reviewer_client, gi, seen=stale, definition="乙的口径")
     assert response.status_code == 200 and "已被他人修改" in seen(response).text
     assert _indicator(QZ, "geographical-indications").definition == "甲的口径"
+
+
+def test_the_service_refuses_a_kind_filled_in_another_way_and_anyone_but_the_office(
+    reviewer, reporter_a, plans
+):
+    gi = _indicator(QZ, "geographical-indications")
+    data = DefinitionInput(
+        definition="x", counts_from="y", measure="ratio", comparable_key="", baseline=None, confirmed=True
+    )
+    with pytest.raises(ValidationError, match="填报内容不同"):
+        definition_change(indicator=gi, data=data, by=reviewer, reason="改为比率")
+    with pytest.raises(PermissionDenied):
+        definition_change(indicator=gi, data=replace(data, measure="stock"), by=reporter_a, reason="x")
+    assert _indicator(QZ, "geographical-indications").definition_pending
 
 
 def test_reporters_and_leaders_may_not_open_the_office_page(client, reporter_a, leader, plans):

@@ -28,6 +28,21 @@ class TargetOutput(serializers.Serializer):
     source = serializers.CharField()
 
 
+class DefinitionOutput(serializers.Serializer):
+    """The indicator's definition (口径): `pending` (待确认) until the office confirms the reading, with the
+    open `question` (empty once confirmed)."""
+
+    text = serializers.CharField(source="definition")
+    counts_from = serializers.CharField()
+    source = serializers.CharField(source="definition_source")
+    pending = serializers.BooleanField(source="definition_pending")
+    question = serializers.SerializerMethodField()
+    comparable_key = serializers.CharField()
+
+    def get_question(self, indicator) -> str:
+        return indicator.definition_question if indicator.definition_pending else ""
+
+
 class IndicatorOutput(serializers.Serializer):
     code = serializers.SlugField()
     name = serializers.CharField()
@@ -38,6 +53,7 @@ class IndicatorOutput(serializers.Serializer):
     )
     baseline = serializers.SerializerMethodField()
     targets = TargetOutput(many=True)
+    definition = DefinitionOutput(source="*")
 
     @extend_schema(responses=BaselineOutput(allow_null=True))
     def get_baseline(self, indicator) -> dict | None:

@@ -13,6 +13,8 @@ from ipcity.figures import target_text
 from plans.models import Region
 
 FIGURE = {"max_digits": 20, "decimal_places": 4}
+# The open question of an indicator nobody has read against its document yet (one created by hand).
+DEFINITION_UNREAD = "口径尚未依据文件核定：请办公室确认统计什么、自何时起算、依据哪句原文。"
 
 
 class Indicator(models.Model):
@@ -32,13 +34,17 @@ class Indicator(models.Model):
         SUM = "sum", "各单位数值相加"
         LEAD = "lead", "仅取牵头单位数值"
 
+    class DefinitionState(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+
     plan = models.ForeignKey(
         "plans.Plan", verbose_name="方案", on_delete=models.CASCADE, related_name="indicators"
     )
     code = models.SlugField("代码", max_length=64)
     name = models.CharField("指标", max_length=128)
     unit = models.CharField("计量单位", max_length=16, blank=True)
-    measure = models.CharField("统计口径", max_length=16, choices=Measure.choices)
+    measure = models.CharField("统计方式", max_length=16, choices=Measure.choices)
     category = models.CharField("类别", max_length=16, choices=Category.choices)
     decimals = models.PositiveSmallIntegerField("小数位数", default=0)
     combine = models.CharField("多单位汇总方式", max_length=8, choices=Combine.choices, default=Combine.SUM)
@@ -56,8 +62,26 @@ class Indicator(models.Model):
         on_delete=models.PROTECT,
         related_name="computed_views",
     )
-    # The same idea across plans (e.g. high-value invention patents), for the plan comparison.
+    # The same idea across plans (e.g. high-value invention patents): shown side by side on the comparison.
     theme = models.SlugField("可比主题", max_length=64, blank=True)
+    # The definition (口径): what is counted, from when, and the sentences it rests on. Level or flow is the
+    # measure kind's. A reading the documents leave open stays 待确认, its question written out, until the
+    # office confirms or changes it (`indicators.services.definition_change`).
+    definition = models.TextField("口径", blank=True, help_text="统计什么（范围、对象），可附参考数")
+    counts_from = models.CharField(
+        "起算", max_length=200, blank=True, help_text="时点值写明时点；累计写明自何时起算"
+    )
+    definition_source = models.TextField("口径依据", blank=True, help_text="所依据的文件原文句子")
+    definition_state = models.CharField(
+        "口径状态", max_length=16, choices=DefinitionState.choices, default=DefinitionState.PENDING
+    )
+    definition_question = models.TextField("待确认问题", blank=True, default=DEFINITION_UNREAD)
+    # Set once the office confirmed or changed the definition: reloading the fixtures then leaves the
+    # definition, the measure kind and the baselines as the office left them.
+    definition_by_office = models.BooleanField("口径经办公室确认", default=False)
+    # Plans' indicators with the same key count the same thing and may be divided into each other (per
+    # resident) on the comparison page; the office sets it.
+    comparable_key = models.SlugField("可比口径", max_length=64, blank=True)
 
     history = HistoricalRecords(verbose_name="指标变更记录")
 
@@ -75,10 +99,18 @@ class Indicator(models.Model):
             models.CheckConstraint(
                 condition=~Q(computed_from=F("id")), name="indicator_not_computed_from_self"
             ),
+            models.CheckConstraint(
+                condition=~Q(definition_state="pending") | ~Q(definition_question=""),
+                name="indicator_pending_definition_has_question",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def definition_pending(self) -> bool:
+        return self.definition_state == self.DefinitionState.PENDING
 
     @property
     def kind(self) -> MeasureKind:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, When
 
 from indicators.models import Baseline, Indicator, Target
 from plans.models import Plan
@@ -18,4 +18,16 @@ def indicators_with_targets(plan: Plan | None = None) -> QuerySet[Indicator]:
             Prefetch("baselines", queryset=Baseline.objects.order_by("-year")),
         )
         .order_by("plan", "position", "code")
+    )
+
+
+def indicators_by_definition(plan: Plan | None = None) -> QuerySet[Indicator]:
+    """Indicators with their definitions for the office: 待确认 first, then by plan in document order, each
+    with its plan and baselines newest first."""
+    rows = Indicator.objects.all() if plan is None else Indicator.objects.filter(plan=plan)
+    pending_first = Case(When(definition_state=Indicator.DefinitionState.PENDING, then=0), default=1)
+    return (
+        rows.select_related("plan")
+        .prefetch_related(Prefetch("baselines", queryset=Baseline.objects.order_by("-year")))
+        .order_by(pending_first, "plan__slug", "position", "code")
     )

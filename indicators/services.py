@@ -1,8 +1,9 @@
-"""Writes to the catalogue: loading a plan with its indicators, targets and baselines from its fixture,
-deriving interim milestones, and the office's reporting assignments."""
+"""Writes to the catalogue: loading a plan with its indicators, definitions, targets and baselines from its
+fixture, deriving interim milestones, the office's reporting assignments and its confirmed definitions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.permissions import ensure_reviewer
-from audit.services import reason_required, stamp
+from audit.services import Conflict, reason_required, stamp
+from indicators.measures import MEASURES
 from indicators.models import Assignment, Baseline, Indicator, Target
+from indicators.rollup_queue import rollup_schedule
 from plans.models import Plan, Unit
 from plans.services import LoadReport, plan_structure_load
 
@@ -24,9 +27,11 @@ if TYPE_CHECKING:
 _INDICATOR_KEYS = {
     "code", "name", "unit", "measure", "category", "decimals", "theme", "description", "combine",
     "numerator_label", "denominator_label", "computed_from", "targets", "baselines", "derive_milestones",
+    "definition", "comparable_key",
 }  # fmt: skip
 _TARGET_KEYS = {"year", "comparator", "min", "max", "source"}
 _BASELINE_KEYS = {"year", "value", "source"}
+_DEFINITION_KEYS = {"text", "counts_from", "source", "state", "question"}
 
 
 def _check_keys(spec: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -39,23 +44,51 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _definition(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    """The indicator's definition fields from its fixture entry: a pending reading must state its question."""
+    definition = spec.get("definition")
+    if not definition:
+        raise ValueError(f"{where}: 缺少口径（definition）")
+    _check_keys(definition, _DEFINITION_KEYS, f"{where} definition")
+    state = definition.get("state")
+    if state not in Indicator.DefinitionState.values:
+        raise ValueError(f"{where}: 口径状态应为 {Indicator.DefinitionState.values}")
+    question = definition.get("question", "")
+    if (state == Indicator.DefinitionState.PENDING) != bool(question):
+        raise ValueError(f"{where}: 待确认的口径须写明问题，已确认的口径不写问题")
+    return {
+        "measure": spec["measure"],
+        "definition": definition["text"],
+        "counts_from": definition["counts_from"],
+        "definition_source": definition["source"],
+        "definition_state": state,
+        "definition_question": question,
+        "comparable_key": spec.get("comparable_key", ""),
+    }
+
+
 def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadReport) -> list[Indicator]:
-    """Upsert a plan's indicators, their baselines and document targets, then derive missing milestones.
+    """Upsert a plan's indicators with their definitions, baselines and document targets, then derive missing
+    milestones; baselines and derived milestones the fixture no longer has are removed.
 
     Targets with origin `office` are left as the office set them; a document target replaces a derived one.
+    An indicator whose definition the office confirmed or changed keeps its definition, measure kind and
+    baselines as the office left them.
     """
     from plans.services import upsert
 
     indicators: dict[str, Indicator] = {}
     for position, spec in enumerate(specs, start=1):
-        _check_keys(spec, _INDICATOR_KEYS, f"{plan.slug}/{spec.get('code')}")
+        where = f"{plan.slug}/{spec.get('code')}"
+        _check_keys(spec, _INDICATOR_KEYS, where)
+        definition = _definition(spec, where)
+        by_office = Indicator.objects.filter(plan=plan, code=spec["code"], definition_by_office=True).exists()
         indicators[spec["code"]] = upsert(
             Indicator,
             {"plan": plan, "code": spec["code"]},
             {
                 "name": spec["name"],
                 "unit": spec.get("unit", ""),
-                "measure": spec["measure"],
                 "category": spec["category"],
                 "decimals": spec.get("decimals", 0),
                 "combine": spec.get("combine", Indicator.Combine.SUM),
@@ -64,6 +97,7 @@ def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadRepo
                 "numerator_label": spec.get("numerator_label", ""),
                 "denominator_label": spec.get("denominator_label", ""),
                 "theme": spec.get("theme", ""),
+                **({} if by_office else definition),
             },
             report,
         )
@@ -73,14 +107,8 @@ def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadRepo
         if indicator.computed_from_id != (source.pk if source else None):
             indicator.computed_from = source
             indicator.save(update_fields=["computed_from"])
-        for baseline in spec.get("baselines", []):
-            _check_keys(baseline, _BASELINE_KEYS, f"{spec['code']} baseline")
-            upsert(
-                Baseline,
-                {"indicator": indicator, "year": baseline["year"]},
-                {"value": _decimal(baseline["value"]), "source": baseline["source"]},
-                report,
-            )
+        if not indicator.definition_by_office:
+            _baselines_load(indicator, spec.get("baselines", []), report)
         for target in spec.get("targets", []):
             _check_keys(target, _TARGET_KEYS, f"{spec['code']} target")
             _target_put(
@@ -95,14 +123,70 @@ def indicators_load(*, plan: Plan, specs: list[dict[str, Any]], report: LoadRepo
                 },
                 report=report,
             )
-        if spec.get("derive_milestones"):
-            for year, values in target_derive_milestones(indicator).items():
-                _target_put(indicator, year=year, values=values, report=report)
+        if not indicator.definition_by_office:  # else its milestones stand on the office's baseline
+            derived = target_derive_milestones(indicator) if spec.get("derive_milestones") else {}
+            _derived_put(indicator, derived, report)
     return list(indicators.values())
 
 
-def _target_put(indicator: Indicator, *, year: int, values: dict[str, Any], report: LoadReport) -> None:
-    from plans.services import upsert
+def _baselines_load(indicator: Indicator, specs: list[dict[str, Any]], report: LoadReport) -> None:
+    from plans.services import LOAD_REASON, upsert
+
+    for baseline in specs:
+        _check_keys(baseline, _BASELINE_KEYS, f"{indicator.code} baseline")
+        upsert(
+            Baseline,
+            {"indicator": indicator, "year": baseline["year"]},
+            {"value": _decimal(baseline["value"]), "source": baseline["source"]},
+            report,
+        )
+    # A baseline the fixture dropped counted something else than the target (it was no baseline).
+    _delete_all(
+        indicator.baselines.exclude(year__in=[baseline["year"] for baseline in specs]), None, LOAD_REASON
+    )
+
+
+def _delete_all(rows, by: User | None, reason: str) -> int:
+    """Delete `rows` one by one, so that each deletion is in the audit trail with who and why."""
+    count = 0
+    for row in rows:
+        stamp(row, by, reason)
+        row.delete()
+        count += 1
+    return count
+
+
+def _derived_put(
+    indicator: Indicator,
+    milestones: dict[int, dict[str, Any]],
+    report: LoadReport,
+    *,
+    by: User | None = None,
+    reason: str | None = None,
+) -> None:
+    """Make `milestones` the indicator's derived targets: derived ones of other years stood on a baseline
+    that is gone or changed, and go too. Document and office targets are never touched."""
+    from plans.services import LOAD_REASON
+
+    reason = reason or LOAD_REASON
+    for year, values in milestones.items():
+        _target_put(indicator, year=year, values=values, report=report, by=by, reason=reason)
+    stale = indicator.targets.filter(origin=Target.Origin.DERIVED).exclude(year__in=list(milestones))
+    deleted = _delete_all(stale, by, reason)
+    if deleted:
+        report.updated[Target._meta.verbose_name] += deleted
+
+
+def _target_put(
+    indicator: Indicator,
+    *,
+    year: int,
+    values: dict[str, Any],
+    report: LoadReport,
+    by: User | None = None,
+    reason: str | None = None,
+) -> None:
+    from plans.services import LOAD_REASON, upsert
 
     existing = Target.objects.filter(indicator=indicator, year=year).values_list("origin", flat=True).first()
     if existing == Target.Origin.OFFICE:
@@ -110,7 +194,9 @@ def _target_put(indicator: Indicator, *, year: int, values: dict[str, Any], repo
         return
     if existing == Target.Origin.DOCUMENT and values["origin"] == Target.Origin.DERIVED:
         return
-    upsert(Target, {"indicator": indicator, "year": year}, values, report)
+    upsert(
+        Target, {"indicator": indicator, "year": year}, values, report, by=by, reason=reason or LOAD_REASON
+    )
 
 
 def _plain(value: Decimal) -> str:
@@ -230,3 +316,125 @@ def plans_load_all(names: tuple[str, ...] = PLAN_FIXTURES) -> LoadReport:
         for name in names:
             plan_load(data=read_fixture(name), report=report)
     return report
+
+
+# The office's definitions (口径) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaselineInput:
+    """The baseline the office sets: a figure of a year before the plan, counting what the target counts."""
+
+    year: int
+    value: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
+class DefinitionInput:
+    """What the office confirms or changes of an indicator's reading. `confirmed` False keeps it 待确认 with
+    `question`; `baseline` None means the indicator has no baseline."""
+
+    definition: str
+    counts_from: str
+    measure: str
+    comparable_key: str
+    baseline: BaselineInput | None
+    confirmed: bool
+    question: str = ""
+
+
+DEFINITION_REASON = "确认或修改口径：{reason}"
+
+
+def definition_seen(indicator: Indicator) -> int | None:
+    """The version of the indicator a person sees: its newest history row (`definition_change`'s `seen`)."""
+    return indicator.history.order_by("-history_id").values_list("history_id", flat=True).first()
+
+
+def definition_change(
+    *, indicator: Indicator, data: DefinitionInput, by: User, reason: str, seen: int | None = None
+) -> Indicator:
+    """Confirm or change the indicator's definition, measure kind, baseline and comparable key (reviewers
+    only, with a reason; every row written carries who and why). From then on `load_plans` leaves them as the
+    office set them.
+
+    The measure kind changes only between kinds a unit fills in the same way (figures already reported stay
+    as they are). A change of measure kind, baseline or definition derives the interim milestones again from
+    what remains (a level's only: a flow or a count from the plan's start has none) and queues the roll-up
+    of every year of the plan, after commit. With `seen` (`definition_seen` when the page was drawn), a change
+    someone saved meanwhile raises Conflict and nothing is written."""
+    ensure_reviewer(by)
+    reason = reason_required(reason, "确认或修改理由")
+    _definition_check(indicator, data)
+    audit = DEFINITION_REASON.format(reason=reason)
+    with transaction.atomic():
+        indicator = Indicator.objects.select_for_update().select_related("plan").get(pk=indicator.pk)
+        if seen is not None and definition_seen(indicator) != seen:
+            raise Conflict(
+                f"“{indicator.name}”的口径已被他人修改，您看到的是旧版本。为避免覆盖他人的修改，本次保存未生效，"
+                "请刷新页面后重新填写。"
+            )
+        before = (indicator.measure, indicator.definition, indicator.counts_from)
+        indicator.definition = data.definition.strip()
+        indicator.counts_from = data.counts_from.strip()
+        indicator.measure = data.measure
+        indicator.comparable_key = data.comparable_key
+        indicator.definition_state = (
+            Indicator.DefinitionState.CONFIRMED if data.confirmed else Indicator.DefinitionState.PENDING
+        )
+        if data.question.strip() or not data.confirmed:
+            indicator.definition_question = data.question.strip()
+        indicator.definition_by_office = True
+        stamp(indicator, by, audit)
+        indicator.save()
+        baseline_changed = _baseline_set(indicator, data.baseline, by=by, reason=audit)
+        if baseline_changed or before != (indicator.measure, indicator.definition, indicator.counts_from):
+            milestones = target_derive_milestones(indicator) if indicator.kind.reported_as_level else {}
+            _derived_put(indicator, milestones, LoadReport(), by=by, reason=audit)
+            for year in indicator.plan.years:
+                rollup_schedule(indicator_id=indicator.pk, year=year)
+    return indicator
+
+
+def _definition_check(indicator: Indicator, data: DefinitionInput) -> None:
+    errors: dict[str, list[str]] = {}
+    if not data.definition.strip():
+        errors["definition"] = ["请填写口径：统计什么。"]
+    if not data.counts_from.strip():
+        errors["counts_from"] = ["请填写起算：时点值写明时点，累计写明自何时起算。"]
+    if not data.confirmed and not data.question.strip():
+        errors["question"] = ["保持“待确认”时，请写明待确认的问题。"]
+    new_kind = MEASURES.get(data.measure)
+    if new_kind is None:
+        errors["measure"] = [f"未知的统计方式“{data.measure}”。"]
+    elif new_kind.inputs != indicator.kind.inputs:
+        errors["measure"] = [
+            f"“{indicator.kind.label}”与“{new_kind.label}”的填报内容不同，不能在此互改；"
+            "只能在填报内容相同的统计方式之间调整。"
+        ]
+    plan = indicator.plan
+    if data.baseline is not None:
+        if data.baseline.year >= plan.start_year:
+            errors["baseline_year"] = [f"基期年份应早于方案实施期（{plan.start_year}年）。"]
+        if not data.baseline.source.strip():
+            errors["baseline_source"] = ["请填写基期值的来源（原文）。"]
+        if new_kind is not None and new_kind.counts_from_plan_start:
+            errors["baseline_year"] = ["实施期内累计的指标自实施期开始从0起算，不设基期值。"]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _baseline_set(indicator: Indicator, baseline: BaselineInput | None, *, by: User, reason: str) -> bool:
+    """Make `baseline` the indicator's only baseline (none when None). True when anything changed."""
+    from plans.services import upsert
+
+    others = indicator.baselines.all()
+    report = LoadReport()
+    if baseline is not None:
+        values = {"value": baseline.value, "source": baseline.source.strip()}
+        upsert(
+            Baseline, {"indicator": indicator, "year": baseline.year}, values, report, by=by, reason=reason
+        )
+        others = others.exclude(year=baseline.year)
+    return bool(_delete_all(others, by, reason)) or report.changed

@@ -56,13 +56,22 @@ class LoadReport:
         return text
 
 
-def upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], report: LoadReport):
-    """Create the row, or bring an existing one to `values`; history records the reason. Returns the row."""
+def upsert(
+    model: type[models.Model],
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    report: LoadReport,
+    *,
+    by: Any = None,
+    reason: str = LOAD_REASON,
+):
+    """Create the row, or bring an existing one to `values`; history records who (`by`, None for the loader)
+    and why. Returns the row."""
     label = model._meta.verbose_name
     row = model.objects.filter(**lookup).first()
     if row is None:
         row = model(**lookup, **values)
-        row._change_reason = LOAD_REASON
+        row._history_user, row._change_reason = by, reason
         row.save()
         report.created[label] += 1
         return row
@@ -70,7 +79,7 @@ def upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, 
     if changed:
         for name in changed:
             setattr(row, name, values[name])
-        row._change_reason = LOAD_REASON
+        row._history_user, row._change_reason = by, reason
         row.save()
         report.updated[label] += 1
     else:

@@ -4,13 +4,16 @@ live in `indicators.measures` and the services, so the page, the API and the Exc
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django import forms
 from django.forms import BoundField
 from django.utils import timezone
 
-from indicators.measures import DONE, DONE_TEXT, INPUTS, figure_errors, figure_parse
+from indicators.measures import DONE, DONE_TEXT, INPUTS, MEASURES, figure_errors, figure_parse, keys_where
+from indicators.services import BaselineInput, DefinitionInput, definition_seen
 from ipcity.figures import plain
 from reporting.evidence import ACCEPT
 from reporting.models import Period, TaskReport
@@ -222,3 +225,100 @@ class ReasonForm(forms.Form):
 
 class VersionForm(forms.Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+BASELINE_NUMBER = re.compile(r"\d{1,16}(\.\d{1,4})?", re.ASCII)
+
+
+class DefinitionForm(forms.Form):
+    """The office confirms or changes an indicator's definition (口径): what is counted, from when, the
+    measure kind (among those filled in the same way), the baseline, the comparable key; with a reason."""
+
+    STATES = [("confirmed", "已确认"), ("pending", "待确认")]
+
+    confirmed = forms.TypedChoiceField(
+        label="口径状态", choices=STATES, coerce=lambda value: value == "confirmed", widget=forms.RadioSelect
+    )
+    question = forms.CharField(label="待确认问题", required=False, max_length=2000, widget=forms.Textarea(
+        attrs={"rows": 2}
+    ))  # fmt: skip
+    definition = forms.CharField(
+        label="口径（统计什么）", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    counts_from = forms.CharField(label="起算", max_length=200)
+    measure = forms.ChoiceField(label="统计方式")
+    comparable_key = forms.SlugField(
+        label="可比口径", required=False, max_length=64,
+        help_text="与其他方案指标填写相同的代码，表示统计对象完全相同，方案对比页才计算每万人口比值；不同则留空。",
+    )  # fmt: skip
+    baseline_year = forms.IntegerField(label="基期年份", required=False, min_value=1949, max_value=2100)
+    baseline_value = forms.CharField(label="基期值", required=False, max_length=30)
+    baseline_source = forms.CharField(label="基期值来源（原文）", required=False, max_length=2000, widget=(
+        forms.Textarea(attrs={"rows": 2})
+    ))  # fmt: skip
+    reason = forms.CharField(
+        label="确认或修改理由",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写确认或修改理由。"},
+    )
+    seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, indicator, **kwargs):
+        baseline = indicator.latest_baseline
+        initial = {
+            "confirmed": "pending" if indicator.definition_pending else "confirmed",
+            "question": indicator.definition_question,
+            "definition": indicator.definition,
+            "counts_from": indicator.counts_from,
+            "measure": indicator.measure,
+            "comparable_key": indicator.comparable_key,
+            "baseline_year": baseline.year if baseline else None,
+            "baseline_value": plain(baseline.value) if baseline else "",
+            "baseline_source": baseline.source if baseline else "",
+            "seen": definition_seen(indicator),
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        # Only the kinds a unit fills in the same way as now: the reported figures stay meaningful.
+        self.fields["measure"].choices = [
+            (key, MEASURES[key].label)
+            for key in keys_where(lambda kind: kind.inputs == indicator.kind.inputs)
+        ]
+
+    def clean_baseline_value(self) -> str:
+        text = self.cleaned_data["baseline_value"]
+        if text and not BASELINE_NUMBER.fullmatch(text):
+            raise forms.ValidationError(
+                f"基期值“{text}”不是有效的数字：请只填写数字（最多4位小数），不带单位、逗号或其他符号。"
+            )
+        return text
+
+    def clean(self):
+        data = super().clean()
+        parts = [
+            data.get("baseline_year"),
+            data.get("baseline_value"),
+            (data.get("baseline_source") or "").strip(),
+        ]
+        if any(parts) and not all(parts):
+            raise forms.ValidationError("基期值须同时填写年份、数值和来源；不设基期值时三项都留空。")
+        return data
+
+    def definition_input(self) -> DefinitionInput:
+        data = self.cleaned_data
+        baseline = None
+        if data.get("baseline_year"):
+            baseline = BaselineInput(
+                year=data["baseline_year"],
+                value=Decimal(data["baseline_value"]),
+                source=data["baseline_source"],
+            )
+        return DefinitionInput(
+            definition=data["definition"],
+            counts_from=data["counts_from"],
+            measure=data["measure"],
+            comparable_key=data.get("comparable_key") or "",
+            baseline=baseline,
+            confirmed=data["confirmed"],
+            question=data.get("question") or "",
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import import_views, views
+from reporting import definition_views, import_views, views
 
 urlpatterns = [
     path("report/", views.report, name="report"),
@@ -23,6 +23,8 @@ urlpatterns = [
         "office/assignments/indicator/<int:pk>/", views.office_indicator_units, name="office-indicator-units"
     ),
     path("office/assignments/task/<int:pk>/", views.office_task_units, name="office-task-units"),
+    path("office/definitions/", definition_views.office_definitions, name="office-definitions"),
+    path("office/definitions/<int:pk>/", definition_views.office_definition, name="office-definition"),
     # Excel template round trip for reporters (reporting/import_views.py).
     path("imports/", import_views.import_start, name="import-start"),
     path("imports/template/<int:year>/<int:quarter>/", import_views.import_template, name="import-template"),

@@ -89,6 +89,8 @@ def _indicators(plan: Plan) -> list[Indicator]:
                 position=n,
                 numerator_label="结案数" if measure == "ratio" else "",
                 denominator_label="受理数" if measure == "ratio" else "",
+                # Synthetic readings, taken as confirmed: the notes hold the units' notes alone.
+                definition_state=Indicator.DefinitionState.CONFIRMED,
             )
         )
     indicators = Indicator.objects.bulk_create(indicators)

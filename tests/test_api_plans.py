@@ -51,7 +51,9 @@ def test_it_shows_a_plan_with_sections_tasks_and_units(api):
 def test_it_lists_indicators_with_baseline_and_targets(api):
     body = {row["code"]: row for row in api.get(QZ + "indicators/").json()}
     trademarks = body["trademarks"]
-    assert set(trademarks) == {"code", "name", "unit", "measure", "category", "baseline", "targets"}
+    assert set(trademarks) == {
+        "code", "name", "unit", "measure", "category", "baseline", "targets", "definition",
+    }  # fmt: skip
     assert trademarks["baseline"]["year"] == 2021
     assert trademarks["baseline"]["value"] == "64.2800"
     assert [(t["year"], t["comparator"], t["min"], t["origin"]) for t in trademarks["targets"]] == [
@@ -61,6 +63,19 @@ def test_it_lists_indicators_with_baseline_and_targets(api):
     ]
     assert body["hv-invention-patents-per-10k"]["baseline"] is None
     assert body["patent-pledge-financing"]["targets"][0]["comparator"] == "growth"
+
+
+def test_it_gives_each_indicator_its_definition(api):
+    body = {row["code"]: row for row in api.get(QZ + "indicators/").json()}
+    copyright_ = body["copyright-registrations"]["definition"]
+    assert copyright_["pending"] is True and "从哪一年开始累计" in copyright_["counts_from"]
+    assert "自哪一年起累计" in copyright_["question"]
+    assert "版权登记量达到70万件" in copyright_["source"]
+    trademarks = body["trademarks"]["definition"]
+    assert (trademarks["pending"], trademarks["question"]) == (False, "")
+    assert (
+        body["hv-invention-patents-per-10k"]["definition"]["comparable_key"] == "hv-invention-patents-owned"
+    )
 
 
 def test_it_states_cumulative_targets_cumulatively(api):
@@ -101,7 +116,11 @@ def test_the_schema_describes_the_plan_endpoints(api):
     schema = response.json()
     assert {"/api/plans/", "/api/plans/{slug}/", "/api/plans/{slug}/indicators/"} <= set(schema["paths"])
     indicator = schema["components"]["schemas"]["IndicatorOutput"]["properties"]
-    assert set(indicator) == {"code", "name", "unit", "measure", "category", "baseline", "targets"}
+    assert set(indicator) == {
+        "code", "name", "unit", "measure", "category", "baseline", "targets", "definition",
+    }  # fmt: skip
+    definition = schema["components"]["schemas"]["DefinitionOutput"]["properties"]
+    assert set(definition) == {"text", "counts_from", "source", "pending", "question", "comparable_key"}
 
 
 def test_the_docs_page_loads_its_assets_from_our_own_static_files(api):

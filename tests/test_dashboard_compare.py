@@ -84,8 +84,34 @@ def test_it_does_not_divide_measures_that_count_different_things(leader_client, 
     html = leader_client.get(URL).content.decode()
     theme = _theme(leader_client, "trademarks")
     assert not theme.comparable  # a stock (Quanzhou) against new registrations (Zhenjiang)
-    assert "统计口径不同（泉州市示范城市工作方案为存量、镇江经开区示范园区工作方案为实施期累计）" in html
+    assert "统计方式不同（泉州市示范城市工作方案为存量、镇江经开区示范园区工作方案为实施期累计）" in html
     assert chart_json(html, "theme-trademarks")["layout"]["yaxis"]["title"]["text"] == "年度目标完成率（%）"
+
+
+def test_it_divides_only_indicators_the_office_gave_one_comparable_definition(
+    leader_client, quanzhou, zhenjiang
+):
+    _both_plans(quanzhou, zhenjiang)
+    factories.PopulationFactory(region=quanzhou.region, year=2024, value=Decimal(900))
+    factories.PopulationFactory(region=zhenjiang.region, year=2024, value=Decimal("35.1"))
+    theme = _theme(leader_client, "advantage-enterprises")
+    assert theme.same_kind and not theme.same_definition and not theme.comparable  # both levels, other scope
+    html = leader_client.get(URL).content.decode()
+    section = html[html.index('data-theme="advantage-enterprises"') :]
+    section = section[: section.index("</section>")]
+    assert "统计范围不同，不计算每万人口比值" in section and "每万人口" not in section.split("</p>", 1)[1]
+    assert "含国家级和省级" in section and "只计国家级，不含省级" in section  # the scopes named
+    outlets = leader_client.get(URL).content.decode()
+    outlets = outlets[outlets.index('data-theme="ip-service-providers"') :]
+    assert "统计“知识产权信息公共服务网点总数”" in outlets and "统计“全区线下知识产权服务机构总数”" in outlets
+    assert chart_json(html, "theme-advantage-enterprises")["layout"]["yaxis"]["title"]["text"] == (
+        "年度目标完成率（%）"
+    )
+    # The office gives both the same comparable key: now they divide.
+    plans_ = (quanzhou, zhenjiang)
+    for plan in plans_:
+        plan.indicators.filter(code="advantage-enterprises").update(comparable_key="ip-advantage-national")
+    assert _theme(leader_client, "advantage-enterprises").comparable
 
 
 def test_its_figures_equal_the_progress_rows(leader_client, quanzhou, zhenjiang):

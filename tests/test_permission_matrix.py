@@ -163,6 +163,14 @@ def indicator_units_body(w, role, side):
     return {"units": [w.units["a"].pk], "lead": w.units["a"].pk, "reason": "按职责调整"}
 
 
+def definition_body(w, role, side):
+    indicator = w.desk.stock
+    return {
+        "confirmed": "confirmed", "definition": indicator.definition or "年末数量",
+        "counts_from": indicator.counts_from or "时点值", "measure": indicator.measure, "reason": "经核实",
+    }  # fmt: skip
+
+
 def task_units_body(w, role, side):
     return {f"order-{w.units['a'].pk}": "1", "reason": "按职责指定"}
 
@@ -206,6 +214,13 @@ URLS: dict[str, Url] = {
         {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
         fill=lambda w, role, side: {"pk": w.zj_task.pk},
         bodies={"POST": task_units_body},
+    ),
+    # Definitions (口径): the office confirms or changes a reading (reporting/definition_views.py)
+    "office-definitions": Url({"GET": OFFICE_PAGE}),
+    "office-definition": Url(
+        {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
+        fill=lambda w, role, side: {"pk": w.desk.stock.pk},
+        bodies={"POST": definition_body},
     ),
     # The Excel import: a token another session uploaded is a 404 (reporting/import_views.py)
     "import-start": Url({"GET": REPORTER_PAGE}),

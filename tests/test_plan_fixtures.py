@@ -107,16 +107,9 @@ QUANZHOU_TARGETS = {
         2025: ("gte", D("83.26"), None, "derived"),
         2026: ("gte", D("88"), None, "document"),
     },
-    "geographical-indications": {
-        2024: ("gte", D("62"), None, "derived"),
-        2025: ("gte", D("65"), None, "derived"),
-        2026: ("gte", D("68"), None, "document"),
-    },
-    "copyright-registrations": {
-        2024: ("gte", D("44.6073"), None, "derived"),
-        2025: ("gte", D("57.3036"), None, "derived"),
-        2026: ("gte", D("70"), None, "document"),
-    },
+    # No baseline counts what these targets count (tests/test_definitions.py): no derived milestones.
+    "geographical-indications": {2026: ("gte", D("68"), None, "document")},
+    "copyright-registrations": {2026: ("gte", D("70"), None, "document")},
     "advantage-enterprises": {2026: ("gt", D("360"), None, "document")},
     "service-outlets": {2026: ("gt", D("18"), None, "document")},
     "protection-centers": {2026: ("gte", D("3"), None, "document")},
@@ -175,7 +168,7 @@ MEASURES = {
     QZ: {
         "hv-invention-patents-per-10k": "per_capita",
         "trademarks": "stock",
-        "copyright-registrations": "flow",
+        "copyright-registrations": "stock",
         "patent-pledge-financing": "flow",
         "strong-counties": "milestone",
     },
@@ -301,9 +294,7 @@ def test_every_document_target_quotes_its_sentence_with_its_figures(plans, slug)
 def test_derived_milestones_are_marked_and_explained(quanzhou):
     derived = Target.objects.filter(indicator__plan=quanzhou, origin="derived")
     assert {(t.indicator.code, t.year) for t in derived} == {
-        (code, year)
-        for code in ("trademarks", "geographical-indications", "copyright-registrations")
-        for year in (2024, 2025)
+        (code, year) for code in ("trademarks",) for year in (2024, 2025)
     }
     trademarks = derived.get(indicator__code="trademarks", year=2024)
     assert trademarks.source.startswith("推算：由2021年基期值64.28万件至2026年目标88万件按直线推算")
@@ -311,11 +302,7 @@ def test_derived_milestones_are_marked_and_explained(quanzhou):
 
 def test_it_keeps_quanzhou_baselines_with_their_sentences(quanzhou):
     baselines = {b.indicator.code: b for b in Baseline.objects.filter(indicator__plan=quanzhou)}
-    assert {code: (b.year, b.value) for code, b in baselines.items()} == {
-        "trademarks": (2021, D("64.28")),
-        "geographical-indications": (2021, D("52")),
-        "copyright-registrations": (2021, D("6.5182")),
-    }
+    assert {code: (b.year, b.value) for code, b in baselines.items()} == {"trademarks": (2021, D("64.28"))}
     for baseline in baselines.values():
         assert re.sub(r"\s+", "", baseline.source) in DOCUMENTS[QZ]
 

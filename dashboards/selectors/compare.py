@@ -91,10 +91,21 @@ class Theme:
     entries: list[ThemeEntry]
 
     @property
-    def comparable(self) -> bool:
-        """Values per 10k compare only when every plan counts the same kind of thing."""
+    def same_definition(self) -> bool:
+        """Every plan's indicator carries one comparable key: the office says they count the same thing."""
+        keys = {entry.indicator.comparable_key for entry in self.entries}
+        return len(keys) == 1 and "" not in keys
+
+    @property
+    def same_kind(self) -> bool:
         kinds = {entry.kind for entry in self.entries}
         return len(kinds) == 1 and None not in kinds
+
+    @property
+    def comparable(self) -> bool:
+        """Values per 10k are divided into each other only when every plan counts the same thing (one
+        comparable definition) the same way (one kind); other themes stand side by side without a ratio."""
+        return self.same_definition and self.same_kind
 
     @property
     def kinds_text(self) -> str:

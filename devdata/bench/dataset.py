@@ -307,6 +307,8 @@ def _indicators(plan: Plan, shape: Shape, rng: random.Random) -> list[Indicator]
                 numerator_label="按期办结件数" if measure == "ratio" else "",
                 denominator_label="应办结件数" if measure == "ratio" else "",
                 description=SOURCE,
+                definition=SOURCE,
+                definition_state=Indicator.DefinitionState.CONFIRMED,  # synthetic: no document to read
             )
         )
     indicators = Indicator.objects.bulk_create(indicators)

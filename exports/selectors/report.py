@@ -268,9 +268,15 @@ class ReportData:
         ]
 
     def indicator_texts(self) -> Iterator[IndicatorTexts]:
-        """The texts of each line of `indicators`, in order, streamed (one query)."""
+        """The texts of each line of `indicators`, in order, streamed (one query); a definition (口径) the
+        office has not confirmed opens the line's notes with its mark and question."""
         rows = _indicator_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
-        return _aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
+        texts = _aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
+        for line, text in zip(self.indicators, texts, strict=True):
+            mark = definition_mark(line.indicator)
+            if mark:
+                text.notes = f"{mark}\n{text.notes}" if text.notes else mark
+            yield text
 
     def timeliness_rows(self) -> Iterator[tuple]:
         """(unit name, *TIMELINESS_COUNTS, status) of each unit by name, streamed (one query)."""
@@ -278,6 +284,13 @@ class ReportData:
             return iter(())
         rows = Timeliness.objects.filter(plan=self.plan, period=self.period).order_by("unit__name", "unit_id")
         return rows.values_list("unit__name", *TIMELINESS_COUNTS, "status").iterator(chunk_size=ROW_CHUNK)
+
+
+def definition_mark(indicator: Indicator) -> str | None:
+    """【口径待确认】and the open question, for an indicator whose reading the office has not confirmed."""
+    if not indicator.definition_pending:
+        return None
+    return f"【口径待确认】{indicator.definition_question}"
 
 
 def _counted(counter: Counter, choices: list[tuple[str, str]]) -> list[tuple[str, str, int]]:

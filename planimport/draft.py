@@ -144,12 +144,15 @@ def _compatible(indicator: dict, reading: Reading, years: list[int]) -> bool:
     return True
 
 
+def _bounds(reading: Reading) -> tuple[str | None, str | None]:
+    """min and max as a Target stores them: a ceiling (控制在…以内) is a max, never a min."""
+    if reading.comparator == "lte":
+        return None, _figure(reading.low)
+    return _figure(reading.low), _figure(reading.high)
+
+
 def _same_figure(target: dict, reading: Reading) -> bool:
-    return (target["comparator"], target["min"], target["max"]) == (
-        reading.comparator,
-        _figure(reading.low),
-        _figure(reading.high),
-    )
+    return (target["comparator"], target["min"], target["max"]) == (reading.comparator, *_bounds(reading))
 
 
 def _figure(value: Decimal | None) -> str | None:
@@ -194,8 +197,8 @@ def _add_target(indicator: dict, reading: Reading, year: int) -> None:
         {
             "year": year,
             "comparator": reading.comparator,
-            "min": _figure(reading.low),
-            "max": _figure(reading.high),
+            "min": _bounds(reading)[0],
+            "max": _bounds(reading)[1],
             "source": reading.span.text,
             "spans": [span],
             "figure_span": reading.figure_span.as_dict() if reading.figure_span else None,
@@ -216,7 +219,8 @@ def _indicator_out(position: int, indicator: dict) -> dict:
     questions = [question] if question else []
     if measure != "milestone" and not indicator["unit"]:
         questions.append("原文未写明计量单位，请补充。")
-    decimals = max((len(t["min"].partition(".")[2]) for t in targets if t["min"]), default=0)
+    figures = [figure for t in targets for figure in (t["min"], t["max"]) if figure]
+    decimals = max((len(figure.partition(".")[2]) for figure in figures), default=0)
     return {
         "code": f"i{position:02d}",
         "name": name,

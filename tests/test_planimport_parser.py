@@ -148,7 +148,7 @@ def test_a_city_document_with_bracketed_items_notes_and_year_steps():
     assert targets["每万人口高价值发明专利拥有量"] == [(2027, "gte", "12", None)]
     assert targets["有效注册商标总量"] == [(2027, "gt", "1.5", None)]
     assert targets["知识产权质押融资金额"] == [(2027, "growth", None, None)]
-    assert targets["专利侵权纠纷行政裁决平均办案周期"] == [(2027, "lte", "60", None)]
+    assert targets["专利侵权纠纷行政裁决平均办案周期"] == [(2027, "lte", None, "60")]
     assert targets["新建商标品牌指导站"] == [
         (2025, "between", "3", "5"),
         (2026, "gte", "10", None),

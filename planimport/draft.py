@@ -114,6 +114,9 @@ def readings_of(text: str, zones: list[Zone], plan_years: list[int]) -> list[Fou
                     year = int(context[1])
                 years = [year] if year else plan_years[-1:]
                 for reading in readings_in(text, clause):
+                    # 到2026年……新增X: a goal for the plan's end counts what is new over the whole period.
+                    if zone.kind == "goal" and "新增" in reading.words and years == plan_years[-1:]:
+                        reading.cumulative = True
                     found.append(Found(reading, years))
                 extra = growth_reading(clause) or milestone_reading(clause)
                 if extra is not None:
@@ -182,6 +185,7 @@ def indicators_of(found: list[Found]) -> list[dict]:
         indicator["comparators"].add(reading.comparator)
         for year in item.years:
             _add_target(indicator, reading, year)
+    indicators = _merge_restatements(indicators)
     return [_indicator_out(position, indicator) for position, indicator in enumerate(indicators, start=1)]
 
 
@@ -209,6 +213,45 @@ def _add_target(indicator: dict, reading: Reading, year: int) -> None:
     )
 
 
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _restates(small: dict, large: dict) -> bool:
+    """`small` only repeats, in other words, figures `large` states: 完成知识产权许可/转让专利500件 (goal) and
+    累计新增专利许可/转让500件 (the last year's step): every target the same, the same unit, the names sharing
+    most of their character pairs."""
+    if small is large or small["unit"] != large["unit"] or len(small["targets"]) > len(large["targets"]):
+        return False
+    figures = {(t["year"], t["comparator"], t["min"], t["max"]) for t in large["targets"]}
+    if any((t["year"], t["comparator"], t["min"], t["max"]) not in figures for t in small["targets"]):
+        return False
+    mine = set().union(*(_bigrams(key) for key in small["keys"]))
+    theirs = set().union(*(_bigrams(key) for key in large["keys"]))
+    return bool(mine and theirs) and len(mine & theirs) / min(len(mine), len(theirs)) >= 0.6
+
+
+def _merge_restatements(indicators: list[dict]) -> list[dict]:
+    kept: list[dict] = []
+    gone: list[dict] = []
+    for indicator in indicators:
+        into = next(
+            (other for other in indicators if other not in gone and _restates(indicator, other)), None
+        )
+        if into is None:
+            kept.append(indicator)
+            continue
+        gone.append(indicator)
+        for key in ("names", "words"):
+            into[key] += indicator[key]
+        into["keys"] |= indicator["keys"]
+        for target in indicator["targets"]:
+            same = next(t for t in into["targets"] if t["year"] == target["year"])
+            same["spans"] += target["spans"]
+            same["source"] = target["source"] + "\n" + same["source"]
+    return kept
+
+
 def _indicator_out(position: int, indicator: dict) -> dict:
     names = [name for name in indicator["names"] if name]
     name = min(names, key=len) if names else ""
@@ -216,6 +259,8 @@ def _indicator_out(position: int, indicator: dict) -> dict:
     measure, confidence, question = measure_of(
         indicator["words"] + names, sorted(indicator["comparators"]), [indicator["unit"]]
     )
+    if measure == "flow" and targets and all(t["cumulative"] for t in targets):
+        measure, confidence, question = "cumulative", 0.6, "原文按实施期累计表述，暂按累计读取，请确认。"
     questions = [question] if question else []
     if measure != "milestone" and not indicator["unit"]:
         questions.append("原文未写明计量单位，请补充。")

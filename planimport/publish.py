@@ -33,7 +33,7 @@ def _region_spec(region: Region) -> dict[str, Any]:
     }
 
 
-def _regions(region: Region | dict[str, Any], matched: list[Unit]) -> tuple[str, list[dict[str, Any]]]:
+def regions_for(region: Region | dict[str, Any], matched: list[Unit]) -> tuple[str, list[dict[str, Any]]]:
     """The plan's region (an existing one, or a new one the office names) and every region a matched unit
     lives in, parents first, as the loader upserts them."""
     specs: dict[str, dict[str, Any]] = {}
@@ -69,7 +69,7 @@ def fixture_of(draft: Draft, region: Region | dict[str, Any]) -> dict[str, Any]:
         name: Unit.objects.select_related("region").get(pk=pk)
         for name, pk in data.get("unit_matches", {}).items()
     }
-    region_code, regions = _regions(region, list(matches.values()))
+    region_code, regions = regions_for(region, list(matches.values()))
     units: dict[str, Any] = {}
     for name, kind in data["units"].items():
         if name in matches:
@@ -132,7 +132,7 @@ def _check(data: dict[str, Any]) -> None:
         )
     if Plan.objects.filter(slug=plan["slug"]).exists():
         raise ValidationError(
-            f"方案标识“{plan['slug']}”已存在。修订版文件与已发布方案的差异对比尚未提供，请换用新的方案标识。"
+            f"方案标识“{plan['slug']}”已存在：这是修订版文件，请在下方“与已发布方案的差异”中选择要应用的修改。"
         )
     if not plan["title"] or not plan["start_year"] or not plan["end_year"]:
         raise ValidationError("方案名称和实施期起止年度不能为空。")
@@ -151,14 +151,13 @@ def draft_publish(*, draft: Draft, region: Region | dict[str, Any], by: User) ->
             raise ValidationError("该草稿已发布。")
         _check(row.data)
         plan = plan_load(data=fixture_of(row, region))
+        plan.refresh_from_db()  # the loader set issued_on from the draft's text
         reason = PUBLISH_REASON.format(pk=row.pk, filename=row.filename or "粘贴文字")
-        stamp(plan, by, reason)
-        plan.save()
         _office_rows(plan, row.data, by)
         row.status, row.plan = Draft.Status.PUBLISHED, plan
         stamp(row, by, reason)
         row.save()
-        transaction.on_commit(lambda: _rollup(plan.slug))
+        rollup_after_commit(plan.slug)
     draft.refresh_from_db()
     return plan
 
@@ -180,7 +179,8 @@ def _office_rows(plan: Plan, data: dict[str, Any], by: User) -> None:
             row.save()
 
 
-def _rollup(slug: str) -> None:
+def rollup_after_commit(slug: str) -> None:
+    """The plan's full roll-up, sent once the transaction that changed it commits."""
     from progress.tasks import rollup_full_task
 
-    rollup_full_task.delay(slug)
+    transaction.on_commit(lambda: rollup_full_task.delay(slug))

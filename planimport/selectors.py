@@ -10,7 +10,8 @@ from indicators.measures import MEASURES
 from indicators.models import Indicator, Target
 from ipcity.figures import target_text
 from planimport.models import Draft
-from plans.models import Unit
+from planimport.revision import diff_fingerprint, revision_diff
+from plans.models import Plan, Unit
 from plans.unit_lists import split_unit_list
 
 
@@ -98,3 +99,12 @@ def draft_review(draft: Draft) -> dict[str, Any]:
         "comparators": Target.Comparator.choices,
         "years": list(range(data["plan"]["start_year"] or 0, (data["plan"]["end_year"] or 0) + 1)),
     }
+
+
+def draft_revision(draft: Draft) -> dict[str, Any] | None:
+    """When the draft's slug names a published plan: the revised document's differences from it."""
+    plan = Plan.objects.select_related("region").filter(slug=draft.data["plan"]["slug"]).first()
+    if plan is None or draft.status != Draft.Status.DRAFT:
+        return None
+    changes = revision_diff(draft, plan)
+    return {"plan": plan, "changes": changes, "fingerprint": diff_fingerprint(changes)}

@@ -14,8 +14,10 @@ from planimport.forms import PublishForm, UploadForm
 from planimport.models import Draft
 from planimport.publish import draft_publish
 from planimport.review import draft_edit
-from planimport.selectors import draft_review, drafts_recent
+from planimport.revision import revision_apply
+from planimport.selectors import draft_review, draft_revision, drafts_recent
 from planimport.services import draft_read, draft_save
+from plans.models import Plan
 
 
 @role_required(*REVIEWERS)
@@ -49,6 +51,7 @@ def plan_draft(request, pk: int):
     draft = get_object_or_404(Draft, pk=pk)
     editable = draft.status == Draft.Status.DRAFT
     context = draft_review(draft) | {"draft": draft, "publish_form": PublishForm(), "editable": editable}
+    context["revision"] = draft_revision(draft)
     return render(request, "planimport/review.html", context)
 
 
@@ -84,4 +87,25 @@ def plan_draft_publish(request, pk: int):
         messages.error(request, " ".join(error.messages))
         return redirect("plan-draft", pk=draft.pk)
     messages.success(request, f"方案“{plan.title}”已发布，进度看板已可查看。")
+    return redirect("reports:overview", slug=plan.slug)
+
+
+@role_required(*REVIEWERS)
+@require_POST
+def plan_draft_revise(request, pk: int):
+    draft = get_object_or_404(Draft, pk=pk)
+    try:
+        plan = revision_apply(
+            draft=draft,
+            accepted=request.POST.getlist("accept"),
+            fingerprint=request.POST.get("fingerprint", ""),
+            by=request.user,
+        )
+    except (ValidationError, Plan.DoesNotExist) as error:
+        text = (
+            " ".join(error.messages) if isinstance(error, ValidationError) else "没有同一标识的已发布方案。"
+        )
+        messages.error(request, text)
+        return redirect("plan-draft", pk=draft.pk)
+    messages.success(request, f"已按修订文件更新方案“{plan.title}”（仅所选修改）。")
     return redirect("reports:overview", slug=plan.slug)

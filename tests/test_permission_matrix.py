@@ -229,6 +229,7 @@ URLS: dict[str, Url] = {
         bodies={"POST": {"action": "plan", "title": "示例市方案"}},
     ),
     "plan-draft-publish": Url({"POST": OFFICE_POST}, fill=lambda w, role, side: {"pk": w.plan_draft}),
+    "plan-draft-revise": Url({"POST": OFFICE_POST}, fill=lambda w, role, side: {"pk": w.plan_draft}),
     # Dashboards (dashboards/views.py): a reporter drills into its own unit's indicators only
     "reports:index": Url({"GET": PAGE_ALL}),
     "reports:overview": Url({"GET": PAGE_ALL}, fill=plan),

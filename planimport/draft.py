@@ -23,6 +23,7 @@ from planimport.figures import (
     measure_of,
     milestone_reading,
     name_key,
+    ratio_labels,
     readings_in,
     scaled,
 )
@@ -266,9 +267,14 @@ def _indicator_out(position: int, indicator: dict) -> dict:
         questions.append("原文未写明计量单位，请补充。")
     figures = [figure for t in targets for figure in (t["min"], t["max"]) if figure]
     decimals = max((len(figure.partition(".")[2]) for figure in figures), default=0)
+    labels = {"numerator_label": "", "denominator_label": ""}
+    if measure == "ratio":
+        labels = ratio_labels(name)
+        questions.append("请核对比率的分子、分母名称（如“按期结案数”“应结案数”），填报单位按此分别填报。")
     return {
         "code": f"i{position:02d}",
         "name": name,
+        **labels,
         "unit": "" if measure == "milestone" else indicator["unit"],
         "measure": measure,
         "measure_confidence": confidence,

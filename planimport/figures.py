@@ -347,6 +347,12 @@ def measure_of(names: list[str], comparators: list[str], units: list[str]) -> tu
     return "stock", 0.4, "原文未写明按年末存量、当年新增还是实施期累计统计，暂按存量读取，请确认。"
 
 
+def ratio_labels(name: str) -> dict[str, str]:
+    """What reporters of a rate give: its numerator and denominator, named from the rate until the office
+    names them (按期结案率 → 按期结案率：分子 / 按期结案率：分母)."""
+    return {"numerator_label": f"{name[:58]}：分子", "denominator_label": f"{name[:58]}：分母"}
+
+
 _CATEGORY_WORDS = (
     ("talent", ("人才", "培训", "专员")),
     ("protection", ("执法", "案件", "侵权", "维权", "保护中心", "结案")),

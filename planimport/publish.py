@@ -114,6 +114,8 @@ def fixture_of(draft: Draft, region: Region | dict[str, Any]) -> dict[str, Any]:
         "indicators": [
             {
                 **{key: spec[key] for key in ("code", "name", "unit", "measure", "category", "decimals")},
+                "numerator_label": spec.get("numerator_label", ""),
+                "denominator_label": spec.get("denominator_label", ""),
                 "targets": [
                     {key: target[key] for key in ("year", "comparator", "min", "max", "source")}
                     for target in spec["targets"]
@@ -138,6 +140,13 @@ def _check(data: dict[str, Any]) -> None:
         raise ValidationError("方案名称和实施期起止年度不能为空。")
     if not data["sections"]:
         raise ValidationError("草稿中没有任何板块和任务，不能发布。")
+    names = [spec["name"] for spec in data["indicators"]]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValidationError(f"指标名称重复：{'、'.join(twice)}。请修改其中一个的名称。")
+    for spec in data["indicators"]:
+        if spec["measure"] == "ratio" and not (spec.get("numerator_label") and spec.get("denominator_label")):
+            raise ValidationError(f"比率指标“{spec['name']}”须填写分子和分母名称。")
 
 
 def draft_publish(*, draft: Draft, region: Region | dict[str, Any], by: User) -> Plan:

@@ -18,6 +18,7 @@ from audit.services import reason_required, stamp
 from indicators.measures import MEASURES
 from indicators.models import Indicator, Target
 from planimport.draft import TO_CONFIRM
+from planimport.figures import ratio_labels
 from planimport.models import Draft
 
 if TYPE_CHECKING:
@@ -149,7 +150,13 @@ def _indicator_edit(data: dict, form: dict, reason: str, by: User) -> str:
         raise ValidationError("指标名称不能为空。")
     fields = {"name": name, "unit": (form.get("unit", spec["unit"]) or "").strip()[:16]}
     fields |= {"measure": form["measure"], "category": form.get("category", spec["category"])}
-    old = {key: spec[key] for key in fields}
+    if form["measure"] == "ratio":
+        labels = {
+            key: (form.get(key) or spec.get(key) or "").strip()[:64]
+            for key in ("numerator_label", "denominator_label")
+        }
+        fields |= {key: value or ratio_labels(name)[key] for key, value in labels.items()}
+    old = {key: spec.get(key, "") for key in fields}
     if old == fields:
         raise ValidationError("指标没有变化。")
     spec.setdefault("document", old)
@@ -175,6 +182,7 @@ def _indicator_add(data: dict, form: dict, reason: str, by: User) -> str:
     code = next(f"i{n:02d}" for n in range(1, len(used) + 2) if f"i{n:02d}" not in used)
     data["indicators"].append(
         {
+            **(ratio_labels(name) if form["measure"] == "ratio" else {}),
             "code": code, "name": name, "unit": (form.get("unit") or "").strip()[:16],
             "measure": form["measure"], "measure_confidence": 1.0,
             "category": form.get("category") or "overall", "decimals": 0,

@@ -214,3 +214,25 @@ def test_publish_into_a_new_region(office, draft):
     plan = Plan.objects.get(slug="shili-2025-2027")
     assert (plan.region.name, plan.region.parent) == ("示例市", parent)
     assert Unit.objects.filter(region=plan.region, name="市市场监管局").exists()
+
+
+@pytest.mark.parametrize("seed", ["quanzhou-2024-2026", "zhenjiang-edz-2024-2026"])
+def test_each_seed_document_reviews_and_publishes_whole(office, seed):
+    text = (Path(__file__).resolve().parent.parent / "fixtures" / "sources" / f"{seed}.txt").read_text(
+        encoding="utf-8"
+    )
+    row = draft_save(draft=draft_read(pasted=text, slug=f"{seed}-copy"), filename=f"{seed}.txt", by=None)
+    page = seen(office.get(reverse("plan-draft", args=[row.pk])))
+    marks = page.find_all("mark")
+    drafted = sum(len(spec["targets"]) for spec in row.data["indicators"])
+    assert len(marks) >= len(row.data["indicators"])
+    response = office.post(
+        reverse("plan-draft-publish", args=[row.pk]),
+        {"new_code": f"{seed}-copy", "new_name": f"{seed}副本", "new_level": "city"},
+    )
+    assert response.status_code == 302
+    plan = Plan.objects.get(slug=f"{seed}-copy")
+    assert Target.objects.filter(indicator__plan=plan).count() == drafted
+    assert Target.objects.filter(indicator__plan=plan).exclude(origin="document").count() == 0
+    tasks = sum(len(section["tasks"]) for section in row.data["sections"])
+    assert sum(section.tasks.count() for section in plan.sections.all()) == tasks

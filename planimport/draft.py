@@ -26,6 +26,7 @@ from planimport.figures import (
     ratio_labels,
     readings_in,
     scaled,
+    table_readings,
 )
 from plans.unit_lists import split_unit_list
 
@@ -122,6 +123,9 @@ def readings_of(text: str, zones: list[Zone], plan_years: list[int]) -> list[Fou
                 extra = growth_reading(clause) or milestone_reading(clause)
                 if extra is not None:
                     found.append(Found(extra, years))
+    # Target tables anywhere in the document (an annex 指标体系, say): a figure under each year's column.
+    rows = [Span(line.start, line.end, line.text) for line in lines_of(text)]
+    found.extend(Found(reading, [year]) for reading, year in table_readings(rows))
     # 保持增长 in a task's text: every year of the plan unless the clause names one.
     for clause in clauses(text):
         if any(start <= clause.start < end for start, end in covered):

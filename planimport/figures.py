@@ -369,3 +369,79 @@ def category_of(name: str) -> str:
         if any(word in name for word in words):
             return category
     return "overall"
+
+
+# A target table (a .docx table arrives as tab-separated lines): a header naming years, a row per indicator.
+_YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})\s*年?(?:度)?(?:目标|目标值|预期目标)?$")
+_CELL_FIGURE = re.compile(
+    rf"^(?P<sign>≥|>|＞|≤|<|＜|不少于|不低于|突破|超过|达到)?\s*(?P<low>{NUMBER})(?:{_RANGE_DASH}(?P<high>{NUMBER}))?"
+    rf"\s*(?P<unit>{_UNIT})?\s*(?P<after>以上|以内|以下)?$"
+)
+_SIGNS = {
+    "≥": "gte",
+    ">": "gt",
+    "＞": "gt",
+    "≤": "lte",
+    "<": "lte",
+    "＜": "lte",
+    "不少于": "gte",
+    "不低于": "gte",
+}
+_SIGNS |= {"突破": "gt", "超过": "gt", "达到": "gte"}
+
+
+def _cells(line: Span) -> list[Span]:
+    out, at = [], line.start
+    for cell in line.text.split("\t"):
+        lead = len(cell) - len(cell.lstrip())
+        out.append(Span(at + lead, at + lead + len(cell.strip()), cell.strip()))
+        at += len(cell) + 1
+    return out
+
+
+def table_readings(lines: list[Span]) -> list[tuple[Reading, int]]:
+    """Targets stated in a table: each row's figure under each year column, with the row as its source."""
+    found: list[tuple[Reading, int]] = []
+    header: list[Span] | None = None
+    for line in lines:
+        if "\t" not in line.text:
+            header = None
+            continue
+        cells = _cells(line)
+        years = {i: int(m[1]) for i, cell in enumerate(cells) if (m := _YEAR_HEADER.match(cell.text))}
+        if len(years) >= 1 and not any(
+            _CELL_FIGURE.match(cell.text)
+            for cell in cells[1:]
+            if cell.text and not _YEAR_HEADER.match(cell.text)
+        ):
+            header = cells
+            continue
+        if header is None or not cells[0].text:
+            continue
+        unit_column = next((i for i, cell in enumerate(header) if "单位" in cell.text), None)
+        row_unit = cells[unit_column].text if unit_column is not None and unit_column < len(cells) else ""
+        for index, cell in enumerate(cells):
+            match = _YEAR_HEADER.match(header[index].text) if index < len(header) else None
+            figure = _CELL_FIGURE.match(cell.text) if match else None
+            if figure is None:
+                continue
+            low, high = cn_number(figure["low"]), cn_number(figure["high"]) if figure["high"] else None
+            sign = _SIGNS.get(figure["sign"] or "", "lte" if figure["after"] in ("以内", "以下") else "gte")
+            comparator = "between" if high is not None else sign
+            confidence = 0.9 if figure["sign"] or figure["after"] or high is not None else 0.7
+            reading = Reading(
+                name=indicator_name(cells[0].text),
+                comparator=comparator,
+                low=low,
+                high=high,
+                unit=(figure["unit"] or row_unit).replace("％", "%"),
+                span=line,
+                figure_span=cell,
+                cumulative=any(word in cells[0].text for word in _CUMULATIVE_WORDS),
+                confidence=confidence,
+                words=cells[0].text,
+            )
+            if confidence < 0.9:
+                reading.questions.append(f"表中“{cell.text}”未写明比较方式，暂按“不少于”读取，请确认。")
+            found.append((reading, int(match[1])))
+    return found

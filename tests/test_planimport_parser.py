@@ -202,3 +202,29 @@ def test_every_span_is_the_text_it_claims(name):
         for task in section["tasks"]:
             for span in task.get("responsible_spans", []):
                 assert text[span["start"] : span["end"]] == span["text"]
+
+
+def test_it_reads_a_target_table_year_by_year():
+    text = (
+        "样表市知识产权工作方案（2025—2027年）\n附件\n指标\t单位\t2025年\t2026年\t2027年\n"
+        "有效发明专利拥有量\t件\t1200\t1300\t≥1500\n"
+        "专利行政裁决办案周期\t天\t≤90\t≤80\t≤60\n"
+        "举办知识产权培训\t场\t3-5\t3-5\t\n"
+    )
+    draft = draft_from_text(text)
+    assert _targets(draft) == {
+        "有效发明专利拥有量": [
+            (2025, "gte", "1200", None),
+            (2026, "gte", "1300", None),
+            (2027, "gte", "1500", None),
+        ],
+        "专利行政裁决办案周期": [
+            (2025, "lte", None, "90"),
+            (2026, "lte", None, "80"),
+            (2027, "lte", None, "60"),
+        ],
+        "知识产权培训": [(2025, "between", "3", "5"), (2026, "between", "3", "5")],
+    }
+    bare = draft["indicators"][0]["targets"][0]
+    assert bare["questions"] and bare["spans"][0]["text"].startswith("有效发明专利拥有量\t件")
+    assert draft["text"][bare["figure_span"]["start"] : bare["figure_span"]["end"]] == "1200"

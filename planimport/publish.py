@@ -134,7 +134,8 @@ def _check(data: dict[str, Any]) -> None:
         )
     if Plan.objects.filter(slug=plan["slug"]).exists():
         raise ValidationError(
-            f"方案标识“{plan['slug']}”已存在：这是修订版文件，请在下方“与已发布方案的差异”中选择要应用的修改。"
+            f"方案标识“{plan['slug']}”已存在。若这是该方案的修订版文件，请在“与已发布方案的差异”中选择要应用的修改；"
+            "若是另一份方案，请在“方案信息”中修改方案标识。"
         )
     if not plan["title"] or not plan["start_year"] or not plan["end_year"]:
         raise ValidationError("方案名称和实施期起止年度不能为空。")

@@ -7,6 +7,7 @@ all, with the reviewer and the reason in its history.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -211,6 +212,12 @@ def _plan_edit(data: dict, form: dict, reason: str, by: User) -> str:
             plan[key] = str(form[key]).strip()[:200]
     if "issued_on" in form:
         plan["issued_on"] = str(form["issued_on"]).strip() or None
+        try:
+            plan["issued_on"] and datetime.date.fromisoformat(plan["issued_on"])
+        except ValueError:
+            raise ValidationError(
+                f"成文日期“{plan['issued_on'][:20]}”无效，请按2024-02-28的格式填写。"
+            ) from None
     for key in ("start_year", "end_year"):
         if key in form:
             try:

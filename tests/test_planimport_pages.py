@@ -236,3 +236,11 @@ def test_each_seed_document_reviews_and_publishes_whole(office, seed):
     assert Target.objects.filter(indicator__plan=plan).exclude(origin="document").count() == 0
     tasks = sum(len(section["tasks"]) for section in row.data["sections"])
     assert sum(section.tasks.count() for section in plan.sections.all()) == tasks
+
+
+def test_plan_facts_are_edited_and_a_bad_date_refused(office, draft):
+    page = seen(_edit(office, draft, action="plan", issued_on="2025年3月"))
+    assert "成文日期“2025年3月”无效" in page.text
+    _edit(office, draft, action="plan", issuer="示例市人民政府", issued_on="2025-03-12")
+    draft.refresh_from_db()
+    assert (draft.data["plan"]["issuer"], draft.data["plan"]["issued_on"]) == ("示例市人民政府", "2025-03-12")

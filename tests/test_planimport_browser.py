@@ -9,7 +9,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from indicators.models import Target
 from tests import factories
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -64,8 +63,9 @@ def test_the_office_imports_reviews_edits_and_publishes_a_plan(page, prepared, l
     assert "待确认" in page.inner_text(".import-items")
     page.screenshot(path=ARTIFACTS / "plan-import-review.png", full_page=True)
 
-    row = page.locator("#ind-i06 tr", has_text="2025")
-    edit = row.locator("form", has=page.locator("input[name=action][value=target]"))
+    edit = page.locator(
+        '#ind-i06 form:has(input[name=action][value=target]):has(input[name=year][value="2025"])'
+    )
     edit.locator("select[name=comparator]").select_option("gte")
     edit.locator("input[name=min]").fill("4")
     edit.locator("input[name=max]").fill("")
@@ -84,7 +84,12 @@ def test_the_office_imports_reviews_edits_and_publishes_a_plan(page, prepared, l
     page.screenshot(path=ARTIFACTS / "plan-import-published.png", full_page=True)
     assert not errors
 
-    target = Target.objects.get(
-        indicator__plan__slug="shili-2025-2027", indicator__name="新建商标品牌指导站", year=2025
+    # The ORM may not run inside Playwright's event loop: the plan's own API tells what was stored.
+    answer = page.request.get(
+        f"{live_server.url}/api/plans/shili-2025-2027/indicators/", headers={"Accept": "application/json"}
     )
-    assert (target.origin, target.min) == ("office", 4)
+    assert answer.status == 200, answer.text()
+    indicators = answer.json()
+    stations = next(ind for ind in indicators if ind["name"] == "新建商标品牌指导站")
+    target = next(t for t in stations["targets"] if t["year"] == 2025)
+    assert (target["origin"], target["min"], target["comparator"]) == ("office", "4.0000", "gte")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("dashboards.home_urls")),
     path("", include("accounts.urls")),
     path("", include("reporting.urls")),
+    path("", include("planimport.urls")),
     # The leaders' pages and the exports share the `reports` namespace their URL names have always had.
     path("", include(([path("", include("dashboards.urls")), path("", include("exports.urls"))], "reports"))),
     path("api/", include("plans.api_urls")),

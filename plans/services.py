@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,29 +9,9 @@ from typing import Any
 from django.db import models, transaction
 
 from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
+from plans.unit_lists import split_unit_list
 
 LOAD_REASON = "load_plans：按方案原文装载"
-
-# A 、-run shares the administrative prefix of its first name: 市知识产权局、科技局 → 市知识产权局 + 市科技局.
-_CARRIED_PREFIXES = ("省", "市", "区", "县")
-_RUN_SEPARATORS = re.compile(r"[,，;；]")
-
-
-def split_unit_list(text: str) -> list[str]:
-    """Split a 责任单位 line into unit names in document order.
-
-    ，/, starts a new name; within a 、-run the first name's prefix (市/区/县/省) carries over to the names
-    that lack it. Names that stand whole (中国人民银行泉州市分行, 晋江市人民政府) are left as written.
-    """
-    names: list[str] = []
-    for run in _RUN_SEPARATORS.split(text):
-        items = [item.strip() for item in run.split("、") if item.strip()]
-        if not items:
-            continue
-        prefix = items[0][0] if items[0].startswith(_CARRIED_PREFIXES) else ""
-        names.append(items[0])
-        names.extend(item if item.startswith(prefix) else prefix + item for item in items[1:])
-    return names
 
 
 @dataclass

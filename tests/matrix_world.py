@@ -53,6 +53,7 @@ class World:
         default_factory=dict
     )  # a Quanzhou indicator only that unit reports
     zj_task: Task | None = None
+    plan_draft: int = 0  # a plan document's draft waiting for the office's review (planimport)
     submission_type: int = 0  # the content type id, for the admin's "view on site"
 
     def letter(self, role: str, side: str) -> str:
@@ -152,9 +153,17 @@ def build(desk, users: dict[str, object]) -> World:
         world.jobs[role] = _finished_job(users[role])
     world.jobs["someone"] = _finished_job(someone)
     world.zj_task = Task.objects.get(section__plan__slug="zhenjiang-edz-2024-2026", number=1)
+    world.plan_draft = _plan_draft()
     world.submission_type = ContentType.objects.get_for_model(Submission).pk
     _admin_rows(world)
     return world
+
+
+def _plan_draft() -> int:
+    from planimport.services import draft_read, draft_save
+
+    text = (settings.BASE_DIR / "tests" / "plan_documents" / "shili-city.txt").read_text(encoding="utf-8")
+    return draft_save(draft=draft_read(pasted=text, slug="shili-2025-2027"), filename="", by=None).pk
 
 
 def _upload(unit: Unit, period: Period, token: str) -> None:

@@ -230,6 +230,21 @@ URLS: dict[str, Url] = {
     "import-preview": Url({"GET": REPORTER_ITEM}, fill=upload),
     "import-confirm": Url({"POST": REPORTER_POST}, fill=upload),
     "import-cancel": Url({"POST": REPORTER_POST}, fill=upload),
+    # Plan documents (planimport/views.py): the office uploads, reviews and publishes
+    "plan-import": Url(
+        {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
+        bodies={
+            "POST": {"pasted": "示例市知识产权工作方案（2025—2027年）\n一、重点任务\n1.建机制。建立制度。"}
+        },
+    ),
+    "plan-draft": Url({"GET": OFFICE_PAGE}, fill=lambda w, role, side: {"pk": w.plan_draft}),
+    "plan-draft-edit": Url(
+        {"POST": OFFICE_POST},
+        fill=lambda w, role, side: {"pk": w.plan_draft},
+        bodies={"POST": {"action": "plan", "title": "示例市方案"}},
+    ),
+    "plan-draft-publish": Url({"POST": OFFICE_POST}, fill=lambda w, role, side: {"pk": w.plan_draft}),
+    "plan-draft-revise": Url({"POST": OFFICE_POST}, fill=lambda w, role, side: {"pk": w.plan_draft}),
     # Dashboards (dashboards/views.py): a reporter drills into its own unit's indicators only
     "reports:index": Url({"GET": PAGE_ALL}),
     "reports:overview": Url({"GET": PAGE_ALL}, fill=plan),

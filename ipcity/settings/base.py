@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "progress",
     "dashboards",
     "exports",
+    # Reads plan documents into drafts, publishes them through the plans' and indicators' loaders.
+    "planimport",
     "devdata",
 ]
 

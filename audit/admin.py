@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.permissions import is_reviewer
 from audit.models import AuditRecord
 from audit.selectors import audit_details, audited_models
-from audit.services import TEXT_LIMIT, admin_change, admin_delete
+from audit.services import TEXT_LIMIT, admin_change, admin_delete, reason_required
 
 
 class ReadOnly:
@@ -59,6 +59,9 @@ class ReasonForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and hasattr(self.instance, "version"):
             self.fields["seen_version"].initial = self.instance.version
+
+    def clean_change_reason(self) -> str:
+        return reason_required(self.cleaned_data["change_reason"], "修改原因")
 
     def clean(self):
         cleaned = super().clean()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 
 from django.db import InternalError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger(__name__)
 
@@ -38,4 +39,39 @@ class DatabaseRefusedMiddleware:
         else:
             response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+NUL_MESSAGE = "请求参数中含有空字符（NUL，\\x00），已拒绝。请检查链接或筛选条件。"
+
+
+class RefuseNulMiddleware:
+    """A NUL byte in the query string is bad input, never a value to look up: PostgreSQL refuses it in any
+    text comparison, which made every admin list filter (and any view filtering on text) a 500. Answered
+    400 before any view reads it."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, value in request.GET.items()):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer to an authenticated user (pages and the API, by session or
+    token): a shared computer's browser or a proxy keeps no copy of a unit's figures. Answers that chose their
+    own caching (the favicon's redirect) keep it; static files never get here (whitenoise answers first)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True)
         return response

@@ -178,6 +178,9 @@ URLS: dict[str, Url] = {
         refused=row(NOT_ALLOWED, *[MOVED] * 4),
     ),
     "logout": Url({"POST": row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}, refused=ALL_405),
+    # Everyone changes their own password; an empty POST is the form again with its errors.
+    "password_change": Url({"GET": PAGE_ALL, "POST": PAGE_ALL, "PUT": PAGE_ALL}),
+    "password_change_done": Url({"GET": PAGE_ALL}),
     # Reporting (reporting/views.py)
     "report": Url({"GET": REPORTER_PAGE, "POST": REPORTER_PAGE}),
     "report-history": Url({"GET": REPORTER_PAGE}),

@@ -200,6 +200,8 @@ URLS: dict[str, Url] = {
         },
     ),
     "office-assignments": Url({"GET": OFFICE_PAGE}),
+    # Login locks (audit/views.py): an empty POST is the page again with what was missing.
+    "office-lockouts": Url({"GET": OFFICE_PAGE, "POST": row(LOGIN, DENIED, OK, DENIED, OK)}),
     "office-indicator-units": Url(
         {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
         fill=lambda w, role, side: {"pk": w.desk.stock.pk},

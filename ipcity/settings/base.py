@@ -268,10 +268,19 @@ EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ipcity@localhost")
 IPCITY_OFFICE_EMAIL = env.str("IPCITY_OFFICE_EMAIL", default="office@localhost")
 
-# django-axes: five wrong passwords for one username from one address lock that pair for 30 minutes.
+# django-axes (accounts/lockout.py): five wrong passwords for one username from one address lock that pair for
+# 30 minutes, counted from the failure that locked (attempts during the lock do not extend it); one address
+# failing IPCITY_LOCKOUT_ADDRESS_LIMIT times across usernames is locked for all of them. The address is
+# X-Forwarded-For's only when the request comes from one of IPCITY_TRUSTED_PROXIES (the reverse proxy's
+# addresses, comma-separated), else REMOTE_ADDR.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+IPCITY_TRUSTED_PROXIES = env.list("IPCITY_TRUSTED_PROXIES", default=[])
+IPCITY_LOCKOUT_ADDRESS_LIMIT = env.int("IPCITY_LOCKOUT_ADDRESS_LIMIT", default=30)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

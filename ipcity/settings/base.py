@@ -319,6 +319,8 @@ LOGGING = {
 IPCITY_REMIND_DAYS_BEFORE = env.int("IPCITY_REMIND_DAYS_BEFORE", default=3)
 IPCITY_REMIND_OVERDUE_EVERY_DAYS = env.int("IPCITY_REMIND_OVERDUE_EVERY_DAYS", default=3)
 IPCITY_SITE_URL = env.str("IPCITY_SITE_URL", default="http://127.0.0.1:8000")
+# Where `python -m ipcity.healthcheck web` finds this machine's gunicorn (its --bind address).
+IPCITY_HEALTHCHECK_URL = env.str("IPCITY_HEALTHCHECK_URL", default="http://127.0.0.1:8000/healthz/")
 CELERY_BEAT_SCHEDULE["reporting-reminders"] = {
     "task": "reporting.send_reminders",
     "schedule": crontab(hour=8, minute=30),

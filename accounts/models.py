@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class IpcityUserManager(UserManager):
@@ -31,6 +32,9 @@ class User(AbstractUser):
     )
 
     objects = IpcityUserManager()
+    # Role, unit, active/staff/superuser flags, names: who changed them and why. Not the password hash (kept
+    # out of an append-only table) nor last_login (a login is not a change: accounts/apps.py skips it).
+    history = HistoricalRecords(verbose_name="用户变更记录", excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from accounts.forms import OwnPasswordChangeForm
 from accounts.views import LoginView
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
         "password/",
         auth_views.PasswordChangeView.as_view(
             template_name="registration/password_change.html",
+            form_class=OwnPasswordChangeForm,
             success_url=reverse_lazy("password_change_done"),
         ),
         name="password_change",

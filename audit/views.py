@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from accounts.lockout import current_locks
 from accounts.permissions import REVIEWERS, role_required
@@ -22,6 +23,7 @@ class UnlockForm(forms.Form):
 
 
 @role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
 def lockouts(request):
     errors: list[str] = []
     if request.method == "POST":

@@ -344,13 +344,13 @@ ADMIN_MODELS: dict[str, Can] = {
     "indicators.target": AUDITED,
     "reporting.taskreport": REVIEWED,
     "progress.timeliness": LOG,
-    "plans.plan": REFERENCE,
+    "plans.plan": AUDITED,
     "indicators.population": AUDITED,
-    "plans.region": REFERENCE,
-    "plans.section": REFERENCE,
-    "plans.task": REFERENCE,
+    "plans.region": AUDITED,
+    "plans.section": AUDITED,
+    "plans.task": AUDITED,
     "plans.taskunit": AUDITED,
-    "plans.unit": REFERENCE,
+    "plans.unit": AUDITED,
     "exports.exportjob": LOG,
 }
 

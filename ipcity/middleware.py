@@ -4,7 +4,10 @@ failover, the connection lost): every write runs in one transaction, so nothing 
 from __future__ import annotations
 
 import logging
+import time
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.db import InternalError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
@@ -74,4 +77,33 @@ class NoStoreMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, no_store=True)
+        return response
+
+
+ACTIVITY_KEY = "ipcity_active_at"
+
+
+def mark_active(request: HttpRequest) -> None:
+    """Note in the session that its user was active now (a change: the session is saved, its expiry moved)."""
+    request.session[ACTIVITY_KEY] = int(time.time())
+
+
+class SessionActivityMiddleware:
+    """The idle timeout: a logged-in user's request moves the session's expiry (SESSION_COOKIE_AGE from now)
+    when the last move is over SESSION_ACTIVITY_SECONDS old — one write per quarter hour of activity rather
+    than one per request (SESSION_SAVE_EVERY_REQUEST), so idle means idle to within that. Logging in marks
+    the session active (accounts/apps.py)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        # Logged in through this session (an API token's request has none to keep alive).
+        if user is not None and user.is_authenticated and session is not None and SESSION_KEY in session:
+            last = session.get(ACTIVITY_KEY, 0)
+            if time.time() - last >= settings.SESSION_ACTIVITY_SECONDS:
+                mark_active(request)
         return response

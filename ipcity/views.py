@@ -38,7 +38,9 @@ def healthz(request):
         cursor.execute("SELECT 1")
     problem = static_problem()
     if problem:
-        return JsonResponse({"status": "error", "detail": problem}, status=503)
+        return JsonResponse(
+            {"status": "error", "detail": problem}, status=503, json_dumps_params={"ensure_ascii": False}
+        )
     return JsonResponse({"status": "ok"})
 
 

@@ -321,7 +321,7 @@ ADMIN_MODELS: dict[str, Can] = {
     "accounts.user": Can(add=True, change=True),  # deactivated, never deleted: the audit trail names users
     "audit.auditrecord": Can(),
     "auth.group": EDIT,
-    "authtoken.tokenproxy": EDIT,
+    "accounts.apitoken": Can(add=True, delete=True),  # issued (key shown once) or revoked, never edited
     "axes.accessattempt": AXES,
     "axes.accessfailurelog": AXES,
     "axes.accesslog": AXES,

@@ -313,7 +313,6 @@ EDIT = Can(add=True, change=True, delete=True)
 AUDITED = Can(add=True, change=True)  # saved through services.admin_change with a reason; never deleted
 REVIEWED = Can(change=True)  # content corrected with a reason; arrives and is reviewed elsewhere
 LOG = Can()  # written by the system (reminder log, roll-up tables, run log, export jobs): looked at only
-REFERENCE = Can(add=True, change=True, delete=PROTECTED)
 AXES = Can(change=True, delete=True, all_read_only=True)  # django-axes' login records
 
 # One line per model registered in the admin: test_it_has_a_rule_for_every_admin_model fails on a new one.

@@ -1,25 +1,40 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+"""API tokens in the admin: created for a user with its key shown once, revoked by deleting, never edited.
 
-from accounts.models import User
+The user's own admin is registered in audit/admin.py: its changes need a reason and go into the audit trail,
+and accounts, at the bottom of the app ladder, cannot import the audit."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+
+from accounts.models import ApiToken
+from accounts.tokens import token_save
 
 
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "last_name", "first_name", "role", "unit", "is_active"]
-    list_filter = ["role", "is_active", "unit__region"]
-    search_fields = ["username", "first_name", "last_name", "email", "unit__name"]
-    autocomplete_fields = ["unit"]
-    fieldsets = [
-        *BaseUserAdmin.fieldsets,
-        ("角色与单位", {"fields": ["role", "unit"]}),
-    ]
-    add_fieldsets = [
-        *BaseUserAdmin.add_fieldsets,
-        ("角色与单位", {"fields": ["role", "unit"]}),
-    ]
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name"]
 
-    def has_delete_permission(self, request, obj=None):
-        # Who did what stays in the audit trail: a user who leaves is deactivated (untick 有效), never deleted
-        # (deleting would blank the user on every record; the audit guard refuses that in the database too).
-        return False
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "name", "created_at", "expires_at"]
+    list_filter = ["expires_at"]
+    search_fields = ["user__username", "name", "prefix"]
+    autocomplete_fields = ["user"]
+    form = ApiTokenForm
+    readonly_fields = ["prefix", "created_at", "expires_at"]
+
+    def get_fields(self, request, obj=None):
+        return ["user", "name"] if obj is None else ["user", "name", "prefix", "created_at", "expires_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a token is issued or revoked, never edited
+
+    def save_model(self, request, obj, form, change):
+        key = token_save(obj)
+        messages.warning(
+            request, f"新令牌：{key}（请立即复制并交给使用者：它只显示这一次，系统不保存完整令牌。）"
+        )

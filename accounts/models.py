@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class IpcityUserManager(UserManager):
@@ -31,6 +32,9 @@ class User(AbstractUser):
     )
 
     objects = IpcityUserManager()
+    # Role, unit, active/staff/superuser flags, names: who changed them and why. Not the password hash (kept
+    # out of an append-only table) nor last_login (a login is not a change: accounts/apps.py skips it).
+    history = HistoricalRecords(verbose_name="用户变更记录", excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"
@@ -53,3 +57,22 @@ class User(AbstractUser):
     @property
     def is_reviewer(self) -> bool:
         return self.role in (self.Role.REVIEWER, self.Role.ADMIN)
+
+
+class ApiToken(models.Model):
+    """A key for the API (`Authorization: Token <key>`). Only its SHA-256 digest is stored — the key is shown
+    once, when it is issued (accounts/tokens.py) — and it stops working at `expires_at`."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("用途", max_length=100, blank=True)
+    prefix = models.CharField("前缀", max_length=8, help_text="令牌的前几位，用于辨认；完整令牌不保存")
+    digest = models.CharField("摘要", max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "接口令牌"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…（{self.user}）"

@@ -6,12 +6,15 @@ The tables come from the app registry (every model with simple-history's fields)
 every migrate, so a history table added later is guarded without anyone remembering to. `audit_record` is
 the view the admin's 审计记录 page reads: every history table's rows in one list.
 
-The one deliberate exception is emptying the whole database in the test suite (`manage.py flush`, which
-pytest-django runs after transactional tests): `purge_allowed` lifts the DELETE/TRUNCATE refusal for one
-database session, for the duration of the flush, and only where settings say AUDIT_ALLOW_FLUSH (the test
-settings). UPDATE is never allowed. Production never sets it, so a flush there fails and rolls back whole.
-This guards against the application and its mistakes; a database superuser can still drop triggers, which
-is what separate database roles are for (README 安全).
+The triggers make no exception the session could grant itself (it once honoured a custom setting,
+`SET ipcity.audit_purge = 'on'`, which any role may set). The one deliberate way past them is emptying the
+whole database in the test suite (`manage.py flush`, which pytest-django runs after transactional tests):
+`purge_allowed` runs the flush with `session_replication_role = replica`, under which PostgreSQL fires no
+ordinary trigger — a setting only a superuser may change (the test database's owner is one; the application's
+role in production must not be, README 安全). It is used only where settings say AUDIT_ALLOW_FLUSH (the test
+settings); anywhere else a flush fails and rolls back whole. On SQLite (development only) the DELETE trigger
+asks a function each Django connection registers. A database superuser can still drop triggers: that is what a
+separate, non-superuser application role is for.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 REFUSAL = "审计记录只能追加，不能修改或删除"
 VIEW = "audit_record"
 TRIGGER = "ipcity_audit_guard"
-PG_SETTING = "ipcity.audit_purge"
 SQLITE_FUNCTION = "ipcity_audit_purge"
 HISTORY_FIELDS = {"history_id", "history_date", "history_type", "history_user", "history_change_reason"}
 
@@ -65,10 +67,6 @@ def _install_postgresql(cursor, tables: list[str]) -> None:
         f"""
         CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP IN ('DELETE', 'TRUNCATE')
-               AND coalesce(current_setting('{PG_SETTING}', true), '') = 'on' THEN
-                RETURN OLD;
-            END IF;
             RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = '{REFUSAL}',
                 DETAIL = format('%s %s', TG_OP, TG_TABLE_NAME);
         END
@@ -179,12 +177,13 @@ def on_connection_created(*, connection: BaseDatabaseWrapper, **kwargs: Any) -> 
 
 @contextmanager
 def purge_allowed(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """Let this database session DELETE or TRUNCATE history rows while the block runs (a test flush only).
-    Never UPDATE: no code path may rewrite a record."""
+    """Let this database session empty history tables while the block runs (the test suite's flush only).
+    On PostgreSQL that needs a superuser (session_replication_role): a role that is not one gets a
+    permission error here, and nothing is emptied."""
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SET {PG_SETTING} = 'on'")
+            cursor.execute("SET session_replication_role = replica")
     connection.audit_purge_allowed = True
     try:
         yield
@@ -192,4 +191,4 @@ def purge_allowed(connection: BaseDatabaseWrapper) -> Iterator[None]:
         connection.audit_purge_allowed = False
         if connection.vendor == "postgresql" and connection.connection is not None:
             with connection.cursor() as cursor:
-                cursor.execute(f"RESET {PG_SETTING}")
+                cursor.execute("RESET session_replication_role")

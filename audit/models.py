@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class AuditRecord(models.Model):
@@ -41,3 +43,25 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} #{self.object_id} {self.get_history_type_display()}"
+
+
+class Unlock(models.Model):
+    """The office lifting a login lock (django-axes) before its cool-off ends: whose, from which address,
+    after how many failures. Who lifted it and why are its history record's user and reason
+    (audit/lockouts.py), so it appears in 审计记录 like every other change."""
+
+    username = models.CharField(
+        "用户名", max_length=150, blank=True, help_text="空：该地址对所有用户名的锁定"
+    )
+    ip_address = models.GenericIPAddressField("地址")
+    failures = models.PositiveIntegerField("失败次数")
+    unlocked_at = models.DateTimeField("解锁时间", default=timezone.now)
+
+    history = HistoricalRecords(verbose_name="登录解锁记录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "登录解锁"
+        ordering = ["-unlocked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.username or '（全部用户名）'} @ {self.ip_address}"

@@ -63,8 +63,14 @@ def audited_models() -> list[tuple[str, str]]:
     return [(label, str(apps.get_model(label)._meta.verbose_name)) for label in labels]
 
 
-def _fields(model: type[Model]) -> list[Field]:
-    return [field for field in model._meta.concrete_fields if field.name not in UNAUDITED]
+def _fields(model: type[Model], history: type[Model]) -> list[Field]:
+    """The fields of `model` its history keeps (a history may leave some out: the user's password hash)."""
+    kept = {field.attname for field in history._meta.concrete_fields}
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.name not in UNAUDITED and field.attname in kept
+    ]
 
 
 def audit_details(records: Iterable[AuditRecord]) -> dict[str, AuditDetail]:
@@ -79,7 +85,7 @@ def audit_details(records: Iterable[AuditRecord]) -> dict[str, AuditDetail]:
     histories = {tracked_label(history): history for history in history_models()}
     for label, group in by_model.items():
         tracked, history = apps.get_model(label), histories[label]
-        fields = _fields(tracked)
+        fields = _fields(tracked, history)
         previous = history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
         rows = list(
             history.objects.filter(history_id__in=[record.history_id for record in group]).annotate(

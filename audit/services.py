@@ -49,9 +49,16 @@ def claim(row: Model, seen_version: int | None) -> None:
     row.version = seen + 1
 
 
+# Characters that show nothing: a reason made of them (or of spaces) is no reason.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def reason_required(reason: str, what: str) -> str:
-    """The reason a person typed, stripped; a Chinese ValidationError naming `what` when empty or too long."""
-    reason = (reason or "").strip()
+    """The reason a person typed, stripped of whitespace and zero-width characters at both ends; a Chinese
+    ValidationError naming `what` when nothing visible is left, or when it is too long."""
+    reason = reason or ""
+    while (stripped := reason.strip().strip(INVISIBLE)) != reason:
+        reason = stripped
     if not reason:
         raise ValidationError(f"请填写{what}。")
     if len(reason) > TEXT_LIMIT:

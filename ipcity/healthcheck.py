@@ -17,7 +17,6 @@ import sys
 import urllib.parse
 from collections.abc import Mapping
 
-WEB_URL = "http://127.0.0.1:8000/healthz/"
 # Beat sends `rollup-pending` every 5 minutes; django-celery-beat writes its last run to the database every
 # few minutes. Three missed runs mean the scheduler is stuck or gone.
 BEAT_ENTRY = "rollup-pending"
@@ -40,8 +39,13 @@ def probe_headers(environ: Mapping[str, str]) -> dict[str, str]:
     return {"Host": probe_host(environ), "X-Forwarded-Proto": "https"}
 
 
-def web(environ: Mapping[str, str] = os.environ, url: str = WEB_URL) -> str | None:
-    """None when /healthz/ answers 200 with status ok; else why not."""
+def web(environ: Mapping[str, str] = os.environ, url: str | None = None) -> str | None:
+    """None when /healthz/ answers 200 with status ok; else why not. The address is the setting
+    IPCITY_HEALTHCHECK_URL (where this machine's gunicorn listens) unless given."""
+    if url is None:
+        from django.conf import settings
+
+        url = settings.IPCITY_HEALTHCHECK_URL
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=5)
     try:
@@ -71,17 +75,14 @@ def beat(now: datetime.datetime | None = None) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[1:] == ["web"]:
-        problem = web()
-    elif argv[1:] == ["beat"]:
-        import django
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipcity.settings.production")
-        django.setup()
-        problem = beat()
-    else:
+    if argv[1:] not in (["web"], ["beat"]):
         print("usage: python -m ipcity.healthcheck web|beat", file=sys.stderr)
         return 2
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipcity.settings.production")
+    django.setup()
+    problem = web() if argv[1:] == ["web"] else beat()
     if problem:
         print(problem, file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("", include("dashboards.home_urls")),
     path("", include("accounts.urls")),
+    path("", include("audit.urls")),
     path("", include("reporting.urls")),
     path("", include("planimport.urls")),
     # The leaders' pages and the exports share the `reports` namespace their URL names have always had.

@@ -1,15 +1,16 @@
-"""The admin of plans, sections, tasks, regions and units; task units are changed with a reason."""
+"""The admin of plans, sections, tasks, regions and units: every change (inline task units and sections
+included) is saved with the reason typed into 修改原因, into the audit trail."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from audit.admin import AuditedAdmin
+from audit.admin import REASON_FIELDSET, AuditedAdmin
 from plans.models import Plan, Region, Section, Task, TaskUnit, Unit
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     list_display = ["name", "code", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["name", "code"]
@@ -17,7 +18,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin):
     list_display = ["name", "region", "kind", "email"]
     list_filter = ["kind", "region"]
     search_fields = ["name", "region__name"]
@@ -30,7 +31,7 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AuditedAdmin):
     list_display = ["title", "slug", "region", "issuer", "issued_on", "start_year", "end_year"]
     search_fields = ["title", "slug", "issuer"]
     autocomplete_fields = ["region"]
@@ -43,6 +44,7 @@ class PlanAdmin(admin.ModelAdmin):
         ("实施期", {"fields": ["start_year", "end_year"]}),
         ("状态阈值", {"fields": ["at_risk_from", "behind_from"], "description": "落后于序时进度的百分点"}),
         ("原文", {"fields": ["goals"]}),
+        REASON_FIELDSET,
     ]
 
 
@@ -54,7 +56,7 @@ class TaskInline(admin.StackedInline):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(AuditedAdmin):
     list_display = ["__str__", "plan", "number"]
     list_filter = ["plan"]
     search_fields = ["title"]
@@ -68,7 +70,7 @@ class TaskUnitInline(admin.TabularInline):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedAdmin):
     list_display = ["__str__", "section", "plan_title", "unit_names"]
     list_filter = ["section__plan", "section"]
     search_fields = ["title", "text", "responsible_text"]

@@ -23,6 +23,8 @@ class Region(models.Model):
         "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
 
+    history = HistoricalRecords(verbose_name="地区变更记录")
+
     class Meta:
         verbose_name = verbose_name_plural = "地区"
         ordering = ["code"]
@@ -60,6 +62,8 @@ class Unit(models.Model):
     kind = models.CharField("类别", max_length=24, choices=Kind.choices, default=Kind.GOV_DEPT)
     email = models.EmailField("联系邮箱", blank=True, help_text="催报提醒发往此邮箱")
 
+    history = HistoricalRecords(verbose_name="单位变更记录")
+
     class Meta:
         verbose_name = verbose_name_plural = "责任单位"
         ordering = ["region", "name"]
@@ -88,6 +92,8 @@ class Plan(models.Model):
     at_risk_from = models.DecimalField("滞后阈值：预警（百分点）", max_digits=5, decimal_places=2, default=10)
     behind_from = models.DecimalField("滞后阈值：落后（百分点）", max_digits=5, decimal_places=2, default=30)
 
+    history = HistoricalRecords(verbose_name="方案变更记录")
+
     class Meta:
         verbose_name = verbose_name_plural = "工作方案"
         ordering = ["slug"]
@@ -113,6 +119,8 @@ class Section(models.Model):
     plan = models.ForeignKey(Plan, verbose_name="方案", on_delete=models.CASCADE, related_name="sections")
     number = models.PositiveSmallIntegerField("序号")
     title = models.CharField("标题", max_length=200)
+
+    history = HistoricalRecords(verbose_name="板块变更记录")
 
     class Meta:
         verbose_name = verbose_name_plural = "任务板块"
@@ -140,6 +148,8 @@ class Task(models.Model):
         "责任单位（原文）", blank=True, help_text="文件原文的责任单位表述；文件未列明时为空，由办公室指定"
     )
     units = models.ManyToManyField(Unit, through="TaskUnit", verbose_name="责任单位", related_name="tasks")
+
+    history = HistoricalRecords(verbose_name="任务变更记录")
 
     class Meta:
         verbose_name = verbose_name_plural = "重点任务"

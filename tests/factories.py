@@ -276,3 +276,10 @@ class EvidenceFactory(DjangoModelFactory):
     name = "佐证材料.pdf"
     size = 15
     uploaded_by = factory.SubFactory(UserFactory)
+
+
+def api_key(user) -> str:
+    """A fresh API token's key for `user` (the database keeps only its digest)."""
+    from accounts.tokens import token_issue
+
+    return token_issue(user=user)[1]

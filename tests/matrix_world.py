@@ -25,7 +25,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client, override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from indicators.models import Assignment, Indicator
@@ -35,6 +34,7 @@ from reporting.import_views import SESSION_KEY
 from reporting.models import Evidence, Period, Submission
 from tests import factories
 from tests.conftest import REPORTING_NOW, desk_build
+from tests.factories import api_key
 
 ROLES = ("anonymous", "reporter_a", "reporter_b", "reviewer", "leader", "admin")
 SIDES = ("own", "other")
@@ -77,8 +77,7 @@ class World:
         if api:
             client = APIClient()
             if user is not None:
-                token = Token.objects.get_or_create(user=user)[0]
-                client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+                client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
             return client
         client = Client()
         if user is not None:
@@ -219,7 +218,7 @@ def _admin_rows(world: World) -> None:
     desk, reviewer = world.desk, world.users["reviewer"]
     now = datetime.datetime(2026, 11, 21, 2, tzinfo=datetime.UTC)
     Group.objects.create(name="办公室")
-    Token.objects.get_or_create(user=reviewer)
+    api_key(reviewer)  # a token row for the admin pages of API tokens
     interval = IntervalSchedule.objects.create(every=5, period=IntervalSchedule.MINUTES)
     CrontabSchedule.objects.create(minute="30", hour="1")
     SolarSchedule.objects.create(event="sunrise", latitude=24.87, longitude=118.68)

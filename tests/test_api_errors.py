@@ -6,17 +6,17 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from ipcity.api import NOT_FOUND
 from tests import factories
+from tests.factories import api_key
 
 
 @pytest.fixture
 def api_a(reporter_a):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=reporter_a).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(reporter_a)}")
     return client
 
 

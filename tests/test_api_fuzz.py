@@ -23,7 +23,6 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import (
     content_type_conformance,
@@ -37,6 +36,7 @@ from plans.models import Plan
 from progress.rollup import rollup_full
 from reporting.models import Submission
 from tests import matrix_world
+from tests.factories import api_key
 
 EXAMPLES = int(os.environ.get("IPCITY_FUZZ_EXAMPLES", "25"))
 CHECKS = [
@@ -83,7 +83,7 @@ def app():
 
 @pytest.fixture(params=ROLES)
 def token(request, db, world):
-    return Token.objects.get_or_create(user=world.users[request.param])[0].key
+    return api_key(world.users[request.param])
 
 
 def test_it_fuzzes_the_schema_the_app_serves(token):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.factories import api_key
 
 QZ = "/api/plans/quanzhou-2024-2026/"
 ZJ = "/api/plans/zhenjiang-edz-2024-2026/"
@@ -98,10 +99,9 @@ def test_it_refuses_anonymous_callers(client, plans, url):
 
 
 def test_it_accepts_a_token(client, plans):
-    from rest_framework.authtoken.models import Token
 
-    token = Token.objects.create(user=factories.UserFactory(role="leader"))
-    response = client.get("/api/plans/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = api_key(factories.UserFactory(role="leader"))
+    response = client.get("/api/plans/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
 
 

@@ -10,11 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reporting.models import Submission
 from tests import factories
+from tests.factories import api_key
 
 D = Decimal
 LIST = "/api/submissions/"
@@ -23,7 +23,7 @@ LIST = "/api/submissions/"
 def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=None)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
     return client
 
 

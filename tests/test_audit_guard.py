@@ -46,8 +46,9 @@ def test_it_guards_every_history_table(db):
     expected = {"UPDATE", "DELETE"} | ({"TRUNCATE"} if connection.vendor == "postgresql" else set())
     guarded = guarded_tables(connection)
     tables = [model._meta.db_table for model in history_models()]
-    # every model carrying figures, targets, assignments, calendars, evidence, and plan-document drafts
-    assert len(tables) == 12
+    # every model carrying figures, targets, assignments, calendars, evidence, and plan-document drafts;
+    # regions, units, plans, sections, tasks, users; login unlocks
+    assert len(tables) == 19
     for table in tables:
         assert guarded.get(table) == expected, table
 
@@ -95,6 +96,36 @@ def test_a_flush_outside_the_test_settings_is_refused_whole(stamped, settings):
         call_command("flush", interactive=False, verbosity=0)
     assert REFUSAL in str(caught.value.__cause__)
     assert Submission.objects.filter(pk=stamped.pk).exists()
+    assert stamped.history.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's session settings and roles")
+def test_no_session_setting_the_application_can_set_lets_it_delete_history(stamped):
+    """Issue 17, finding 6: `SET ipcity.audit_purge = 'on'` (any role may set a custom setting) once switched
+    the guard off. Now the triggers refuse whatever the session sets; the one way round them, for the
+    test suite's flush, is session_replication_role, which only a superuser may set, not the app's role."""
+    table = Submission.history.model._meta.db_table
+
+    def run(*statements):
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+    run("SET CONSTRAINTS ALL IMMEDIATE")
+    for setting in ("SET ipcity.audit_purge = 'on'", "SET LOCAL ipcity.audit_purge = 'on'"):
+        assert REFUSAL in refused(lambda setting=setting: run(setting, f'DELETE FROM "{table}"'))  # noqa: S608
+        assert REFUSAL in refused(lambda setting=setting: run(setting, f'TRUNCATE "{table}"'))
+    run("RESET ipcity.audit_purge")
+    # The application's role (not a superuser, as README 安全 asks) cannot switch the triggers off either.
+    app_role = f"ipcity_app_{connection.settings_dict['NAME']}"[:60]
+    with pytest.raises(DatabaseError) as caught, transaction.atomic():
+        run(
+            f'CREATE ROLE "{app_role}" NOSUPERUSER NOLOGIN',
+            f'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON "{table}" TO "{app_role}"',
+            f'SET LOCAL ROLE "{app_role}"',
+            "SET LOCAL session_replication_role = replica",
+        )
+    assert "session_replication_role" in str(caught.value)
     assert stamped.history.count() == 1
 
 

@@ -12,12 +12,12 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reporting.models import Submission
 from reporting.services.calendar import periods_ensure
 from tests import factories
+from tests.factories import api_key
 from tests.page import parse
 
 NOW = datetime.datetime(2026, 11, 21, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -67,7 +67,7 @@ def test_two_api_patches_of_one_version_one_wins_one_gets_a_409(race):
     clients = []
     for person in people:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=person).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(person)}")
         clients.append(client)
 
     def save(n):

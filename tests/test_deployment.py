@@ -180,3 +180,44 @@ def test_rollups_go_to_their_own_queue_when_one_is_named(queue, rollups):
         "reporting.send_reminders",
         "celery",
     ]
+
+
+# Issue 17, finding 11: the health check's address comes from settings, and /healthz/ fails when the static
+# files were not collected (every page would be a 500 while the probe said ok).
+
+
+def test_the_web_probe_asks_the_address_in_settings(settings):
+    settings.IPCITY_HEALTHCHECK_URL = "http://127.0.0.1:1/healthz/"  # nothing listens on port 1
+    problem = healthcheck.web({})
+    assert problem and problem.startswith("http://127.0.0.1:1/healthz/")
+
+
+@pytest.fixture
+def collected_storage(settings, tmp_path):
+    """Production's static storage (a manifest of hashed names) over an empty STATIC_ROOT, no finders."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = False
+    return settings
+
+
+def test_healthz_fails_when_the_static_files_were_not_collected(client, db, collected_storage):
+    response = client.get("/healthz/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and "collectstatic" in body["detail"] and "静态文件" in body["detail"]
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    collected_storage.STATIC_ROOT = collected_storage.STATIC_ROOT  # reload the storage and its manifest
+    response = client.get("/healthz/")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_the_readme_runs_collectstatic_without_docker():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    steps = readme.split("Without Docker", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    assert "python manage.py collectstatic --noinput" in steps
+    assert steps.index("collectstatic") < steps.index("gunicorn")

@@ -186,6 +186,9 @@ URLS: dict[str, Url] = {
         refused=row(NOT_ALLOWED, *[MOVED] * 4),
     ),
     "logout": Url({"POST": row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}, refused=ALL_405),
+    # Everyone changes their own password; an empty POST is the form again with its errors.
+    "password_change": Url({"GET": PAGE_ALL, "POST": PAGE_ALL, "PUT": PAGE_ALL}),
+    "password_change_done": Url({"GET": PAGE_ALL}),
     # Reporting (reporting/views.py)
     "report": Url({"GET": REPORTER_PAGE, "POST": REPORTER_PAGE}),
     "report-history": Url({"GET": REPORTER_PAGE}),
@@ -205,6 +208,8 @@ URLS: dict[str, Url] = {
         },
     ),
     "office-assignments": Url({"GET": OFFICE_PAGE}),
+    # Login locks (audit/views.py): an empty POST is the page again with what was missing.
+    "office-lockouts": Url({"GET": OFFICE_PAGE, "POST": row(LOGIN, DENIED, OK, DENIED, OK)}),
     "office-indicator-units": Url(
         {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
         fill=lambda w, role, side: {"pk": w.desk.stock.pk},
@@ -338,7 +343,6 @@ EDIT = Can(add=True, change=True, delete=True)
 AUDITED = Can(add=True, change=True)  # saved through services.admin_change with a reason; never deleted
 REVIEWED = Can(change=True)  # content corrected with a reason; arrives and is reviewed elsewhere
 LOG = Can()  # written by the system (reminder log, roll-up tables, run log, export jobs): looked at only
-REFERENCE = Can(add=True, change=True, delete=PROTECTED)
 AXES = Can(change=True, delete=True, all_read_only=True)  # django-axes' login records
 
 # One line per model registered in the admin: test_it_has_a_rule_for_every_admin_model fails on a new one.
@@ -346,7 +350,7 @@ ADMIN_MODELS: dict[str, Can] = {
     "accounts.user": Can(add=True, change=True),  # deactivated, never deleted: the audit trail names users
     "audit.auditrecord": Can(),
     "auth.group": EDIT,
-    "authtoken.tokenproxy": EDIT,
+    "accounts.apitoken": Can(add=True, delete=True),  # issued (key shown once) or revoked, never edited
     "axes.accessattempt": AXES,
     "axes.accessfailurelog": AXES,
     "axes.accesslog": AXES,
@@ -369,13 +373,13 @@ ADMIN_MODELS: dict[str, Can] = {
     "indicators.target": AUDITED,
     "reporting.taskreport": REVIEWED,
     "progress.timeliness": LOG,
-    "plans.plan": REFERENCE,
+    "plans.plan": AUDITED,
     "indicators.population": AUDITED,
-    "plans.region": REFERENCE,
-    "plans.section": REFERENCE,
-    "plans.task": REFERENCE,
+    "plans.region": AUDITED,
+    "plans.section": AUDITED,
+    "plans.task": AUDITED,
     "plans.taskunit": AUDITED,
-    "plans.unit": REFERENCE,
+    "plans.unit": AUDITED,
     "exports.exportjob": LOG,
 }
 

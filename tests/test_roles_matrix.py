@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from plans.models import Task
 from reporting.models import Evidence
 from tests import factories
+from tests.factories import api_key
 
 ROLES = ["anonymous", "reporter_a", "reporter_b", "reviewer", "leader", "admin"]
 SENT = datetime.datetime(2026, 11, 20, tzinfo=datetime.UTC)
@@ -126,7 +126,7 @@ def test_each_role_on_each_endpoint(request, objects, kind, method, path, role, 
     else:
         client = APIClient()
         if user:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
         response = getattr(client, method.lower())(url, body, format="json")
     assert response.status_code == expected, (role, method, url, getattr(response, "content", b"")[:300])
     if expected == LOGIN and role == "anonymous":

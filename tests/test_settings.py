@@ -169,13 +169,22 @@ def test_production_reads_secrets_from_files_without_their_trailing_newline(tmp_
     assert [path.name for path in tmp_path.glob("ipcity*")] == ["ipcity.sqlite3"]
 
 
-# A request through production's whole middleware stack (/healthz/ needs no template, hence no collected
-# static files), and the cookies Django's session and CSRF middleware issue under production's settings.
+# A request through production's whole middleware stack (/healthz/ needs no template; it checks that the
+# static files were collected, so a one-file collection stands in), and the cookies Django's session and CSRF
+# middleware issue under production's settings.
 THROUGH_THE_STACK = """
 import json
+import pathlib
+import tempfile
 import django
 django.setup()
 from django.conf import settings
+root = pathlib.Path(tempfile.mkdtemp())
+(root / "css").mkdir()
+(root / "css" / "ipcity.css").write_text("")
+manifest = {"version": "1.1", "hash": "", "paths": {"css/ipcity.css": "css/ipcity.css"}}
+(root / "staticfiles.json").write_text(json.dumps(manifest))
+settings.STATIC_ROOT = str(root)
 from django.core import signing
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.contrib.sessions.models import Session

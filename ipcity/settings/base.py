@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -65,11 +64,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL byte in a query string: 400 before anything looks it up (PostgreSQL refuses it in text).
+    "ipcity.middleware.RefuseNulMiddleware",
+    # Answers to a logged-in user (session or API token) are never stored by a browser or proxy.
+    "ipcity.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ipcity.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database refusing a write: 503 with Retry-After, and the user told in Chinese that nothing was kept.
@@ -113,15 +117,26 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# At least 10 characters of at least three kinds (lower case, upper case, digits, other): `rt-weak1` fails.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "accounts.passwords.MinimumLength",
+        "OPTIONS": {"min_length": env.int("IPCITY_PASSWORD_MIN_LENGTH", default=10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A session ends when the browser closes, and after IPCITY_SESSION_IDLE_HOURS (8) without a request: a
+# request restarts the clock (ipcity.middleware.SessionActivityMiddleware, at most one session write per
+# SESSION_ACTIVITY_SECONDS, not one per request), so a working day is one login.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = int(env.float("IPCITY_SESSION_IDLE_HOURS", default=8) * 3600)
+SESSION_ACTIVITY_SECONDS = 15 * 60
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -162,11 +177,13 @@ IPCITY_OUTLIER_FACTOR = env.str("IPCITY_OUTLIER_FACTOR", default="3")  # read as
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
+# API tokens (accounts/tokens.py): issued in the admin, shown once, kept as a SHA-256 digest, valid this long.
+IPCITY_API_TOKEN_DAYS = env.int("IPCITY_API_TOKEN_DAYS", default=90)
 REST_FRAMEWORK = {
     # Token first: a request without credentials (or with a bad token) is answered 401 with
     # `WWW-Authenticate: Token`, which tells a program to authenticate, rather than 403, "you may not".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -256,10 +273,19 @@ EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ipcity@localhost")
 IPCITY_OFFICE_EMAIL = env.str("IPCITY_OFFICE_EMAIL", default="office@localhost")
 
-# django-axes: five wrong passwords for one username from one address lock that pair for 30 minutes.
+# django-axes (accounts/lockout.py): five wrong passwords for one username from one address lock that pair for
+# 30 minutes, counted from the failure that locked (attempts during the lock do not extend it); one address
+# failing IPCITY_LOCKOUT_ADDRESS_LIMIT times across usernames is locked for all of them. The address is
+# X-Forwarded-For's only when the request comes from one of IPCITY_TRUSTED_PROXIES (the reverse proxy's
+# addresses, comma-separated), else REMOTE_ADDR.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+IPCITY_TRUSTED_PROXIES = env.list("IPCITY_TRUSTED_PROXIES", default=[])
+IPCITY_LOCKOUT_ADDRESS_LIMIT = env.int("IPCITY_LOCKOUT_ADDRESS_LIMIT", default=30)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -298,6 +324,8 @@ LOGGING = {
 IPCITY_REMIND_DAYS_BEFORE = env.int("IPCITY_REMIND_DAYS_BEFORE", default=3)
 IPCITY_REMIND_OVERDUE_EVERY_DAYS = env.int("IPCITY_REMIND_OVERDUE_EVERY_DAYS", default=3)
 IPCITY_SITE_URL = env.str("IPCITY_SITE_URL", default="http://127.0.0.1:8000")
+# Where `python -m ipcity.healthcheck web` finds this machine's gunicorn (its --bind address).
+IPCITY_HEALTHCHECK_URL = env.str("IPCITY_HEALTHCHECK_URL", default="http://127.0.0.1:8000/healthz/")
 CELERY_BEAT_SCHEDULE["reporting-reminders"] = {
     "task": "reporting.send_reminders",
     "schedule": crontab(hour=8, minute=30),

@@ -48,4 +48,14 @@ class Command(BaseCommand):
         if run is None:
             self.stdout.write("没有待汇总的指标。")
             return
-        self.stdout.write(self.style.SUCCESS(f"汇总完成：写入 {run.rows} 行进度，用时 {seconds:.2f} 秒。"))
+        self.stdout.write(self.style.SUCCESS(f"汇总完成：{done(run)}，用时 {seconds:.2f} 秒。"))
+
+
+def done(run) -> str:
+    """What the run did, truthfully: which plans or keys, and how many progress rows it computed. A full run
+    stores only the rows whose figures changed (a rerun stores none), so the count is not of rows written."""
+    if "plans" in run.scope:
+        scope = f"方案 {'、'.join(run.scope['plans']) or '（无）'}"
+    else:
+        scope = f"待汇总的 {len(run.scope.get('keys', []))} 个指标年度"
+    return f"{scope}，计算 {run.rows} 行进度（与已存数值相同的行不重写）"

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from accounts.permissions import ensure_reviewer
 from audit.services import stamp
-from indicators.models import Indicator, Target
+from indicators.models import DEFINITION_UNREAD, Indicator, Target
 from indicators.services import plan_load
 from planimport.models import Draft
 from plans.models import Plan, Region, Unit
@@ -120,9 +120,24 @@ def fixture_of(draft: Draft, region: Region | dict[str, Any]) -> dict[str, Any]:
                     {key: target[key] for key in ("year", "comparator", "min", "max", "source")}
                     for target in spec["targets"]
                 ],
+                "definition": draft_definition(spec),
             }
             for spec in data["indicators"]
         ],
+    }
+
+
+def draft_definition(spec: dict[str, Any]) -> dict[str, str]:
+    """An imported indicator's definition (口径): the sentences its targets rest on, 待确认 until the office
+    confirms what is counted and from when on the definitions page (a document rarely says both)."""
+    sources = list(dict.fromkeys(target["source"] for target in spec["targets"] if target["source"]))
+    questions = [*spec.get("questions", ()), DEFINITION_UNREAD]
+    return {
+        "text": spec["name"],
+        "counts_from": "",
+        "source": "\n".join(sources),
+        "state": Indicator.DefinitionState.PENDING,
+        "question": "\n".join(dict.fromkeys(questions)),
     }
 
 

@@ -59,6 +59,14 @@ def plan_as_fixture(plan: Plan) -> dict[str, Any]:
         spec = {key: getattr(indicator, key) for key in _INDICATOR_KEYS}
         if indicator.computed_from_id:
             spec["computed_from"] = indicator.computed_from.code
+        spec["comparable_key"] = indicator.comparable_key
+        spec["definition"] = {
+            "text": indicator.definition,
+            "counts_from": indicator.counts_from,
+            "source": indicator.definition_source,
+            "state": indicator.definition_state,
+            "question": indicator.definition_question if indicator.definition_pending else "",
+        }
         spec["targets"] = [
             {
                 "year": t.year,

@@ -14,6 +14,7 @@ from indicators.api import IndicatorOutput
 from planimport.draft import draft_from_text
 from planimport.extract import Limits, checked_text, document_text
 from planimport.models import Draft
+from planimport.publish import draft_definition
 from plans.api import PlanDetailOutput
 from plans.unit_lists import split_unit_list
 
@@ -81,8 +82,15 @@ def _plan_object(draft: dict[str, Any]) -> SimpleNamespace:
 
 def _indicator_object(spec: dict[str, Any]) -> SimpleNamespace:
     targets = [SimpleNamespace(**target, origin="document") for target in spec["targets"]]
+    definition = draft_definition(spec)
     return SimpleNamespace(
         **{key: spec[key] for key in ("code", "name", "unit", "measure", "category")},
+        definition=definition["text"],
+        counts_from=definition["counts_from"],
+        definition_source=definition["source"],
+        definition_pending=True,
+        definition_question=definition["question"],
+        comparable_key="",
         baselines=SimpleNamespace(all=list),
         targets=targets,
     )

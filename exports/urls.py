@@ -12,4 +12,5 @@ urlpatterns = [
     path("reports/jobs/<uuid:pk>/status/", views.export_status, name="export-status"),
     path("reports/jobs/<uuid:pk>/download/", views.export_download, name="export-download"),
     path("reports/bulletin/<slug:slug>/", views.bulletin, name="bulletin"),
+    path("reports/bulletin/<slug:slug>/release/", views.bulletin_release_view, name="bulletin-release"),
 ]

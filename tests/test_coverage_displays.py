@@ -5,9 +5,11 @@ coverage columns are set directly on the rows here: these tests are of the displ
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
 from indicators.models import Assignment
 from ipcity.quarters import Quarter
@@ -217,3 +219,22 @@ def test_the_units_page_says_how_many_items_await_review(leader_client, dashboar
 def test_a_reporter_is_not_told_of_other_units_items(reporter_a_client, dashboard_world, owed):
     mine = seen(reporter_a_client.get("/plans/quanzhou-2024-2026/units/", QUARTER_URL))
     assert "待审核" not in mine.text  # 市科技局's pending figure is not 市知识产权局's business
+
+
+def test_the_excel_report_gives_each_line_its_coverage_and_a_provisional_status(report_scenario):
+    from exports.books import export_report
+    from tests.test_reports_export import HEADER_ROW, INDICATOR_HEADERS
+
+    behind = report_scenario.progress[3]
+    behind.owed, behind.approved, behind.awaiting_review = 2, 1, 1
+    behind.complete_year, behind.complete_quarter = 2025, 2
+    behind.save()
+    out = io.BytesIO()
+    export_report(plan=report_scenario.plan, year=2025, quarter=3, out=out)
+    ws = load_workbook(out)["指标进度"]
+    line = [cell.value for cell in ws[HEADER_ROW + 4]]
+    cells = dict(zip(INDICATOR_HEADERS, line, strict=True))
+    assert cells["状态"] == "落后（暂定）"
+    assert cells["数据覆盖"] == "第三季度：1/2单位已审核，1单位待审核；数据截至第二季度"
+    first = dict(zip(INDICATOR_HEADERS, [cell.value for cell in ws[HEADER_ROW + 1]], strict=True))
+    assert first["状态"] == "已完成" and first["数据覆盖"] is None  # no coverage recorded: nothing claimed

@@ -397,6 +397,8 @@ def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
 def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
     for text in bulletin.status_lines:
         yield Row([text], merge=True, style="center")
+    for text in bulletin.awaiting_lines:
+        yield _paragraph(text)
     yield _paragraph("各责任单位：")
     yield _paragraph(_INDENT + bulletin.opening)
     yield _heading("一、总体情况")

@@ -79,13 +79,16 @@ def status_text(row: Progress | None, label: str) -> str:
 
 
 def actual_label(row: Progress | None, at: Quarter | None) -> str:
-    """What the actual stands on: 实际值（2026年第三季度）, or 实际值（2026年第三季度，3/4单位已审核） when
-    some owed figure of the quarter is not approved."""
+    """What the actual stands on: 实际值（2026年第三季度）; 实际值（2026年第三季度，3/4单位已审核） when some
+    owed figure of the quarter is not approved; 实际值（数据截至2026年第二季度） when none is and an earlier
+    quarter is complete (the quarter adds nothing to the figure)."""
     if at is None:
         return "实际值"
-    if is_provisional(row) and row is not None:
-        return f"实际值（{at}，{row.approved}/{row.owed}单位已审核）"
-    return f"实际值（{at}）"
+    if not is_provisional(row) or row is None:
+        return f"实际值（{at}）"
+    if row.approved == 0 and row.complete_through is not None:
+        return f"实际值（数据截至{row.complete_through}）"
+    return f"实际值（{at}，{row.approved}/{row.owed}单位已审核）"
 
 
 def forecast_basis_text(quarters: int | None) -> str:

@@ -81,16 +81,16 @@ def awaiting_review(plan: Plan, at: Quarter, *, shown: int = AWAITING_SHOWN) -> 
     returned): their number and the first `shown` by unit, figures before tasks. One query, two when some
     are listed."""
     period = {"period__year": at.year, "period__quarter": at.quarter, "state": ReviewState.SUBMITTED}
-    columns = ("who", "kind", "name", "position")
+    columns = ("who", "rank", "kind", "name", "position")
     figures = (
         Submission.objects.filter(**period, indicator__plan=plan)
-        .annotate(who=F("unit__name"), kind=Value("指标"), name=F("indicator__name"))
+        .annotate(who=F("unit__name"), rank=Value(0), kind=Value("指标"), name=F("indicator__name"))
         .annotate(position=F("indicator__position"))
         .values_list(*columns)
     )
     tasks = (
         TaskReport.objects.filter(**period, task__section__plan=plan)
-        .annotate(who=F("unit__name"), kind=Value("任务"), name=F("task__title"))
+        .annotate(who=F("unit__name"), rank=Value(1), kind=Value("任务"), name=F("task__title"))
         .annotate(position=F("task__number"))
         .values_list(*columns)
     )
@@ -98,5 +98,5 @@ def awaiting_review(plan: Plan, at: Quarter, *, shown: int = AWAITING_SHOWN) -> 
     count = both.count()
     if not count or not shown:
         return Awaiting(count, [])
-    first = both.order_by("who", "kind", "position")[:shown]
-    return Awaiting(count, [AwaitingItem(unit, kind, name) for unit, kind, name, _ in first])
+    first = both.order_by("who", "rank", "position")[:shown]
+    return Awaiting(count, [AwaitingItem(unit, kind, name) for unit, _, kind, name, _ in first])

@@ -61,6 +61,12 @@ def test_a_complete_quarter_claims_nothing_provisional():
     assert coverage.actual_label(row, Quarter(2026, 3)) == "实际值（2026年第三季度）"
 
 
+def test_an_actual_with_nothing_of_its_quarter_approved_stands_on_the_last_complete_quarter():
+    row = _row(approved=0, missing=1, owed=1, complete_year=2026, complete_quarter=2)
+    assert coverage.actual_label(row, Quarter(2026, 3)) == "实际值（数据截至2026年第二季度）"
+    assert coverage.coverage_text(row) == "第三季度：0/1单位已审核，1单位未报送"
+
+
 def test_a_row_without_recorded_coverage_claims_nothing():
     row = _row(owed=0)
     assert coverage.coverage_note(row) == "" and not coverage.is_provisional(row)

@@ -117,9 +117,10 @@ class Bulletin:
 
     @property
     def status_lines(self) -> list[str]:
-        """What the first page says of the bulletin itself: its state, what its data stands on, which items
-        still await review, and the reason the office gave for releasing it before they were reviewed."""
-        lines = [f"（{self.state_label}）", self.pending_line, *self.awaiting_lines]
+        """What the first page says of the bulletin itself: its state, what its data stands on, and the
+        reason the office gave for releasing it before every item was reviewed. (Which items await review:
+        `awaiting_lines`, listed beside the page and in the sheet.)"""
+        lines = [f"（{self.state_label}）", self.pending_line]
         if self.release is not None and self.release.reason:
             lines.append(f"发布说明：{self.release.reason}")
         return lines

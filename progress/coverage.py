@@ -22,6 +22,7 @@ UNIT_STATES = {
     "returned": "已退回",
     "missing": "未报送",
     "not_due": "未到截止日",
+    "draft": "草稿",  # a unit's own unsent figure, where a page lists raw figures
 }
 # The order and words of a quarter's coverage after its approved count; the units not yet due are the rest.
 _COVERAGE_PARTS = (("awaiting_review", "待审核"), ("returned", "已退回"), ("missing", "未报送"))

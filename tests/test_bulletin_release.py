@@ -144,3 +144,11 @@ def test_the_sheet_prints_its_state_and_what_it_stands_on_first(report_scenario,
     assert texts.index("（征求意见稿）") < texts.index("各责任单位：")
     unjudged = next(text for text in texts if isinstance(text, str) and "暂不作落后通报" in text)
     assert unjudged.strip().startswith("以下1家单位负责的指标低于序时进度")
+
+
+def test_its_overview_says_how_many_statuses_are_provisional(report_scenario):
+    behind = report_scenario.progress[3]
+    behind.owed, behind.approved, behind.awaiting_review = 2, 1, 1
+    behind.save()
+    overview = bulletin_for(report_scenario.plan, 2025, 3, today=TODAY).overview[0]
+    assert overview.endswith("暂无数据2项；其中1项指标本季度数据尚未全部审核，状态为暂定。")

@@ -394,8 +394,13 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
     overview = []
     if data.indicators:
         phrases = _count_phrases(data.indicator_counts(), _INDICATOR_PHRASES)
+        partial = data.provisional_count
+        provisional = (
+            f"；其中{partial}项指标本季度数据尚未全部审核，状态为{coverage.PROVISIONAL}" if partial else ""
+        )
         overview.append(
-            f"截至{data.period_text}末，《{plan.title}》确定的{len(data.indicators)}项指标中，{_joined(phrases)}。"
+            f"截至{data.period_text}末，《{plan.title}》确定的{len(data.indicators)}项指标中，"
+            f"{_joined(phrases)}{provisional}。"
         )
     if data.tasks:
         phrases = _count_phrases(data.task_counts(), _TASK_PHRASES)

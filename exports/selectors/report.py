@@ -271,6 +271,11 @@ class ReportData:
         """(status, label, count) for every indicator status, in the order of Progress.Status."""
         return _counted(Counter(line.status for line in self.indicators), INDICATOR_STATUSES.choices)
 
+    @property
+    def provisional_count(self) -> int:
+        """Indicators whose quarter lacks some owed unit's approved figure: their status is 暂定."""
+        return sum(coverage.is_provisional(line.progress) for line in self.indicators)
+
     def task_counts(self) -> list[tuple[str, str, int]]:
         return _counted(Counter(line.status for line in self.tasks), TASK_STATUS_CHOICES)
 

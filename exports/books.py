@@ -129,7 +129,8 @@ def _count_table(header: str, counts: list[tuple[str, str, int]], tones: dict[st
 def _summary_rows(data: ReportData) -> tuple[list[Any], int, int]:
     """The summary's rows, and the first and last rows (sheet-relative) of the category table the chart
     plots, counted from the first data row."""
-    rows: list[Any] = [_heading(f"一、指标完成情况（共{len(data.indicators)}项）")]
+    rows: list[Any] = [_paragraph(text) for text in data.awaiting_lines]
+    rows.append(_heading(f"一、指标完成情况（共{len(data.indicators)}项）"))
     rows += _count_table("状态", data.indicator_counts(), INDICATOR_TONES)
     rows += [[], _heading(f"二、重点任务推进情况（共{len(data.tasks)}项）")]
     rows += _count_table("推进状态", data.task_counts(), TASK_TONES)
@@ -185,7 +186,7 @@ def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpe
     rows, header_index, last_index = _summary_rows(data)
     spec = SheetSpec(
         title="汇总",
-        title_rows=_title_rows(data, "汇总", generated_at),
+        title_rows=[*_title_rows(data, "汇总", generated_at), data.pending_line],
         columns=[Column(width=22)] + [Column(width=12) for _ in range(SUMMARY_WIDTH - 1)],
         header=False,
         rows=rows,
@@ -211,8 +212,6 @@ def _target_cell(target: Target | None, unit: str) -> str | None:
 
 
 def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
-    labels = dict(Progress.Status.choices)
-    statuses = {status: _status(labels[status], tone) for status, tone in INDICATOR_TONES.items()}
     for number, (line, texts) in enumerate(
         zip(data.indicators, data.indicator_texts(), strict=True), start=1
     ):
@@ -228,7 +227,8 @@ def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
             Cell(progress.actual if progress else None, figure),
             _percent(progress.completion, 100) if progress else None,
             Cell(progress.expected if progress else None, figure),
-            statuses[line.status],
+            _status(line.status_label, INDICATOR_TONES[line.status]),
+            line.coverage_text,
             Cell(progress.forecast if progress else None, figure),
             texts.units,
             texts.notes,
@@ -252,6 +252,7 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("完成率", 8, "percent"),
         Column("序时进度", 10),
         Column("状态", 10, "center"),
+        Column("数据覆盖", 24, "wrap"),
         Column("预计期末值", 11),
         Column("责任单位", width_for(data.units_width, minimum=12, maximum=18), "wrap"),
         Column("备注", 22, "wrap"),
@@ -394,6 +395,10 @@ def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
 
 
 def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
+    for text in bulletin.status_lines:
+        yield Row([text], merge=True, style="center")
+    for text in bulletin.awaiting_lines:
+        yield _paragraph(text)
     yield _paragraph("各责任单位：")
     yield _paragraph(_INDENT + bulletin.opening)
     yield _heading("一、总体情况")
@@ -403,6 +408,8 @@ def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
     yield from _unit_table(bulletin.praised_lead, bulletin.praised)
     yield _heading("三、通报单位")
     yield from _unit_table(bulletin.named_lead, bulletin.named)
+    if bulletin.unjudged:
+        yield from _unit_table(bulletin.unjudged_lead, bulletin.unjudged)
     yield _heading("四、下步要求")
     for number, text in enumerate(bulletin.requirements, start=1):
         yield _paragraph(f"{_INDENT}{number}. {text}")
@@ -423,7 +430,7 @@ def bulletin_book(bulletin: Bulletin) -> WorkbookSpec:
                 header=False,
                 landscape=False,
                 rows=_bulletin_rows(bulletin),
-                size=len(bulletin.praised) + len(bulletin.named) + 20,
+                size=len(bulletin.praised) + len(bulletin.named) + len(bulletin.unjudged) + 24,
             )
         ],
     )

@@ -74,3 +74,16 @@ class ExportForm(PeriodForm):
             span = f"{plan.start_year}—{plan.end_year}年"
             self.add_error("year", f"{plan.short_title}的实施期为{span}，请重新选择年度。")
         return cleaned
+
+
+class BulletinReleaseForm(PeriodForm):
+    """The office releases a quarter's bulletin as 正式; the reason is required while items await review
+    (the service decides, since only it knows how many do)."""
+
+    reason = forms.CharField(
+        label="发布说明",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "尚有待审核事项时必填：说明先行发布的理由"}),
+        error_messages={"max_length": "发布说明不能超过4000字。"},
+    )

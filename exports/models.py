@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from ipcity.quarters import period_text
 
@@ -61,3 +62,34 @@ class ExportJob(models.Model):
     def download_name(self) -> str:
         """The file name a browser saves: plan, period and kind, in Chinese."""
         return f"{self.plan.short_title}{self.period_text}{self.get_kind_display()}.xlsx"
+
+
+class BulletinRelease(models.Model):
+    """The office's decision that a quarter's bulletin (通报) is 正式: when nothing of the quarter awaited
+    review, or with the reason it gave for releasing it while some did. Audited like every office write."""
+
+    plan = models.ForeignKey("plans.Plan", verbose_name="方案", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    quarter = models.PositiveSmallIntegerField("季度")
+    pending = models.PositiveIntegerField("发布时待审核项数", default=0)
+    reason = models.TextField("发布说明", blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发布人", on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField("发布时间", auto_now_add=True)
+
+    history = HistoricalRecords(verbose_name="通报发布记录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通报发布"
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year", "quarter"], name="bulletin_release_once"),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="bulletin_release_quarter_1_4"
+            ),
+            # Released while items awaited review: only with a reason.
+            models.CheckConstraint(condition=Q(pending=0) | ~Q(reason=""), name="bulletin_release_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {period_text(self.year, self.quarter)}通报（正式）"

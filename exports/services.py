@@ -6,14 +6,19 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import ensure_reviewer
+from audit.services import reason_required, stamp
 from exports.books import export_to_path
-from exports.models import ExportJob
+from exports.models import BulletinRelease, ExportJob
+from ipcity.quarters import Quarter
 from plans.models import Plan
+from reporting.states import awaiting_review
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +74,24 @@ def export_job_run(*, job: ExportJob, progress: Callable[[int, int], None] | Non
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "file", "rows", "error", "finished_at"])
     return job
+
+
+def bulletin_release(*, plan: Plan, year: int, quarter: int, by: User, reason: str = "") -> BulletinRelease:
+    """Make the quarter's bulletin 正式. The office only; while figures or task reports of the quarter await
+    review a reason is required (ValidationError in Chinese otherwise), and the number pending is kept with
+    it. Audited with the user and the reason. A bulletin already released stays as released (ValidationError).
+    """
+    ensure_reviewer(by)
+    with transaction.atomic():
+        if BulletinRelease.objects.select_for_update().filter(plan=plan, year=year, quarter=quarter).exists():
+            raise ValidationError("本季度通报已发布为正式通报。")
+        pending = awaiting_review(plan, Quarter(year, quarter), shown=0).count
+        reason = (reason or "").strip()
+        if pending:
+            reason = reason_required(reason, f"发布说明（本季度尚有{pending}项待审核，须说明先行发布的理由）")
+        release = BulletinRelease(
+            plan=plan, year=year, quarter=quarter, pending=pending, reason=reason, released_by=by
+        )
+        stamp(release, by, f"发布正式通报：{reason}" if reason else "发布正式通报：本季度报送事项均已审核")
+        release.save()
+    return release

@@ -17,4 +17,5 @@ urlpatterns = [
     path("reports/jobs/", views.export_start, name="export-start"),
     path("reports/jobs/<uuid:pk>/", include(job_pages)),
     path("reports/bulletin/<slug:slug>/", views.bulletin, name="bulletin"),
+    path("reports/bulletin/<slug:slug>/release/", views.bulletin_release_view, name="bulletin-release"),
 ]

@@ -4,18 +4,20 @@ neither the whole plan's report nor other units' names in a bulletin draft."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import READERS, role_required
-from exports.forms import ExportForm, PeriodForm, last_ended_quarter
+from accounts.permissions import READERS, REVIEWERS, is_reviewer, role_required
+from exports.forms import BulletinReleaseForm, ExportForm, PeriodForm, last_ended_quarter
 from exports.models import ExportJob
 from exports.selectors.bulletin import bulletin_for
 from exports.selectors.jobs import export_job_progress, export_jobs_visible
-from exports.services import export_job_start
+from exports.services import bulletin_release, export_job_start
 from plans.models import Plan
 from plans.selectors import plan_get
 
@@ -84,25 +86,59 @@ def export_download(request, pk):
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name)
 
 
-@readers_only
-@require_GET
-def bulletin(request, slug):
-    plan = plan_get(slug)
-    today = timezone.localdate()
-    if "year" in request.GET or "quarter" in request.GET:
-        form = PeriodForm(request.GET, years=plan.years)
-    else:
-        year, quarter = last_ended_quarter(plan, today)
-        form = PeriodForm({"year": year, "quarter": quarter}, years=plan.years)
+def _bulletin_page(request, plan, form: PeriodForm, release_form: BulletinReleaseForm | None = None):
+    """The bulletin of the form's quarter, with the office's release form; 400 when the form is invalid."""
     if not form.is_valid():
         return render(request, "exports/bulletin.html", {"plan": plan, "form": form}, status=400)
     year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
+    bulletin = bulletin_for(plan, year, quarter, today=timezone.localdate())
+    if release_form is None and is_reviewer(request.user) and not bulletin.is_final:
+        release_form = BulletinReleaseForm(initial={"year": year, "quarter": quarter}, years=plan.years)
     context = {
         "plan": plan,
         "form": form,
-        "bulletin": bulletin_for(plan, year, quarter, today=today),
+        "bulletin": bulletin,
+        "release_form": release_form,
         "export_form": ExportForm(
             initial={"plan": plan.slug, "year": year, "quarter": quarter, "kind": "bulletin"}
         ),
     }
-    return render(request, "exports/bulletin.html", context)
+    status = 400 if release_form is not None and release_form.errors else 200
+    return render(request, "exports/bulletin.html", context, status=status)
+
+
+@readers_only
+@require_GET
+def bulletin(request, slug):
+    plan = plan_get(slug)
+    if "year" in request.GET or "quarter" in request.GET:
+        form = PeriodForm(request.GET, years=plan.years)
+    else:
+        year, quarter = last_ended_quarter(plan, timezone.localdate())
+        form = PeriodForm({"year": year, "quarter": quarter}, years=plan.years)
+    return _bulletin_page(request, plan, form)
+
+
+@role_required(*REVIEWERS)
+@require_POST
+def bulletin_release_view(request, slug):
+    """The office makes the quarter's bulletin 正式 (a reason required while items await review)."""
+    plan = plan_get(slug)
+    form = BulletinReleaseForm(request.POST, years=plan.years)
+    if form.is_valid():
+        year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
+        try:
+            bulletin_release(
+                plan=plan, year=year, quarter=quarter, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error("reason", error)
+        else:
+            messages.success(request, "通报已发布为正式通报。")
+            url = reverse("reports:bulletin", args=[plan.slug])
+            return redirect(f"{url}?year={year}&quarter={quarter}")
+    chosen = {"year": request.POST.get("year"), "quarter": request.POST.get("quarter")}
+    period = PeriodForm(chosen, years=plan.years)
+    if not period.is_valid():
+        return render(request, "exports/bulletin.html", {"plan": plan, "form": period}, status=400)
+    return _bulletin_page(request, plan, period, form)

@@ -46,9 +46,9 @@ def test_it_guards_every_history_table(db):
     expected = {"UPDATE", "DELETE"} | ({"TRUNCATE"} if connection.vendor == "postgresql" else set())
     guarded = guarded_tables(connection)
     tables = [model._meta.db_table for model in history_models()]
-    # every model carrying figures, targets, assignments, calendars, evidence, and plan-document drafts;
-    # regions, units, plans, sections, tasks, users; login unlocks
-    assert len(tables) == 19
+    # every model carrying figures, targets, assignments, calendars, evidence, plan-document drafts, bulletin
+    # releases; regions, units, plans, sections, tasks, users; login unlocks
+    assert len(tables) == 20
     for table in tables:
         assert guarded.get(table) == expected, table
 

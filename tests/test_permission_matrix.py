@@ -266,6 +266,12 @@ URLS: dict[str, Url] = {
     "reports:export-status": Url({"GET": OWN_JOB}, fill=job_of()),
     "reports:export-download": Url({"GET": OWN_JOB}, fill=job_of()),
     "reports:bulletin": Url({"GET": READER_PAGE}, fill=plan),
+    # The office releases a bulletin as 正式 (a reason, since the world's quarter has figures pending)
+    "reports:bulletin-release": Url(
+        {"POST": OFFICE_POST},
+        fill=plan,
+        bodies={"POST": {"year": 2026, "quarter": 4, "reason": "领导同意先行印发"}},
+    ),
     # The API (token auth): no or a bad token is 401; another unit's figure is a 404 before any role check
     "api-plan-list": Url({"GET": API_READ}, api=True),
     "api-plan-detail": Url({"GET": API_READ}, fill=plan, api=True),

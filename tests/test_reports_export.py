@@ -24,7 +24,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 SHEETS = ["汇总", "指标进度", "任务进展", "报送情况"]
 INDICATOR_HEADERS = [
     "序号", "类别", "指标", "计量单位", "基期值", "2024年目标", "2025年目标", "2026年目标",
-    "截至本季度实际值", "完成率", "序时进度", "状态", "预计期末值", "责任单位", "备注",
+    "截至本季度实际值", "完成率", "序时进度", "状态", "数据覆盖", "预计期末值", "责任单位", "备注",
 ]  # fmt: skip
 TASK_HEADERS = ["序号", "任务", "牵头单位", "配合单位", "状态", "本季度进展", "存在问题", "下步计划"]
 UNIT_HEADERS = [
@@ -63,6 +63,8 @@ def test_it_writes_the_four_sheets_with_their_headers(report_scenario):
     summary = wb["汇总"]
     assert summary["A1"].value == report_scenario.plan.title
     assert "2025年第三季度" in summary["A2"].value and "生成时间" in summary["A3"].value
+    # The first page says what the figures stand on: the scenario has a figure and a task report pending.
+    assert summary["A4"].value.startswith("数据截至") and summary["A4"].value.endswith("尚有2项待审核")
 
 
 def test_its_indicator_figures_equal_the_progress_rows(report_scenario):
@@ -182,7 +184,8 @@ def test_its_summary_counts_and_chart_match_the_rows(report_scenario):
 
 
 def test_it_reads_with_a_fixed_number_of_queries(report_scenario, django_assert_max_num_queries):
-    with django_assert_max_num_queries(11):
+    # 11, and two for the quarter's items awaiting review (counted, then the first ones listed).
+    with django_assert_max_num_queries(13):
         _report(report_scenario)
     period = factories.PeriodFactory(year=2025, quarter=3)
     for unit in factories.UnitFactory.create_batch(15, region=report_scenario.plan.region):
@@ -194,7 +197,7 @@ def test_it_reads_with_a_fixed_number_of_queries(report_scenario, django_assert_
             state="approved",
             submitted_at=timezone.now(),
         )
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         wb = _report(report_scenario)
     assert len(_rows(wb["报送情况"])) == 5 + 15 + 1
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.http import Http404
+from django.utils import timezone
 
-from accounts.permissions import scope_to_unit
+from accounts.permissions import is_reporter, scope_to_unit
 from dashboards.selectors.common import (
     PeriodChoice,
     _blank_progress,
@@ -22,8 +23,13 @@ from indicators.selectors import indicators_with_targets
 from ipcity.figures import plain
 from ipcity.quarters import Quarter, up_to
 from plans.models import Plan, Unit
+from progress import coverage
 from progress.models import Progress
-from reporting.models import Submission
+from reporting.models import WITH_OFFICE, Period, ReviewState, Submission
+from reporting.states import UnitFigure, unit_figure_states
+
+# A unit's figure is shown beside its state once handed to the office (a draft is the unit's own business).
+SHOWN_STATES = (*WITH_OFFICE, ReviewState.RETURNED)
 
 
 def _at(period: PeriodChoice) -> tuple[int, int]:
@@ -60,6 +66,7 @@ class IndicatorPage:
     contribution_units: list[Unit]
     contribution_rows: list[tuple[Quarter, list[Contribution | None]]]  # newest first, one cell per unit
     units: list[Unit]  # who reports it
+    unit_states: list[UnitFigure]  # every unit owing the chosen quarter's figure, with its state
 
     @cached_property
     def current(self) -> Progress | None:
@@ -68,6 +75,18 @@ class IndicatorPage:
     @property
     def figures(self) -> Progress:
         return self.current or _blank_progress()
+
+    @property
+    def unit_rows(self) -> list[tuple[UnitFigure, Contribution | None]]:
+        """Each owing unit's state at the quarter, with its figure when it handed one to the office."""
+        return [
+            (row, Contribution(row.submission) if row.submission and row.state in SHOWN_STATES else None)
+            for row in self.unit_states
+        ]
+
+    @property
+    def actual_label(self) -> str:
+        return coverage.actual_label(self.current, self.period.at)
 
     @cached_property
     def targets(self) -> list[Target]:
@@ -110,6 +129,7 @@ def indicator_page(plan: Plan, code: str, period: PeriodChoice, user) -> Indicat
     if indicator is None:
         raise Http404("没有找到该指标，或您无权查看。")
     series = []
+    unit_states: list[UnitFigure] = []
     rows: list[tuple[Quarter, list[Contribution | None]]] = []
     contribution_units: list[Unit] = []
     if period.at is not None:
@@ -130,6 +150,9 @@ def indicator_page(plan: Plan, code: str, period: PeriodChoice, user) -> Indicat
             quarter = Quarter(submission.period.year, submission.period.quarter)
             by_quarter[quarter][submission.unit_id] = Contribution(submission)
             seen_units.setdefault(submission.unit_id, submission.unit)
+        unit_states = _unit_states(indicator, period.at, user)
+        for state in unit_states:
+            seen_units.setdefault(state.unit.pk, state.unit)
         contribution_units = sorted(seen_units.values(), key=lambda unit: unit.name)
         rows = [
             (quarter, [cells.get(unit.pk) for unit in contribution_units])
@@ -143,7 +166,18 @@ def indicator_page(plan: Plan, code: str, period: PeriodChoice, user) -> Indicat
         contribution_units=contribution_units,
         contribution_rows=rows,
         units=_reporting_units(indicator),
+        unit_states=unit_states,
     )
+
+
+def _unit_states(indicator: Indicator, at: Quarter, user) -> list[UnitFigure]:
+    """Every unit owing the indicator's figure at the quarter with its state (a reporter: its own only)."""
+    period = Period.objects.filter(year=at.year, quarter=at.quarter).first()
+    if period is None:
+        return []
+    units = [user.unit_id] if is_reporter(user) else None
+    source = indicator.computed_from_id or indicator.pk
+    return unit_figure_states(source, period, timezone.localdate(), units=units)
 
 
 def _reporting_units(indicator: Indicator) -> list[Unit]:

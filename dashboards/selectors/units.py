@@ -12,8 +12,10 @@ from accounts.permissions import is_reporter, scope_to_unit
 from dashboards.selectors.common import PeriodChoice, plan_quarters
 from ipcity.quarters import Quarter, up_to
 from plans.models import Plan
+from progress import coverage
 from progress.models import Timeliness
 from reporting.models import Period
+from reporting.states import awaiting_review
 
 # --------------------------------------------------------------------------------------------- timeliness
 
@@ -46,6 +48,11 @@ class UnitsPage:
     ranking: list[UnitRanking]  # best first
     cells: dict[tuple[int, Quarter], Timeliness]
     ranked: bool  # False for a reporter, who sees only its own row
+    awaiting: int = 0  # the chosen quarter's figures and task reports still with the office
+
+    @property
+    def awaiting_text(self) -> str:
+        return coverage.awaiting_text(self.period.at, self.awaiting) if self.period.at else ""
 
     @property
     def status_labels(self) -> list[tuple[str, str]]:
@@ -85,7 +92,11 @@ def units_page(plan: Plan, period: PeriodChoice, user) -> UnitsPage:
     ranking.sort(key=UnitRanking.sort_key)
     _competition_rank(ranking)
     quarters = [quarter for quarter in plan_quarters(plan) if quarter <= period.at]
-    return UnitsPage(plan, period, quarters, ranking, cells, ranked=not is_reporter(user))
+    page = UnitsPage(plan, period, quarters, ranking, cells, ranked=not is_reporter(user))
+    # A reporter's own items are on its reporting page; other units' are not its business.
+    if not is_reporter(user):
+        page.awaiting = awaiting_review(plan, period.at, shown=0).count
+    return page
 
 
 def _competition_rank(ranking: list[UnitRanking]) -> None:

@@ -19,12 +19,16 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat
 
-from exports.selectors.report import ROW_CHUNK, Joined, ReportData, _count, report_data
+from exports.models import BulletinRelease
+from exports.selectors.report import ROW_CHUNK, Joined, ReportData, _count, awaiting_lines, report_data
 from indicators.models import Assignment, Indicator
 from ipcity.quarters import period_text
 from plans.models import Plan, Unit
+from progress import coverage
 from progress.models import Progress, Timeliness
-from reporting.models import Period
+from reporting.models import Period, ReviewState, Submission
+from reporting.selectors import owed_figures
+from reporting.states import Awaiting
 
 # The bulletin (通报) -------------------------------------------------------------------------------------
 
@@ -81,10 +85,52 @@ class Bulletin:
     praised: UnitList
     named: UnitList
     requirements: list[str]
+    # Units whose indicator is behind while their own figure of the quarter is not approved: not named,
+    # listed as 待审核 or 未报送 (PRODUCT.md: no one is named on unreviewed data).
+    unjudged: UnitList = field(default_factory=lambda: UnitList(0, list))
+    awaiting: Awaiting = field(default_factory=lambda: Awaiting(0, []))
+    release: BulletinRelease | None = None
 
     @property
     def period_text(self) -> str:
         return period_text(self.year, self.quarter)
+
+    @property
+    def is_final(self) -> bool:
+        return self.release is not None
+
+    @property
+    def state_label(self) -> str:
+        """正式 once the office released it; before that 征求意见稿 while items await review, else 草稿."""
+        if self.release is not None:
+            return "正式"
+        return "征求意见稿" if self.awaiting.count else "草稿"
+
+    @property
+    def pending_line(self) -> str:
+        """数据截至2026年10月20日，尚有3项待审核: on the first page of every copy."""
+        return coverage.pending_text(self.date, self.awaiting.count)
+
+    @property
+    def awaiting_lines(self) -> list[str]:
+        return awaiting_lines(self.awaiting)
+
+    @property
+    def status_lines(self) -> list[str]:
+        """What the first page says of the bulletin itself: its state, what its data stands on, and the
+        reason the office gave for releasing it before every item was reviewed. (Which items await review:
+        `awaiting_lines`, listed beside the page and in the sheet.)"""
+        lines = [f"（{self.state_label}）", self.pending_line]
+        if self.release is not None and self.release.reason:
+            lines.append(f"发布说明：{self.release.reason}")
+        return lines
+
+    @property
+    def unjudged_lead(self) -> str:
+        return (
+            f"以下{len(self.unjudged)}家单位负责的指标低于序时进度，但本单位本季度数据尚未审核通过，"
+            "暂不作落后通报，待审核后再作评价："
+        )
 
     @property
     def date_text(self) -> str:
@@ -162,31 +208,67 @@ def _behind(names: str | None) -> list[str]:
     return [f"负责的{names}落后于序时进度"] if names else []
 
 
+# A unit's own figure of a behind indicator, by state, as the unjudged list states it.
+_UNJUDGED_FACTS = (
+    ("submitted", "负责的{names}本季度数据待审核"),
+    ("returned", "负责的{names}本季度数据已退回待修改"),
+    ("unsent", "负责的{names}本季度数据未报送"),
+)
+
+
 @dataclass(frozen=True)
 class _Judged:
-    """Which indicators make a unit praised or named, and the SQL that asks it of each unit."""
+    """Which indicators make a unit praised or named, and the SQL that asks it of each unit. A unit is named
+    for an indicator behind its pace only when its own figure of the quarter is approved."""
 
     behind: list[Indicator]  # in document order
     not_good: list[int]
+    period: Period | None
 
     def assigned(self, unit: str) -> QuerySet[Assignment]:
-        return Assignment.objects.filter(unit=OuterRef(unit))
+        """What the unit owes in figures (`owed_figures`, the one definition)."""
+        return owed_figures().filter(unit=OuterRef(unit))
 
-    def behind_names(self, unit: str) -> Joined | Value:
-        """The names of the unit's indicators behind their pace, in document order: “A”、“B”."""
-        if not self.behind:
-            return Value(None, TextField())
-        rows = (
-            self.assigned(unit)
-            .filter(indicator__in=self.behind)
-            .order_by("indicator__position", "indicator__code")
+    def _own_figure(self, states: list[str]) -> Exists:
+        """The assignment's unit has its figure of the quarter in one of `states`."""
+        return Exists(
+            Submission.objects.filter(
+                indicator_id=OuterRef("indicator_id"),
+                unit_id=OuterRef("unit_id"),
+                period=self.period,
+                state__in=states,
+            )
         )
+
+    def _behind_by(self, unit: str, figure: str) -> QuerySet[Assignment]:
+        """The unit's behind indicators whose own figure is `approved`, `submitted`, `returned`, or
+        `unsent` (none, or a draft)."""
+        rows = self.assigned(unit).filter(indicator__in=self.behind)
+        if figure == "unsent":
+            with_office = [ReviewState.APPROVED, ReviewState.SUBMITTED, ReviewState.RETURNED]
+            return rows.exclude(self._own_figure(with_office))
+        return rows.filter(self._own_figure([figure]))
+
+    def behind_names(self, unit: str, figure: str = "approved") -> Joined | Value:
+        """The names of the unit's behind indicators with its own figure in that state, in document order:
+        “A”、“B”."""
+        if not self.behind or self.period is None:
+            return Value(None, TextField())
+        rows = self._behind_by(unit, figure).order_by("indicator__position", "indicator__code")
         return Joined(rows, Concat(Value("“"), "indicator__name", Value("”"), output_field=TextField()), "、")
 
     def has_behind(self, unit: str) -> Q:
-        return (
-            Q(Exists(self.assigned(unit).filter(indicator__in=self.behind))) if self.behind else Q(pk__in=[])
-        )
+        """Behind on an indicator on the strength of its own approved figure: what names a unit."""
+        if not self.behind or self.period is None:
+            return Q(pk__in=[])
+        return Q(Exists(self._behind_by(unit, "approved")))
+
+    def unjudged(self, unit: str) -> Q:
+        """Reports an indicator behind its pace, its own figure of the quarter not approved."""
+        if not self.behind or self.period is None:
+            return Q(pk__in=[])
+        rows = self.assigned(unit).filter(indicator__in=self.behind)
+        return Q(Exists(rows.exclude(self._own_figure([ReviewState.APPROVED]))))
 
     def praised(self, unit: str) -> Q:
         on_time = Q(status=Timeliness.Status.ON_TIME)
@@ -200,7 +282,9 @@ class _Judged:
         return late | self.has_behind(unit)
 
 
-def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tuple[UnitList, UnitList]:
+def _bulletin_units(
+    plan: Plan, period: Period | None, data: ReportData
+) -> tuple[UnitList, UnitList, UnitList]:
     """The praised and the named units, counted in one query and streamed when read (one query for the
     praised, one or two for the named; none for a list counted empty).
 
@@ -210,6 +294,7 @@ def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tupl
     judged = _Judged(
         behind=[line.indicator for line in data.indicators if line.status == Progress.Status.BEHIND],
         not_good=[line.indicator.pk for line in data.indicators if line.status not in GOOD],
+        period=period,
     )
     plans_assignments = Assignment.objects.filter(indicator__plan=plan)
     rows = (
@@ -217,17 +302,20 @@ def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tupl
     )
     rows = rows.order_by("unit__name", "unit_id")
     unrated = Unit.objects.filter(judged.has_behind("pk")).exclude(Exists(rows.filter(unit=OuterRef("pk"))))
-    praised_count, named_count, unrated_count = (
+    waiting = Unit.objects.filter(judged.unjudged("pk")).order_by("name", "pk")
+    praised_count, named_count, unrated_count, waiting_count = (
         Plan.objects.filter(pk=plan.pk)
         .annotate(
             praised=_count(rows.filter(judged.praised("unit_id"))),
             named=_count(rows.filter(judged.named("unit_id"))),
             unrated=_count(unrated),
+            waiting=_count(waiting),
         )
-        .values_list("praised", "named", "unrated")
+        .values_list("praised", "named", "unrated", "waiting")
         .get()
     )
     praised_count, named_count, unrated_count = praised_count or 0, named_count or 0, unrated_count or 0
+    waiting_count = waiting_count or 0
 
     def praised() -> Iterator[UnitFacts]:
         if not praised_count:
@@ -274,9 +362,20 @@ def _bulletin_units(plan: Plan, period: Period | None, data: ReportData) -> tupl
         for name, behind in found.values_list("name", "behind").iterator(chunk_size=ROW_CHUNK):
             yield UnitFacts(name, _behind(behind))
 
+    def unjudged() -> Iterator[UnitFacts]:
+        found = waiting.annotate(
+            **{figure: judged.behind_names("pk", figure) for figure, _ in _UNJUDGED_FACTS}
+        )
+        fields = ("name", *(figure for figure, _ in _UNJUDGED_FACTS))
+        for name, *names in found.values_list(*fields).iterator(chunk_size=ROW_CHUNK):
+            pairs = zip(_UNJUDGED_FACTS, names, strict=True)
+            facts = [text.format(names=which) for (_, text), which in pairs if which]
+            yield UnitFacts(name, facts)
+
     return (
         UnitList(praised_count, praised),
         UnitList(named_count + unrated_count, named),
+        UnitList(waiting_count, unjudged) if waiting_count else UnitList(0, list),
     )
 
 
@@ -285,15 +384,23 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
     in a fixed number of queries; the praised and named units are read when iterated.
 
     Praised: units that reported on time and none of whose assigned indicators is at risk or behind.
-    Named: units that reported late or not at all, and units with an assigned indicator behind its pace."""
-    data = report_data(plan, year, quarter)
-    praised, named = _bulletin_units(plan, data.period, data)
+    Named: units that reported late or not at all, and units with an assigned indicator behind its pace
+    whose own figure of the quarter is approved. Unjudged: units with an indicator behind its pace whose own
+    figure is awaiting review, returned or not sent, listed as such and not named as lagging. The quarter's
+    items still with the office are counted and listed, and the bulletin is 正式 only once released."""
+    data = report_data(plan, year, quarter, today=today)
+    praised, named, unjudged = _bulletin_units(plan, data.period, data)
 
     overview = []
     if data.indicators:
         phrases = _count_phrases(data.indicator_counts(), _INDICATOR_PHRASES)
+        partial = data.provisional_count
+        provisional = (
+            f"；其中{partial}项指标本季度数据尚未全部审核，状态为{coverage.PROVISIONAL}" if partial else ""
+        )
         overview.append(
-            f"截至{data.period_text}末，《{plan.title}》确定的{len(data.indicators)}项指标中，{_joined(phrases)}。"
+            f"截至{data.period_text}末，《{plan.title}》确定的{len(data.indicators)}项指标中，"
+            f"{_joined(phrases)}{provisional}。"
         )
     if data.tasks:
         phrases = _count_phrases(data.task_counts(), _TASK_PHRASES)
@@ -331,4 +438,7 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
         praised=praised,
         named=named,
         requirements=requirements,
+        unjudged=unjudged,
+        awaiting=data.awaiting,
+        release=BulletinRelease.objects.filter(plan=plan, year=year, quarter=quarter).first(),
     )

@@ -5,9 +5,10 @@ number of queries does not grow with units or rows."""
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -27,14 +28,17 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Concat
+from django.utils import timezone
 
 from indicators.models import Assignment, Baseline, Indicator, Target
 from ipcity.quarters import Quarter, period_text
 from ipcity.workbook import CUT_MARK, EXCEL_CELL_MAX
 from plans.models import Plan, Section, Task, Unit
+from progress import coverage
 from progress.models import Progress, Timeliness
 from progress.selectors import TASK_STATUS_CHOICES, TaskLine, progress_for, task_lines
 from reporting.models import Period, ReviewState, Submission, TaskReport
+from reporting.states import Awaiting, awaiting_review
 
 INDICATOR_STATUSES = Progress.Status
 TIMELINESS_STATUSES = Timeliness.Status
@@ -175,6 +179,16 @@ class IndicatorEntry:
     def status(self) -> str:
         return self.progress.status if self.progress else Progress.Status.NO_DATA
 
+    @property
+    def status_label(self) -> str:
+        """The status as a reader should take it: 落后（暂定） when the quarter's figures are partial."""
+        return coverage.status_text(self.progress, INDICATOR_STATUSES(self.status).label)
+
+    @property
+    def coverage_text(self) -> str | None:
+        """第三季度：3/4单位已审核，1单位未报送；数据截至第二季度 — what the line's actual stands on."""
+        return coverage.coverage_note(self.progress) or None
+
 
 @dataclass(slots=True)
 class IndicatorTexts:
@@ -236,14 +250,31 @@ class ReportData:
     units: UnitSummary
     units_width: int  # text width of the widest 责任单位 cell of the indicator sheet
     next_period: Period | None = None
+    today: datetime.date = field(default_factory=timezone.localdate)
+    awaiting: Awaiting = field(default_factory=lambda: Awaiting(0, []))  # the quarter's items with the office
 
     @property
     def period_text(self) -> str:
         return period_text(self.year, self.quarter)
 
+    @property
+    def pending_line(self) -> str:
+        """数据截至2026年10月20日，尚有3项待审核: printed on the first page."""
+        return coverage.pending_text(self.today, self.awaiting.count)
+
+    @property
+    def awaiting_lines(self) -> list[str]:
+        """Which items await review (the first AWAITING_SHOWN, then how many more): 【unit】指标“name”."""
+        return awaiting_lines(self.awaiting)
+
     def indicator_counts(self) -> list[tuple[str, str, int]]:
         """(status, label, count) for every indicator status, in the order of Progress.Status."""
         return _counted(Counter(line.status for line in self.indicators), INDICATOR_STATUSES.choices)
+
+    @property
+    def provisional_count(self) -> int:
+        """Indicators whose quarter lacks some owed unit's approved figure: their status is 暂定."""
+        return sum(coverage.is_provisional(line.progress) for line in self.indicators)
 
     def task_counts(self) -> list[tuple[str, str, int]]:
         return _counted(Counter(line.status for line in self.tasks), TASK_STATUS_CHOICES)
@@ -302,10 +333,20 @@ def _keyed(rows: Iterable[tuple], make: Callable[..., V]) -> Iterator[tuple[Any,
         yield key, make(*values)
 
 
-def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
-    """Everything the progress report shows for a plan and quarter, in document order: 8 queries now and one
-    for each of `indicator_texts` and `timeliness_rows` when read, whatever the number of indicators,
-    units or submissions.
+def awaiting_lines(awaiting: Awaiting) -> list[str]:
+    """The items awaiting review as a document lists them: one line of 【unit】指标“name”, then 等N项."""
+    if not awaiting.count:
+        return []
+    items = "；".join(f"【{item.unit}】{item.kind}“{item.name}”" for item in awaiting.items)
+    more = f"等，共{awaiting.count}项" if awaiting.more else ""
+    return [f"待审核事项：{items}{more}。"]
+
+
+def report_data(plan: Plan, year: int, quarter: int, *, today: datetime.date | None = None) -> ReportData:
+    """Everything the progress report shows for a plan and quarter, in document order: 11 queries now and
+    one for each of `indicator_texts` and `timeliness_rows` when read, whatever the number of indicators,
+    units or submissions. `awaiting` holds the quarter's figures and task reports still with the office,
+    as of `today` (the document's date).
 
     Every indicator of the plan has a line; one the roll-up has not reached shows as 无数据. A task's status
     is the dashboards' (`task_lines`: the most worrying of its units' latest approved reports); its texts are
@@ -343,6 +384,8 @@ def report_data(plan: Plan, year: int, quarter: int) -> ReportData:
         units=_unit_summary(plan, period),
         units_width=max((indicator.units_width or 0 for indicator in indicators), default=0),
         next_period=next_period,
+        today=today or timezone.localdate(),
+        awaiting=awaiting_review(plan, Quarter(year, quarter)),
     )
 
 

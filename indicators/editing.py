@@ -48,6 +48,14 @@ def _figure_errors(number: Decimal, label: str, *, digits: int, positive: bool) 
     return errors
 
 
+def _plan_rollup(indicator_id: int, years: range) -> None:
+    """Queue the roll-up of every year of the indicator's plan, as a changed definition does: a level's year
+    without a target of its own is judged on the path towards the next one, so one year's change reaches
+    the years around it."""
+    for year in years:
+        rollup_schedule(indicator_id=indicator_id, year=year)
+
+
 # Population -------------------------------------------------------------------------------------------------
 
 
@@ -69,8 +77,9 @@ def population_set(*, region: Region, year: int, data: PopulationInput, by: User
     """Enter or correct a region's resident population (万人) for a year, with the text it comes from.
 
     Reviewers only, with a reason (the history row carries who and why); the figure is then no longer
-    demonstration data. When it changed, the roll-up of that year is queued for every per-capita indicator of
-    every plan whose figures count the region (its own plan and the plans of the regions it lies in)."""
+    demonstration data. When it changed, the roll-up of every year of the plan is queued for each per-capita
+    indicator of each plan that divides by it: the plans of the region and of the regions it lies in whose
+    years include `year`."""
     ensure_reviewer(by)
     reason = reason_required(reason, "修改原因")
     errors = _figure_errors(data.value, "常住人口", digits=MAX_INTEGER_DIGITS["population"], positive=True)
@@ -99,8 +108,10 @@ def population_set(*, region: Region, year: int, data: PopulationInput, by: User
                 plan__end_year__gte=year,
                 measure__in=keys_where(lambda kind: kind.divides_by_population),
             )
-            for indicator_id in per_capita.values_list("pk", flat=True):
-                rollup_schedule(indicator_id=indicator_id, year=year)
+            for indicator_id, start, end in per_capita.values_list(
+                "pk", "plan__start_year", "plan__end_year"
+            ):
+                _plan_rollup(indicator_id, range(start, end + 1))
     return row
 
 
@@ -173,7 +184,7 @@ def milestone_set(*, indicator: Indicator, year: int, data: MilestoneInput, by: 
     """Set or change the indicator's target for `year` as the office's (origin `office`): `load_plans` and a
     new derivation leave it alone from then on. Reviewers only, with a reason, which also becomes the target's
     stated basis (依据). A target the document states is refused (ValidationError, nothing written). When the
-    target changed, the roll-up of that year is queued."""
+    target changed, the roll-up of the plan's years is queued."""
     ensure_reviewer(by)
     reason = reason_required(reason, "设定理由")
     _milestone_check(indicator, year, data)
@@ -191,7 +202,7 @@ def milestone_set(*, indicator: Indicator, year: int, data: MilestoneInput, by: 
         audit = MILESTONE_REASON.format(reason=reason)
         target = upsert(Target, {"indicator": indicator, "year": year}, values, report, by=by, reason=audit)
         if report.changed:
-            rollup_schedule(indicator_id=indicator.pk, year=year)
+            _plan_rollup(indicator.pk, indicator.plan.years)
     return target
 
 
@@ -199,7 +210,7 @@ def milestone_restore(*, indicator: Indicator, year: int, by: User, reason: str)
     """Give up the office's target for `year`: the year then has the milestone the indicator's reading derives
     (`indicators.services.milestones_due`), or none when nothing derives one. Reviewers only, with a reason;
     only an office target is restored (a document target is refused, a derived one is already restored).
-    Queues the roll-up of that year. Returns the year's target afterwards."""
+    Queues the roll-up of the plan's years. Returns the year's target afterwards."""
     ensure_reviewer(by)
     reason = reason_required(reason, "恢复理由")
     audit = RESTORE_REASON.format(reason=reason)
@@ -215,5 +226,5 @@ def milestone_restore(*, indicator: Indicator, year: int, by: User, reason: str)
         if derived is not None:
             target = upsert(Target, {"indicator": indicator, "year": year}, derived, LoadReport(), by=by,
                             reason=audit)  # fmt: skip
-        rollup_schedule(indicator_id=indicator.pk, year=year)
+        _plan_rollup(indicator.pk, indicator.plan.years)
     return target

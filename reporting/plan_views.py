@@ -106,7 +106,7 @@ def office_milestone(request, slug: str, pk: int, year: int):
                 _to_form(form, error)
         else:
             done = "已恢复推算目标" if restore else "已保存为办公室设定目标"
-            messages.success(request, f"“{indicator.name}”{year}年{done}；已安排重新汇总该年度。")
+            messages.success(request, f"“{indicator.name}”{year}年{done}；已安排重新汇总本方案各年度。")
             return redirect(f"{reverse('office-milestones', args=[plan.slug])}#indicator-{indicator.pk}")
     context = {
         "plan": plan, "indicator": indicator, "year": year, "current": current, "form": form,

@@ -118,8 +118,8 @@ def test_the_office_enters_a_population_audited_and_the_per_capita_year_is_queue
     assert (row.value, row.source, row.is_demo) == (Decimal("887.9"), source, False)
     record = row.history.first()
     assert (record.history_user, record.history_change_reason) == (reviewer, f"设定常住人口：{REASON}")
-    # Only the per-capita indicator of the plans counting the region, only that year.
-    assert _queued() == [("hv-invention-patents-per-10k", 2026)]
+    # Only the per-capita indicator of the plans counting the region: every year of its plan.
+    assert _queued() == [("hv-invention-patents-per-10k", year) for year in (2024, 2025, 2026)]
 
 
 def test_a_county_figure_queues_the_plan_it_lies_in_and_a_year_outside_every_plan_nothing(
@@ -128,7 +128,7 @@ def test_a_county_figure_queues_the_plan_it_lies_in_and_a_year_outside_every_pla
     jinjiang = Region.objects.get(code="quanzhou-jinjiang")
     data = {"value": "206.5", "source": "晋江市统计公报", "reason": REASON}
     assert reviewer_client.post(_population_url(QZ, jinjiang, 2025), data).status_code == 302
-    assert _queued() == [("hv-invention-patents-per-10k", 2025)]
+    assert _queued() == [("hv-invention-patents-per-10k", year) for year in (2024, 2025, 2026)]
     RollupPending.objects.all().delete()
     assert reviewer_client.post(_population_url(QZ, jinjiang, 2021), data).status_code == 302
     assert Population.objects.get(region=jinjiang, year=2021).value == Decimal("206.5")
@@ -217,7 +217,7 @@ def test_the_office_sets_a_milestone_audited_queued_and_kept_by_the_loader(revie
     assert target.source == "办公室设定：按年度工作要点"
     record = target.history.first()
     assert (record.history_user, record.history_change_reason) == (reviewer, "设定年度目标：按年度工作要点")
-    assert _queued() == [("trademarks", 2024)]
+    assert _queued() == [("trademarks", 2024), ("trademarks", 2025), ("trademarks", 2026)]
     plans_load_all()  # the loader leaves the office's target alone
     assert trademarks.targets.get(year=2024).origin == "office"
     row = seen(reviewer_client.get(f"{PLANS}{QZ}/milestones/")).find("tr", data_indicator="trademarks")
@@ -241,7 +241,7 @@ def test_restoring_brings_back_the_derived_milestone(reviewer_client, reviewer, 
     assert _targets(trademarks) == before
     record = trademarks.targets.get(year=2025).history.first()
     assert (record.history_user, record.history_change_reason) == (reviewer, "恢复推算目标：按推算执行")
-    assert _queued() == [("trademarks", 2025)]
+    assert _queued() == [("trademarks", 2024), ("trademarks", 2025), ("trademarks", 2026)]
 
 
 def test_a_year_nothing_derives_has_no_target_after_restoring(reviewer_client, plans):

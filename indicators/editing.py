@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Min
 
 from accounts.permissions import ensure_reviewer
-from audit.services import reason_required, stamp
+from audit.services import Conflict, reason_required, stamp
 from indicators.measures import keys_where
 from indicators.models import Baseline, Indicator, Population, Target
 from indicators.rollup_queue import rollup_schedule
@@ -56,6 +56,20 @@ def _plan_rollup(indicator_id: int, years: range) -> None:
         rollup_schedule(indicator_id=indicator_id, year=year)
 
 
+def year_seen(model: type[Population] | type[Target], **key: int) -> int:
+    """The version of a row of the year a person sees (`key`: its region or indicator and year): the newest
+    history row of that key, 0 when it never existed. A service given it refuses when someone saved since."""
+    history = model.history.filter(**key).order_by("-history_id")  # type: ignore[attr-defined]
+    return history.values_list("history_id", flat=True).first() or 0
+
+
+def _stale_refused(model: type[Population] | type[Target], seen: int | None, what: str, **key: int) -> None:
+    if seen is not None and year_seen(model, **key) != seen:
+        raise Conflict(
+            f"{what}已被他人修改，您看到的是旧版本。为避免覆盖他人的修改，本次保存未生效，请刷新页面后重新填写。"
+        )
+
+
 # Population -------------------------------------------------------------------------------------------------
 
 
@@ -73,13 +87,16 @@ class PopulationInput:
     source: str
 
 
-def population_set(*, region: Region, year: int, data: PopulationInput, by: User, reason: str) -> Population:
+def population_set(
+    *, region: Region, year: int, data: PopulationInput, by: User, reason: str, seen: int | None = None
+) -> Population:
     """Enter or correct a region's resident population (万人) for a year, with the text it comes from.
 
     Reviewers only, with a reason (the history row carries who and why); the figure is then no longer
     demonstration data. When it changed, the roll-up of every year of the plan is queued for each per-capita
     indicator of each plan that divides by it: the plans of the region and of the regions it lies in whose
-    years include `year`."""
+    years include `year`.
+    With `seen` (`year_seen` when the page was drawn), a change saved meanwhile raises Conflict."""
     ensure_reviewer(by)
     reason = reason_required(reason, "修改原因")
     errors = _figure_errors(data.value, "常住人口", digits=MAX_INTEGER_DIGITS["population"], positive=True)
@@ -93,6 +110,8 @@ def population_set(*, region: Region, year: int, data: PopulationInput, by: User
         raise ValidationError(problems)
     report = LoadReport()
     with transaction.atomic():
+        Population.objects.select_for_update().filter(region=region, year=year).first()
+        _stale_refused(Population, seen, f"{region.name}{year}年常住人口", region_id=region.pk, year=year)
         row = upsert(
             Population,
             {"region": region, "year": year},
@@ -180,11 +199,14 @@ def _milestone_check(indicator: Indicator, year: int, data: MilestoneInput) -> N
         raise ValidationError(errors)
 
 
-def milestone_set(*, indicator: Indicator, year: int, data: MilestoneInput, by: User, reason: str) -> Target:
+def milestone_set(
+    *, indicator: Indicator, year: int, data: MilestoneInput, by: User, reason: str, seen: int | None = None
+) -> Target:
     """Set or change the indicator's target for `year` as the office's (origin `office`): `load_plans` and a
     new derivation leave it alone from then on. Reviewers only, with a reason, which also becomes the target's
     stated basis (依据). A target the document states is refused (ValidationError, nothing written). When the
-    target changed, the roll-up of the plan's years is queued."""
+    target changed, the roll-up of the plan's years is queued.
+    With `seen` (`year_seen` when the page was drawn), a change saved meanwhile raises Conflict."""
     ensure_reviewer(by)
     reason = reason_required(reason, "设定理由")
     _milestone_check(indicator, year, data)
@@ -192,6 +214,9 @@ def milestone_set(*, indicator: Indicator, year: int, data: MilestoneInput, by: 
     with transaction.atomic():
         current = Target.objects.select_for_update().filter(indicator=indicator, year=year).first()
         _document_refused(indicator, current)
+        _stale_refused(
+            Target, seen, f"“{indicator.name}”{year}年的目标", indicator_id=indicator.pk, year=year
+        )
         values = {
             "comparator": data.comparator,
             "min": data.min,
@@ -206,17 +231,23 @@ def milestone_set(*, indicator: Indicator, year: int, data: MilestoneInput, by: 
     return target
 
 
-def milestone_restore(*, indicator: Indicator, year: int, by: User, reason: str) -> Target | None:
+def milestone_restore(
+    *, indicator: Indicator, year: int, by: User, reason: str, seen: int | None = None
+) -> Target | None:
     """Give up the office's target for `year`: the year then has the milestone the indicator's reading derives
     (`indicators.services.milestones_due`), or none when nothing derives one. Reviewers only, with a reason;
     only an office target is restored (a document target is refused, a derived one is already restored).
-    Queues the roll-up of the plan's years. Returns the year's target afterwards."""
+    Queues the roll-up of the plan's years. Returns the year's target afterwards.
+    With `seen` (`year_seen` when the page was drawn), a change saved meanwhile raises Conflict."""
     ensure_reviewer(by)
     reason = reason_required(reason, "恢复理由")
     audit = RESTORE_REASON.format(reason=reason)
     with transaction.atomic():
         current = Target.objects.select_for_update().filter(indicator=indicator, year=year).first()
         _document_refused(indicator, current)
+        _stale_refused(
+            Target, seen, f"“{indicator.name}”{year}年的目标", indicator_id=indicator.pk, year=year
+        )
         if current is None or current.origin != Target.Origin.OFFICE:
             raise ValidationError(f"“{indicator.name}”{year}年的目标不是办公室设定的，无需恢复。")
         stamp(current, by, audit)

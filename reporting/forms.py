@@ -12,7 +12,7 @@ from django import forms
 from django.forms import BoundField
 from django.utils import timezone
 
-from indicators.editing import MilestoneInput, PopulationInput
+from indicators.editing import MilestoneInput, PopulationInput, year_seen
 from indicators.measures import (
     DONE,
     DONE_TEXT,
@@ -23,9 +23,10 @@ from indicators.measures import (
     keys_where,
     parse_number,
 )
-from indicators.models import Population, Target
+from indicators.models import Indicator, Population, Target
 from indicators.services import BaselineInput, DefinitionInput, definition_seen
 from ipcity.figures import plain
+from plans.models import Region
 from reporting.evidence import ACCEPT
 from reporting.models import Period, TaskReport
 from reporting.selectors import FigureRow, TaskRow, UnitQuarter
@@ -374,9 +375,12 @@ class PopulationForm(_ParsedFigures):
         error_messages={"required": "请填写修改原因。"},
     )  # fmt: skip
 
-    def __init__(self, *args, population: Population | None, **kwargs):
+    seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, region: Region, year: int, population: Population | None, **kwargs):
+        kwargs["initial"] = {"seen": year_seen(Population, region_id=region.pk, year=year)}
         if population is not None:
-            kwargs["initial"] = {"value": _plain(population.value), "source": population.source}
+            kwargs["initial"] |= {"value": _plain(population.value), "source": population.source}
         super().__init__(*args, **kwargs)
 
     def population_input(self) -> PopulationInput:
@@ -396,10 +400,15 @@ class MilestoneForm(_ParsedFigures):
         error_messages={"required": "请填写设定理由。"},
     )  # fmt: skip
 
-    def __init__(self, *args, target: Target | None, **kwargs):
-        kwargs["initial"] = {"comparator": Target.Comparator.GTE}
+    seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, indicator: Indicator, year: int, target: Target | None, **kwargs):
+        kwargs["initial"] = {
+            "comparator": Target.Comparator.GTE,
+            "seen": year_seen(Target, indicator_id=indicator.pk, year=year),
+        }
         if target is not None:
-            kwargs["initial"] = {
+            kwargs["initial"] |= {
                 "comparator": target.comparator,
                 "min": _plain(target.min),
                 "max": _plain(target.max),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import REVIEWERS, role_required
+from audit.services import Conflict
 from indicators.editing import milestone_restore, milestone_set, population_set, population_years
 from indicators.models import Indicator, Population, Target
 from indicators.selectors import indicators_with_milestones, population_grid
@@ -49,7 +50,8 @@ def office_population_edit(request, slug: str, region_id: int, year: int):
     if region is None or year not in population_years(plan):
         raise Http404("该地区或年度不在本方案的人口数据范围内。")
     current = Population.objects.filter(region=region, year=year).first()
-    form = PopulationForm(request.POST if request.method == "POST" else None, population=current)
+    posted = request.POST if request.method == "POST" else None
+    form = PopulationForm(posted, region=region, year=year, population=current)
     if request.method == "POST" and form.is_valid():
         try:
             population_set(
@@ -58,9 +60,12 @@ def office_population_edit(request, slug: str, region_id: int, year: int):
                 data=form.population_input(),
                 by=request.user,
                 reason=form.cleaned_data["reason"],
+                seen=form.cleaned_data.get("seen"),
             )
         except ValidationError as error:
             _to_form(form, error)
+        except Conflict as conflict:
+            form.add_error(None, str(conflict))
         else:
             messages.success(
                 request, f"{region.name}{year}年常住人口已保存；涉及的每万人口指标已安排重新汇总。"
@@ -88,22 +93,27 @@ def office_milestone(request, slug: str, pk: int, year: int):
     current = Target.objects.filter(indicator=indicator, year=year).select_related("indicator").first()
     posted = request.POST if request.method == "POST" else None
     restore = posted is not None and posted.get("action") == "restore"
-    form = MilestoneForm(None if restore else posted, target=current)
+    form = MilestoneForm(None if restore else posted, indicator=indicator, year=year, target=current)
     restore_errors: list[str] = []
     if posted is not None and (restore or form.is_valid()):
         try:
             if restore:
-                milestone_restore(
-                    indicator=indicator, year=year, by=request.user, reason=posted.get("reason", "")
-                )
+                seen = posted.get("seen", "")
+                reason = posted.get("reason", "")
+                milestone_restore(indicator=indicator, year=year, by=request.user, reason=reason,
+                                  seen=int(seen) if seen.isdigit() else None)  # fmt: skip
             else:
                 data, reason = form.milestone_input(), form.cleaned_data["reason"]
-                milestone_set(indicator=indicator, year=year, data=data, by=request.user, reason=reason)
-        except ValidationError as error:
+                milestone_set(indicator=indicator, year=year, data=data, by=request.user, reason=reason,
+                              seen=form.cleaned_data.get("seen"))  # fmt: skip
+        except (ValidationError, Conflict) as error:
+            said = error.messages if isinstance(error, ValidationError) else [str(error)]
             if restore:
-                restore_errors = error.messages
-            else:
+                restore_errors = said
+            elif isinstance(error, ValidationError):
                 _to_form(form, error)
+            else:
+                form.add_error(None, said[0])
         else:
             done = "已恢复推算目标" if restore else "已保存为办公室设定目标"
             messages.success(request, f"“{indicator.name}”{year}年{done}；已安排重新汇总本方案各年度。")

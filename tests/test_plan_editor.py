@@ -325,3 +325,33 @@ def test_the_milestone_service_is_the_offices_only(reporter_a, plans):
         milestone_set(indicator=trademarks, year=2024, data=MilestoneInput("gte", Decimal(80)), by=reporter_a,
                       reason="x")  # fmt: skip
     assert trademarks.targets.get(year=2024).origin == Target.Origin.DERIVED
+
+
+# Two people at once ---------------------------------------------------------------------------------------
+
+
+def test_a_population_saved_meanwhile_wins_and_the_stale_form_is_told(reviewer_client, quanzhou):
+    url = _population_url(QZ, quanzhou.region, 2026)
+    stale = seen(reviewer_client.get(url)).fields()["seen"]
+    first = {"value": "887.9", "source": "公报甲", "reason": REASON, "seen": stale}
+    assert reviewer_client.post(url, first).status_code == 302
+    response = reviewer_client.post(url, first | {"value": "890", "source": "公报乙"})
+    assert response.status_code == 200 and "泉州市2026年常住人口已被他人修改" in seen(response).text
+    assert Population.objects.get(region=quanzhou.region, year=2026).value == Decimal("887.9")
+
+
+def test_a_milestone_saved_meanwhile_wins_and_a_stale_form_or_restore_is_told(reviewer_client, plans):
+    trademarks = _indicator("trademarks")
+    url = _milestone_url(trademarks, 2024)
+    stale = seen(reviewer_client.get(url)).fields()["seen"]
+    data = {"comparator": "gte", "min": "80", "reason": "甲", "seen": stale}
+    assert reviewer_client.post(url, data).status_code == 302
+    response = reviewer_client.post(url, data | {"min": "81", "reason": "乙"})
+    assert "“商标有效注册量”2024年的目标已被他人修改" in seen(response).text
+    response = reviewer_client.post(url, {"action": "restore", "reason": "丙", "seen": stale})
+    assert "已被他人修改" in seen(response).text
+    assert _targets(trademarks)[2024] == ("gte", Decimal(80), None, "office")
+    # The restore form carries the version it was drawn from.
+    fresh = seen(reviewer_client.get(url)).find("form", cls="restore").fields()["seen"]
+    assert reviewer_client.post(url, {"action": "restore", "reason": "丙", "seen": fresh}).status_code == 302
+    assert _targets(trademarks)[2024][3] == "derived"

@@ -93,9 +93,8 @@ def population_set(
     """Enter or correct a region's resident population (万人) for a year, with the text it comes from.
 
     Reviewers only, with a reason (the history row carries who and why); the figure is then no longer
-    demonstration data. When it changed, the roll-up of every year of the plan is queued for each per-capita
-    indicator of each plan that divides by it: the plans of the region and of the regions it lies in whose
-    years include `year`.
+    demonstration data. When it changed, the roll-up of what divides by it is queued
+    (`population_rollup_schedule`).
     With `seen` (`year_seen` when the page was drawn), a change saved meanwhile raises Conflict."""
     ensure_reviewer(by)
     reason = reason_required(reason, "修改原因")
@@ -121,17 +120,22 @@ def population_set(
             reason=POPULATION_REASON.format(reason=reason),
         )
         if report.changed:
-            per_capita = Indicator.objects.filter(
-                plan__region__in=region_and_above(region),
-                plan__start_year__lte=year,
-                plan__end_year__gte=year,
-                measure__in=keys_where(lambda kind: kind.divides_by_population),
-            )
-            for indicator_id, start, end in per_capita.values_list(
-                "pk", "plan__start_year", "plan__end_year"
-            ):
-                _plan_rollup(indicator_id, range(start, end + 1))
+            population_rollup_schedule(region=region, year=year)
     return row
+
+
+def population_rollup_schedule(*, region: Region, year: int) -> None:
+    """Queue what a changed population of `region` in `year` changes: every year of each per-capita indicator
+    of each plan that divides by it (the plans of the region and of the regions it lies in whose years
+    include `year`). Call it in the transaction that changes the figure."""
+    per_capita = Indicator.objects.filter(
+        plan__region__in=region_and_above(region),
+        plan__start_year__lte=year,
+        plan__end_year__gte=year,
+        measure__in=keys_where(lambda kind: kind.divides_by_population),
+    )
+    for indicator_id, start, end in per_capita.values_list("pk", "plan__start_year", "plan__end_year"):
+        _plan_rollup(indicator_id, range(start, end + 1))
 
 
 # Milestones -------------------------------------------------------------------------------------------------

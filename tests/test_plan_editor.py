@@ -16,6 +16,7 @@ from indicators.services import plans_load_all
 from plans.models import Region
 from tests import factories
 from tests.page import seen
+from tests.test_admin_audit import change
 
 QZ, ZJ = "quanzhou-2024-2026", "zhenjiang-edz-2024-2026"
 PLANS = "/office/plans/"
@@ -355,3 +356,11 @@ def test_a_milestone_saved_meanwhile_wins_and_a_stale_form_or_restore_is_told(re
     fresh = seen(reviewer_client.get(url)).find("form", cls="restore").fields()["seen"]
     assert reviewer_client.post(url, {"action": "restore", "reason": "丙", "seen": fresh}).status_code == 302
     assert _targets(trademarks)[2024][3] == "derived"
+
+
+def test_a_population_changed_in_the_admin_queues_the_same_roll_up(admin_client_, quanzhou):
+    row = factories.PopulationFactory(region=quanzhou.region, year=2025, value=Decimal(880), is_demo=True)
+    response = change(admin_client_, row, value="887.9", change_reason="按公报更正")
+    assert response.status_code == 302
+    assert Population.objects.get(pk=row.pk).value == Decimal("887.9")
+    assert _queued() == [("hv-invention-patents-per-10k", year) for year in (2024, 2025, 2026)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.admin import AuditedAdmin, ReadOnly
+from indicators.editing import population_rollup_schedule
 from indicators.models import Assignment, Baseline, Indicator, Population, RollupPending, Target
 from indicators.rollup_queue import rollup_schedule
 
@@ -28,11 +29,14 @@ class AssignmentInline(admin.TabularInline):
 
 
 class CatalogueAdmin(AuditedAdmin):
-    """A change to a target (on its own page or in an indicator's inline) queues the roll-up of its year."""
+    """A change to a target (on its own page or in an indicator's inline) queues the roll-up of its year; one
+    to a population, the roll-up of the per-capita indicators that divide by it."""
 
     def after_write(self, obj) -> None:
         if isinstance(obj, Target):
             rollup_schedule(indicator_id=obj.indicator_id, year=obj.year)
+        elif isinstance(obj, Population):
+            population_rollup_schedule(region=obj.region, year=obj.year)
 
 
 @admin.register(Indicator)

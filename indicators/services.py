@@ -243,6 +243,12 @@ def target_derive_milestones(indicator: Indicator) -> dict[int, dict[str, Any]]:
     return milestones
 
 
+def milestones_due(indicator: Indicator) -> dict[int, dict[str, Any]]:
+    """The milestones the office's reading of the indicator derives: a level's only (a flow or a count from
+    the plan's start has none), on its baseline (`target_derive_milestones`)."""
+    return target_derive_milestones(indicator) if indicator.kind.reported_as_level else {}
+
+
 def assignments_set(
     *, indicator: Indicator, units: list[Unit], lead: Unit | None, by: User, reason: str
 ) -> list[Assignment]:
@@ -390,8 +396,7 @@ def definition_change(
         indicator.save()
         baseline_changed = _baseline_set(indicator, data.baseline, by=by, reason=audit)
         if baseline_changed or before != (indicator.measure, indicator.definition, indicator.counts_from):
-            milestones = target_derive_milestones(indicator) if indicator.kind.reported_as_level else {}
-            _derived_put(indicator, milestones, LoadReport(), by=by, reason=audit)
+            _derived_put(indicator, milestones_due(indicator), LoadReport(), by=by, reason=audit)
             for year in indicator.plan.years:
                 rollup_schedule(indicator_id=indicator.pk, year=year)
     return indicator

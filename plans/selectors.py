@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from accounts.permissions import scope_to_unit
 
 if TYPE_CHECKING:
-    from plans.models import Unit
+    from plans.models import Region, Unit
 
 
 from django.db.models import Prefetch
@@ -43,3 +43,29 @@ def plans_with_tasks() -> QuerySet[Plan]:
 
 def plan_with_tasks(slug: str) -> Plan:
     return get_object_or_404(plans_with_tasks(), slug=slug)
+
+
+def plan_regions(plan: Plan) -> list[Region]:
+    """The plan's region and every region below it (the regions its figures roll up over), the plan's own
+    first, then by code. One query: the region table is small."""
+    from plans.models import Region
+
+    below: dict[int | None, list[Region]] = {}
+    for region in Region.objects.order_by("code"):
+        below.setdefault(region.parent_id, []).append(region)
+    found = [plan.region]
+    for region in found:  # grows as it is walked: breadth first
+        found.extend(below.get(region.pk, []))
+    return found
+
+
+def region_and_above(region: Region) -> list[int]:
+    """Ids of the region and every region it lies in (the regions whose plans count its figures)."""
+    from plans.models import Region
+
+    parents = dict(Region.objects.values_list("pk", "parent_id"))
+    ids, current = [], region.pk
+    while current is not None and current not in ids:
+        ids.append(current)
+        current = parents.get(current)
+    return ids

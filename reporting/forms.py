@@ -12,9 +12,21 @@ from django import forms
 from django.forms import BoundField
 from django.utils import timezone
 
-from indicators.measures import DONE, DONE_TEXT, INPUTS, MEASURES, figure_errors, figure_parse, keys_where
+from indicators.editing import MilestoneInput, PopulationInput, year_seen
+from indicators.measures import (
+    DONE,
+    DONE_TEXT,
+    INPUTS,
+    MEASURES,
+    figure_errors,
+    figure_parse,
+    keys_where,
+    parse_number,
+)
+from indicators.models import Indicator, Population, Target
 from indicators.services import BaselineInput, DefinitionInput, definition_seen
 from ipcity.figures import plain
+from plans.models import Region
 from reporting.evidence import ACCEPT
 from reporting.models import Period, TaskReport
 from reporting.selectors import FigureRow, TaskRow, UnitQuarter
@@ -322,3 +334,87 @@ class DefinitionForm(forms.Form):
             confirmed=data["confirmed"],
             question=data.get("question") or "",
         )
+
+
+def _figure(label: str, *, required: bool) -> forms.CharField:
+    """A figure the office types, read by the one strict number parser; the field's label names it."""
+    field = _number_input()
+    field.label, field.required = label, required
+    field.error_messages["required"] = f"请填写{label}。"
+    return field
+
+
+class _ParsedFigures(forms.Form):
+    """Figures typed as text (FIGURES), cleaned into Decimals by `indicators.measures.parse_number`: a bad
+    one is refused in Chinese, quoting what was typed."""
+
+    FIGURES: tuple[str, ...] = ()
+
+    def clean(self):
+        data = super().clean()
+        for name in self.FIGURES:
+            number, error = parse_number(data.get(name), self.fields[name].label)
+            if error:
+                self.add_error(name, error)
+            data[name] = number
+        return data
+
+
+class PopulationForm(_ParsedFigures):
+    """The office enters or corrects a region's resident population of a year (万人), with its source."""
+
+    FIGURES = ("value",)
+
+    value = _figure("常住人口（万人）", required=True)
+    source = forms.CharField(
+        label="数据来源（原文）", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写数据来源（如统计公报的原文）。"},
+    )  # fmt: skip
+    reason = forms.CharField(
+        label="修改原因", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写修改原因。"},
+    )  # fmt: skip
+
+    seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, region: Region, year: int, population: Population | None, **kwargs):
+        kwargs["initial"] = {"seen": year_seen(Population, region_id=region.pk, year=year)}
+        if population is not None:
+            kwargs["initial"] |= {"value": _plain(population.value), "source": population.source}
+        super().__init__(*args, **kwargs)
+
+    def population_input(self) -> PopulationInput:
+        return PopulationInput(value=self.cleaned_data["value"], source=self.cleaned_data["source"])
+
+
+class MilestoneForm(_ParsedFigures):
+    """The office sets a year's target of an indicator (origin 办公室设定): comparator and bounds."""
+
+    FIGURES = ("min", "max")
+
+    comparator = forms.ChoiceField(label="比较方式", choices=Target.Comparator.choices)
+    min = _figure("下限", required=False)
+    max = _figure("上限", required=False)
+    reason = forms.CharField(
+        label="设定理由（记为目标依据）", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写设定理由。"},
+    )  # fmt: skip
+
+    seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, indicator: Indicator, year: int, target: Target | None, **kwargs):
+        kwargs["initial"] = {
+            "comparator": Target.Comparator.GTE,
+            "seen": year_seen(Target, indicator_id=indicator.pk, year=year),
+        }
+        if target is not None:
+            kwargs["initial"] |= {
+                "comparator": target.comparator,
+                "min": _plain(target.min),
+                "max": _plain(target.max),
+            }
+        super().__init__(*args, **kwargs)
+
+    def milestone_input(self) -> MilestoneInput:
+        data = self.cleaned_data
+        return MilestoneInput(comparator=data["comparator"], min=data.get("min"), max=data.get("max"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import definition_views, import_views, views
+from reporting import definition_views, import_views, plan_views, views
 
 urlpatterns = [
     path("report/", views.report, name="report"),
@@ -25,6 +25,21 @@ urlpatterns = [
     path("office/assignments/task/<int:pk>/", views.office_task_units, name="office-task-units"),
     path("office/definitions/", definition_views.office_definitions, name="office-definitions"),
     path("office/definitions/<int:pk>/", definition_views.office_definition, name="office-definition"),
+    # 方案维护: what no plan document states (reporting/plan_views.py)
+    path("office/plans/", plan_views.office_plans, name="office-plans"),
+    path("office/plans/<slug:slug>/", plan_views.office_plan, name="office-plan"),
+    path("office/plans/<slug:slug>/population/", plan_views.office_population, name="office-population"),
+    path(
+        "office/plans/<slug:slug>/population/<int:region_id>/<int:year>/",
+        plan_views.office_population_edit,
+        name="office-population-edit",
+    ),
+    path("office/plans/<slug:slug>/milestones/", plan_views.office_milestones, name="office-milestones"),
+    path(
+        "office/plans/<slug:slug>/milestones/<int:pk>/<int:year>/",
+        plan_views.office_milestone,
+        name="office-milestone",
+    ),
     # Excel template round trip for reporters (reporting/import_views.py).
     path("imports/", import_views.import_start, name="import-start"),
     path("imports/template/<int:year>/<int:quarter>/", import_views.import_template, name="import-template"),

@@ -223,6 +223,33 @@ def office_assignments(request):
     ] * 2
 
 
+def office_population(request):
+    desk, client = request.getfixturevalue("desk"), request.getfixturevalue("reviewer_client")
+    region = desk.unit_a.region
+    data = {"value": "887.9", "source": "统计公报", "reason": "按公报录入"}
+    url = f"/office/plans/{desk.stock.plan.slug}/population/{region.pk}/2026/"
+    return lambda: client.post(url, data), [
+        ("indicators.population", "+", "reviewer", "设定常住人口：按公报录入")
+    ]
+
+
+def _office_milestone(restore: bool) -> Path:
+    def path(request):
+        desk, client = request.getfixturevalue("desk"), request.getfixturevalue("reviewer_client")
+        url = f"/office/plans/{desk.stock.plan.slug}/milestones/{desk.stock.pk}/2024/"
+        data = {"comparator": "gte", "min": "80", "reason": "按年度要点"}
+        if not restore:
+            return lambda: client.post(url, data), [(TARGET, "~", "reviewer", "设定年度目标：按年度要点")]
+        client.post(url, data)
+        # The office's target goes; the derived one comes back as a new row.
+        return lambda: client.post(url, {"action": "restore", "reason": "按推算"}), [
+            (TARGET, "-", "reviewer", "恢复推算目标：按推算"),
+            (TARGET, "+", "reviewer", "恢复推算目标：按推算"),
+        ]
+
+    return path
+
+
 def load_plans_restores(request):
     desk, reviewer = request.getfixturevalue("desk"), request.getfixturevalue("reviewer")
     target = Target.objects.get(indicator=desk.stock, year=2026)
@@ -251,6 +278,9 @@ PATHS: dict[str, Path] = {
     "office period dates": office_period_dates,
     "office exception": office_exception,
     "office assignments": office_assignments,
+    "office population": office_population,
+    "office milestone set": _office_milestone(restore=False),
+    "office milestone restored": _office_milestone(restore=True),
     "load_plans restoring a target": load_plans_restores,
 }
 

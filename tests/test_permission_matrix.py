@@ -227,6 +227,21 @@ URLS: dict[str, Url] = {
         fill=lambda w, role, side: {"pk": w.desk.stock.pk},
         bodies={"POST": definition_body},
     ),
+    # 方案维护: population and milestones no document states (reporting/plan_views.py)
+    "office-plans": Url({"GET": OFFICE_PAGE}),
+    "office-plan": Url({"GET": OFFICE_PAGE}, fill=plan),
+    "office-population": Url({"GET": OFFICE_PAGE}, fill=plan),
+    "office-population-edit": Url(
+        {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
+        fill=lambda w, role, side: {"slug": QZ, "region_id": w.desk.unit_a.region_id, "year": 2026},
+        bodies={"POST": {"value": "887.9", "source": "统计公报", "reason": "按公报更正"}},
+    ),
+    "office-milestones": Url({"GET": OFFICE_PAGE}, fill=plan),
+    "office-milestone": Url(
+        {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
+        fill=lambda w, role, side: {"slug": QZ, "pk": w.desk.stock.pk, "year": 2024},
+        bodies={"POST": {"comparator": "gte", "min": "80", "reason": "按年度工作要点"}},
+    ),
     # The Excel import: a token another session uploaded is a 404 (reporting/import_views.py)
     "import-start": Url({"GET": REPORTER_PAGE}),
     "import-template": Url({"GET": REPORTER_PAGE}, fill=lambda w, role, side: {"year": 2026, "quarter": 4}),

@@ -8,7 +8,17 @@ import random
 
 import pytest
 
-from devdata.bench.load import Sample, Write, outcome, percentile, quarter_form, stored_once, summary, tag_of
+from devdata.bench.load import (
+    Sample,
+    Write,
+    exceptions,
+    outcome,
+    percentile,
+    quarter_form,
+    stored_once,
+    summary,
+    tag_of,
+)
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -84,3 +94,21 @@ def test_it_finds_lost_doubled_and_unacknowledged_writes():
     assert not check.ok
     assert check.missing == ["LTa-1-0"] and check.duplicated == ["LTa-3-0"]  # its one row holds it twice
     assert check.unacknowledged == ["LTa-2-0", "LTa-9-9"]
+
+
+def test_it_names_the_exceptions_in_the_server_log():
+    log = """[ERROR] Internal Server Error: /report/
+Traceback (most recent call last):
+  File "x.py", line 1, in f
+psycopg.errors.UniqueViolation: duplicate key value
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "y.py", line 2, in g
+django.db.utils.IntegrityError: duplicate key value
+"""
+    assert exceptions(log) == {
+        "psycopg.errors.UniqueViolation: duplicate key value": 1,
+        "django.db.utils.IntegrityError: duplicate key value": 1,
+    }

@@ -277,6 +277,17 @@ def tag_of(*texts: str | None) -> str | None:
     return None
 
 
+def exceptions(log: str) -> Counter:
+    """The exceptions in a server log, each by the line that names it, counted."""
+    found: Counter = Counter()
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        lines = [line for line in block.splitlines() if line and not line[0].isspace()]
+        named = [line for line in lines if not line.startswith(("During handling", "The above exception"))]
+        if named:
+            found[named[0][:200]] += 1
+    return found
+
+
 def summary(samples: list[Sample], seconds: float) -> list[dict]:
     """Per kind of request: count, answers per second, p50 and p95 in milliseconds, server errors (5xx or no
     answer); the baseline last."""

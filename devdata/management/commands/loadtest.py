@@ -60,6 +60,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn 进程数"
         )
+        parser.add_argument(
+            "--units",
+            type=int,
+            default=None,
+            help="填报人员分布的单位数（默认全部有填报账号的单位；少则冲突多）",
+        )
         parser.add_argument("--database", default="ipcity_load", help="负载测试数据库名（运行后删除）")
         parser.add_argument("--redis-db", type=int, default=15, help="127.0.0.1:6379 上使用的 Redis 库号")
 
@@ -87,13 +93,16 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(failed)
 
-    def _accounts(self, clients: int, leaders: int) -> tuple[list[str], list[str], str, list[int]]:
+    def _accounts(
+        self, clients: int, leaders: int, spread: int | None
+    ) -> tuple[list[str], list[str], str, list[int]]:
         call_command("load_plans", verbosity=0)
         demo_load()
         call_command("rollup", verbosity=0)
         password = secrets.token_urlsafe(18)
         hashed = make_password(password)
         units = sorted(set(User.objects.filter(role=User.Role.REPORTER).values_list("unit_id", flat=True)))
+        units = units[: max(1, spread)] if spread else units  # several people on one unit: they collide
         people = [
             User(
                 username=f"load-r{n}", role=User.Role.REPORTER, unit_id=units[n % len(units)], password=hashed
@@ -144,7 +153,7 @@ class Command(BaseCommand):
 
     def _run(self, folder: Path, name: str, clients: int, leaders: int, options) -> str | None:
         say = self.stdout.write
-        reporters, bosses, password, units = self._accounts(clients, leaders)
+        reporters, bosses, password, units = self._accounts(clients, leaders, options["units"])
         env = self._environment(folder, name, options["redis_db"])
         server, port = self._server(folder, env, options["workers"])
         say(
@@ -225,6 +234,8 @@ class Command(BaseCommand):
         total = sum(row["count"] for row in rows)
         say(f"共 {total} 个请求，{elapsed:.1f} 秒，{total / elapsed:.1f} 个/秒；")
         say(f"服务器日志中 Traceback {log.count('Traceback')} 处。")
+        for line, count in load.exceptions(log).most_common(5):
+            say(f"  {line}（{count}次）")
         outcomes = Counter(write.outcome for write in writes)
         say(
             "保存："

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test test-sqlite lint format security check-deploy audit-deps bench worker beat demo check-compose clean
+.PHONY: run test test-sqlite lint format security check-deploy audit-deps bench loadtest worker beat demo check-compose clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
 	mkdir -p var
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(MANAGE) bench --json var/bench.json $(BENCH_ARGS)
+
+# Issue 17's load test: gunicorn with the production settings on 127.0.0.1, its own database on the bench's
+# PostgreSQL server, Redis db LOAD_REDIS_DB; e.g. make loadtest LOAD_ARGS="--clients 60 --seconds 120".
+LOAD_REDIS_DB ?= 14
+loadtest: $(STAMP)
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(MANAGE) loadtest --redis-db $(LOAD_REDIS_DB) $(LOAD_ARGS)
 
 worker: $(STAMP)
 	$(BIN)/celery -A ipcity worker --loglevel INFO

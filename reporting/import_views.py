@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import REPORTERS, role_required
 from audit.services import Conflict
+from reporting.evidence import clean_name
 from reporting.excel.preview import template_confirm, template_parse
 from reporting.excel.template import template_filename, template_write
 from reporting.excel.upload import ImportRefused, megabytes
@@ -141,16 +142,17 @@ def _upload(request, limit: _UploadLimit):
     if not form.is_valid():
         return _start_page(request, form, status=400)
     upload, period = form.cleaned_data["file"], form.cleaned_data["period"]
+    name = clean_name(upload.name)  # the name the preview shows and the audit's reason quotes
     try:
-        template_parse(upload, unit=unit, period=period, name=upload.name)
+        template_parse(upload, unit=unit, period=period, name=name)
     except ImportRefused as refusal:
         form.add_error("file", refusal)
         return _start_page(request, form, status=400)
-    token = _store(request, upload, period)
+    token = _store(request, upload, period, name)
     return redirect("import-preview", token=token)
 
 
-def _store(request, upload, period: Period) -> str:
+def _store(request, upload, period: Period, name: str) -> str:
     """Keep the upload for its confirmation: a file named by a random token, the token in the session."""
     directory = _import_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -166,7 +168,7 @@ def _store(request, upload, period: Period) -> str:
     stored[token] = {
         "unit": request.user.unit_id,
         "period": period.pk,
-        "name": upload.name[:200],
+        "name": name,
         "at": time.time(),
     }
     request.session[SESSION_KEY] = stored

@@ -4,6 +4,8 @@ service or selector, and renders."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch, Q
@@ -81,10 +83,13 @@ def report(request):
     quarter = unit_quarter(unit, period, today)
     url = f"{reverse('report')}?period={_period_param(period)}"
     form = QuarterForm(quarter)
+    status = 200
     if request.method == "POST" and not quarter.editable:
-        messages.error(request, f"{period}已没有可修改的内容（已锁定或已全部报送），本次提交未保存。")
-        return redirect(url)
-    if request.method == "POST":
+        quarter, form = _refused(request, quarter)
+        # 409 Conflict, not 403: the reporter may report for the unit; the quarter's state (locked, or
+        # everything submitted meanwhile) is what refuses this save, as a colleague's newer version does.
+        status = 409
+    elif request.method == "POST":
         form = QuarterForm(quarter, request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -133,8 +138,31 @@ def report(request):
             "url": url,
             "max_upload": size_text(max_bytes()),
             **missed,
+            "refused": status == 409,
         },
+        status=status,
     )
+
+
+def _refused(request, quarter):
+    """A save into a quarter that takes nothing any more stores nothing, and the page comes back with what the
+    user typed (in the rows they sent) and no save button, so the text can be copied, not lost."""
+    sent = {name.rsplit("-", 1)[0] for name in request.POST}
+    typed = replace(
+        quarter,
+        figures=[replace(row, editable=row.key in sent) for row in quarter.figures],
+        tasks=[replace(row, editable=row.key in sent) for row in quarter.tasks],
+    )
+    form = QuarterForm(typed, request.POST)
+    form.is_valid()
+    files = "，所选佐证材料也未上传" if request.FILES else ""
+    form.row_errors = {
+        NON_FIELD_ERRORS: [
+            f"{quarter.period}已没有可修改的内容（已锁定或已全部报送），本次提交未保存{files}。"
+            "您填写的内容保留在下方，可复制留存；如确需补报，请联系办公室开放例外。"
+        ]
+    }
+    return typed, form
 
 
 def _after_conflict(request, unit, period, today):

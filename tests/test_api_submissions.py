@@ -381,3 +381,16 @@ def test_the_api_docs_say_what_to_enter_for_each_kind_as_the_form_does(db):
         assert "不接受科学计数法（8e1）、下划线（1_0）、不成组的逗号（3,5）" in value
         assert "分子和分母，系统按Σ分子/Σ分母计算比率" in fields["numerator"]["description"]
         assert "是否已完成" in fields["done"]["description"]
+
+
+def test_a_save_into_a_locked_quarter_is_an_error_and_stores_nothing(desk, api_a):
+    """Issue 17: the page's refusal looked like a success; the API's is an error too (400, the lock named)."""
+    draft = factories.SubmissionFactory(
+        indicator=desk.count, unit=desk.unit_a, period=desk.locked, value=D(4)
+    )
+    created = api_a.post(LIST, {**CREATE, "year": 2026, "quarter": 3, "value": "88"}, format="json")
+    changed = api_a.patch(f"{LIST}{draft.pk}/", {"value": "5", "version": draft.version}, format="json")
+    for response in (created, changed):
+        assert response.status_code == 400
+        assert "2026年第三季度已于2026年10月30日锁定，不能再填报" in response.json()["detail"]
+    assert list(Submission.objects.values_list("value", flat=True)) == [D(4)]

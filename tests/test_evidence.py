@@ -4,6 +4,7 @@ with nothing written, removal, and downloads only for those who may see the figu
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import Path
 
@@ -33,14 +34,29 @@ def zipped(*members: str) -> bytes:
     return buffer.getvalue()
 
 
+def compound(*storages: str) -> bytes:
+    """A minimal Compound File Binary (what .doc and .xls are): a header, one FAT sector, one directory sector
+    holding the root entry and the given storages."""
+    end, free = 0xFFFFFFFE, 0xFFFFFFFF
+    header = OLE_HEADER + bytes(16) + struct.pack("<HHHHH6xIIIIIIIII", 0x3E, 3, 0xFFFE, 9, 6, 0, 1, 1, 0,
+                                                  4096, end, 0, end, 0)  # fmt: skip
+    header += struct.pack("<109I", 0, *[free] * 108)
+    fat = struct.pack("<128I", 0xFFFFFFFD, end, *[free] * 126)
+    entries = b""
+    for name, kind in [("Root Entry", 5), *((storage, 1) for storage in storages)]:
+        encoded = (name + "\0").encode("utf-16-le")
+        entries += encoded.ljust(64, b"\0") + struct.pack("<HB", len(encoded), kind).ljust(64, b"\0")
+    return header + fat + entries.ljust(512, b"\0")
+
+
 GENUINE = {
     "通知.pdf": PDF,
     "现场照片.png": PNG,
     "现场照片.JPG": JPG,
     "工作总结.docx": zipped("[Content_Types].xml", "word/document.xml"),
     "统计表.xlsx": zipped("[Content_Types].xml", "xl/workbook.xml"),
-    "旧版文档.doc": OLE_HEADER + b"\x00" * 64,
-    "旧版表格.xls": OLE_HEADER + b"\x00" * 64,
+    "旧版文档.doc": compound("WordDocument", "1Table"),
+    "旧版表格.xls": compound("Workbook"),
     "电子公文.ofd": zipped("OFD.xml", "Doc_0/Document.xml"),
 }
 HOSTILE = [
@@ -54,6 +70,13 @@ HOSTILE = [
     ("伪装.xls", PDF, "不是有效的Excel表格"),
     ("伪装.ofd", zipped("word/document.xml"), "不是有效的OFD版式文件"),
     ("空文件.pdf", b"", "是空文件"),
+    ("截断.doc", OLE_HEADER + b"\x00" * 64, "不是有效的Word文档"),  # an OLE header, no directory
+    # Macros (VBA) in any Office format the list allows, wherever the archive hides them.
+    ("带宏.docx", zipped("word/document.xml", "word/vbaProject.bin"), "含有宏"),
+    ("带宏.xlsx", zipped("xl/workbook.xml", "xl/VBAProject.bin"), "含有宏"),
+    ("带宏.doc", compound("WordDocument", "Macros", "VBA"), "含有宏"),
+    ("带宏.xls", compound("Workbook", "_VBA_PROJECT_CUR", "VBA"), "含有宏"),
+    ("演示.pptx", zipped("ppt/presentation.xml", "ppt/vbaProject.bin"), "文件类型不允许上传"),
 ]
 
 
@@ -141,11 +164,18 @@ def test_it_limits_the_files_of_one_row(desk, reporter_a):
     assert not Evidence.objects.exists()
 
 
-def test_a_file_name_loses_any_directory_part():
+def test_a_file_name_loses_any_directory_part_and_its_bidirectional_controls():
     assert clean_name("../../etc/passwd.pdf") == "passwd.pdf"
+    assert clean_name("报告\u202efdp.exe") == "报告fdp.exe"  # shown as "报告exe.pdf" with the control
+    assert clean_name("\u2066通知\u2069\u200e\u200f\u202a\u202b\u202c\u202d.pdf") == "通知.pdf"
     assert clean_name("C:\\Users\\张三\\通知.pdf") == "通知.pdf"
     assert clean_name("") == "未命名文件"
     assert len(clean_name("长" * 300 + ".pdf")) == 200
+
+
+def test_a_stored_name_has_no_bidirectional_control(reporter_a_client, desk):
+    response = upload(reporter_a_client, desk, f"indicator-{desk.stock.pk}", "通知\u202e.pdf", PDF)
+    assert response.status_code == 302 and Evidence.objects.get().name == "通知.pdf"
 
 
 def attach(desk, by, key, name="通知.pdf", content=PDF, **kwargs):

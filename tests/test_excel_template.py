@@ -245,6 +245,15 @@ def test_it_round_trips_a_filled_template(reporter_a_client, unit_a, xl_period, 
     assert not list((Path(settings.MEDIA_ROOT) / "imports").glob(f"{token}*"))
 
 
+def test_an_imported_file_name_loses_its_bidirectional_controls(reporter_a_client, xl_period, xl_indicators):
+    data = fill(download(reporter_a_client, xl_period), FILLED)
+    response = upload(reporter_a_client, data, xl_period, name="\u202e第三季度\u2066.xlsx")
+    assert "第三季度.xlsx" in seen(reporter_a_client.get(response["Location"])).text
+    reporter_a_client.post(reverse("import-confirm", args=[token_of(response)]))
+    reasons = {row.history_change_reason for row in Submission.history.all()}
+    assert reasons == {"Excel导入（第三季度.xlsx）"}
+
+
 def test_it_imports_changes_to_stored_drafts_and_leaves_the_rest(
     reporter_a, unit_a, xl_period, xl_indicators
 ):

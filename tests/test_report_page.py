@@ -210,8 +210,27 @@ def test_a_past_quarter_is_read_only(reporter_a_client, desk):
     page = seen(reporter_a_client.get("/report/?period=2026-2"))
     assert "86.2万件" in page.text and "按商标局数据" in page.text and "锁定，以下内容只读" in page.text
     assert f"indicator-{desk.stock.pk}-value" not in page.fields() and "保存草稿" not in page.text
-    response = reporter_a_client.post("/report/?period=2026-2", {"action": "save"}, follow=True)
-    assert "已没有可修改的内容" in response.content.decode()
+    response = reporter_a_client.post("/report/?period=2026-2", {"action": "save"})
+    assert response.status_code == 409 and "已没有可修改的内容" in seen(response).text
+
+
+def test_a_save_into_a_quarter_that_locked_meanwhile_keeps_what_was_typed(reporter_a_client, desk):
+    """The page was loaded before the lock; its save must not look like a success nor lose the typing."""
+    key, task = f"indicator-{desk.stock.pk}", f"task-{desk.unit_a.tasks.first().pk}"
+    data = {
+        "action": "submit", f"{key}-version": 0, f"{key}-value": "88.5", f"{key}-note": "含马德里",
+        f"{task}-version": 0, f"{task}-status": "in_progress", f"{task}-progress": "已召开推进会",
+    }  # fmt: skip
+    response = reporter_a_client.post("/report/?period=2026-3", data)
+    assert response.status_code == 409
+    page = seen(response)
+    assert "2026年第三季度已没有可修改的内容" in page.text and "本次提交未保存" in page.text
+    assert "联系办公室开放例外" in page.text and "保存草稿" not in page.text and "报送本季度" not in page.text
+    fields = page.fields()
+    assert (fields[f"{key}-value"], fields[f"{key}-note"]) == ("88.5", "含马德里")
+    assert (fields[f"{task}-status"], fields[f"{task}-progress"]) == ("in_progress", "已召开推进会")
+    assert f"indicator-{desk.count.pk}-value" not in fields  # rows not sent stay read-only
+    assert not Submission.objects.exists() and not TaskReport.objects.exists()
 
 
 def test_a_returned_figure_in_a_locked_quarter_stays_correctable(client, desk, small_unit, reviewer):

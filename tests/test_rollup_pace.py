@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 from django.db import connection
 
-from progress import pace, rollup_sql
+from progress import judged_sql, pace
 from progress.rollup import rollup_full
 from tests import factories
 
@@ -140,7 +140,7 @@ def test_it_rounds_in_sql_exactly_as_in_python(db, on_postgres, numerator, denom
     must agree digit for digit, ties included (PostgreSQL only: SQLite's figures are rounded by pace)."""
     if not on_postgres:
         pytest.skip("the judging statement runs on PostgreSQL")
-    sql = f"SELECT {rollup_sql.rounded('CAST(%s AS NUMERIC)', 'CAST(%s AS NUMERIC)', d_positive=False)}"
+    sql = f"SELECT {judged_sql.rounded('CAST(%s AS NUMERIC)', 'CAST(%s AS NUMERIC)', d_positive=False)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [numerator, denominator, numerator, denominator, denominator])
         (in_sql,) = cursor.fetchone()

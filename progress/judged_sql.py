@@ -190,20 +190,25 @@ def _standing(q: int) -> str:
         CASE WHEN {position} >= 1 THEN MOD({position} - 1, 4) + 1 END AS complete_quarter_{q}"""
 
 
-def _quarter_row(q: int) -> str:
-    """Quarter q's Progress row: its own figures, the forecast and still needed of the quarter its basis
-    names, and its coverage."""
-    forecast, needed = (
-        "CASE basis_{q} " + " ".join(f"WHEN {k} THEN {name}_{k}" for k in range(1, q + 1)) + " END"
+def _stood(q: int) -> str:
+    """The forecast and still needed of the quarter that quarter q's basis names (`_standing`)."""
+    return ",\n        ".join(
+        f"CASE basis_{q} "
+        + " ".join(f"WHEN {k} THEN {name}_{k}" for k in range(1, q + 1))
+        + f" END AS stood_{name}_{q}"
         for name in ("forecast", "needed")
     )
-    forecast, needed = forecast.format(q=q), needed.format(q=q)
+
+
+def _quarter_row(q: int) -> str:
+    """Quarter q's Progress row: its own figures, the forecast and still needed standing on complete quarters
+    (with their basis when there is either), and its coverage."""
     coverage = ", ".join([OWED, *(f"{name}_{q}" for name in COVERAGE[1:])])
     return (
-        f"({q}, actual_{q}, goal_min, goal_max, completion_{q}, expected_{q}, status_{q},\n"
-        f"         {forecast},\n         {needed},\n"
-        f"         CASE WHEN COALESCE({forecast}, {needed}) IS NOT NULL THEN basis_{q} END,\n"
-        f"         {coverage}, complete_year_{q}, complete_quarter_{q})"
+        f"({q}, actual_{q}, goal_min, goal_max, completion_{q}, expected_{q}, status_{q}, stood_forecast_{q},"
+        f" stood_needed_{q},\n         CASE WHEN stood_forecast_{q} IS NOT NULL"
+        f" OR stood_needed_{q} IS NOT NULL THEN basis_{q} END, {coverage}, complete_year_{q},"
+        f" complete_quarter_{q})"
     )
 
 
@@ -310,9 +315,16 @@ judged_years AS (
     FROM planned_years
     OFFSET 0
 ),
+-- Each quarter's forecast and still needed, picked from the quarter its basis names, once per year.
+stood_years AS (
+    SELECT judged_years.*,
+        {by_quarter(_stood)}
+    FROM judged_years
+    OFFSET 0
+),
 outcome AS (
     SELECT indicator_id, region_id, year, quarterly.*
-    FROM judged_years CROSS JOIN LATERAL (VALUES
+    FROM stood_years CROSS JOIN LATERAL (VALUES
         {by_quarter(_quarter_row)}
     ) AS quarterly (quarter, {", ".join(FIELDS)})
 ),

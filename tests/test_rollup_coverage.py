@@ -17,6 +17,7 @@ from ipcity.quarters import Quarter
 from progress.models import Progress
 from progress.rollup import rollup_full
 from reporting.models import PeriodException
+from reporting.services.calendar import exception_grant, period_update
 from reporting.services.review import review_approve, review_reopen, review_return, submission_submit
 from tests import factories
 
@@ -217,6 +218,29 @@ def test_submitting_returning_approving_and_reopening_refresh_the_coverage_at_on
         draft.refresh_from_db()
         assert county()[state] == 1, state
         assert county()["missing"] == 1
+
+
+def test_an_exception_granted_or_a_due_date_moved_refreshes_the_coverage_at_once(
+    world, reviewer, django_capture_on_commit_callbacks
+):
+    period = factories.PeriodFactory(year=2026, quarter=3)
+    rolled_up(world)
+    assert row(world["flow"], world["county"]).missing == 2
+    until = datetime.date(2026, 11, 20)
+    with time_machine.travel(AFTER_Q3_DUE, tick=False), django_capture_on_commit_callbacks(execute=True):
+        exception_grant(
+            period=period, unit=world["units"]["county-a"], until=until, reason="系统故障", by=reviewer
+        )
+    assert row(world["flow"], world["county"]).missing == 1
+    with time_machine.travel(AFTER_Q3_DUE, tick=False), django_capture_on_commit_callbacks(execute=True):
+        period_update(
+            period=period,
+            due_on=datetime.date(2026, 11, 5),
+            locks_on=datetime.date(2026, 11, 25),
+            by=reviewer,
+            reason="延期报送",
+        )
+    assert row(world["flow"], world["city"]).missing == 0  # not due until 11-05 now
 
 
 def test_the_demo_shows_the_bank_s_missing_quarter_and_the_queue_as_partial(plans):

@@ -34,6 +34,12 @@ from progress.rollup_sql import (
     values,
 )
 
+# What a year's rows stand on: its coverage by quarter and the plan's first gap (`rollup_sql.RUNNING`). It
+# joins the judged rows only after the judgement: carried through every step of it, these 18 columns cost
+# more than judging the figures (every step copies its rows); read from `running` a second time they cost
+# one copy of it.
+COVERED = ["indicator_id", "region_id", "year", *RUNNING[RUNNING.index(OWED) :]]
+
 # What `indicators.pace` decides without the figures, per indicator × year × (the plan's region or one below
 # it), as `rollup._facts` works it out with pace's own functions.
 FACTS = [
@@ -242,13 +248,15 @@ def judged(
     )
     statement.add(
         f""",
+coverage AS (
+    SELECT {", ".join(COVERED)} FROM running
+),
 -- This year's actual by quarter as the fraction an_q/ad_q (ad is 1 but for rates and per-capita figures). A
 -- quarter has one only once something was reported that year.
 actual_years AS (
     SELECT indicator_id, region_id, year, base, measure, first_year, measure IN {LEVELS} AS is_level,
         {by_quarter(_actual)},
-        {by_quarter(_denominator)},
-        {", ".join(RUNNING[RUNNING.index(OWED) :])}
+        {by_quarter(_denominator)}
     FROM running
 ),
 -- Last year's actuals; and for a level's trend the latest actual of the years before last, [position, n, d].
@@ -308,18 +316,24 @@ planned_years AS (
 ),
 -- (OFFSET 0 keeps each year's figures computed once, before its quarters are taken apart.)
 judged_years AS (
-    SELECT indicator_id, region_id, year, goal_min, goal_max,
-        {", ".join(RUNNING[RUNNING.index(OWED) : -1])},
-        {by_quarter(_judged)},
-        {by_quarter(_standing)}
+    SELECT indicator_id, region_id, year, base, goal_min, goal_max,
+        {by_quarter(_judged)}
     FROM planned_years
     OFFSET 0
 ),
--- Each quarter's forecast and still needed, picked from the quarter its basis names, once per year.
+-- What each quarter stands on: its coverage, the last complete quarter, and how many quarters of the year
+-- the forecast and still needed stand on …
+standing_years AS (
+    SELECT judged_years.*, {", ".join(COVERED[3:])},
+        {by_quarter(_standing)}
+    FROM judged_years JOIN coverage USING (indicator_id, region_id, year)
+    OFFSET 0
+),
+-- … and the forecast and still needed of that quarter, picked once per year.
 stood_years AS (
-    SELECT judged_years.*,
+    SELECT standing_years.*,
         {by_quarter(_stood)}
-    FROM judged_years
+    FROM standing_years
     OFFSET 0
 ),
 outcome AS (

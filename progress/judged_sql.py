@@ -197,11 +197,12 @@ def _standing(q: int) -> str:
 
 
 def _stood(q: int) -> str:
-    """The forecast and still needed of the quarter that quarter q's basis names (`_standing`)."""
+    """The forecast and still needed of the quarter that quarter q's basis names (`_standing`), told from the
+    first gap itself so that one step computes both."""
+    earlier = " ".join(f"WHEN first_gap = base + {k + 1} THEN {{name}}_{k}" for k in range(q - 1, 0, -1))
     return ",\n        ".join(
-        f"CASE basis_{q} "
-        + " ".join(f"WHEN {k} THEN {name}_{k}" for k in range(1, q + 1))
-        + f" END AS stood_{name}_{q}"
+        f"CASE WHEN first_gap IS NULL OR first_gap > base + {q} THEN {name}_{q} {earlier.format(name=name)}"
+        f" END AS stood_{name}_{q}"
         for name in ("forecast", "needed")
     )
 
@@ -321,24 +322,18 @@ judged_years AS (
     FROM planned_years
     OFFSET 0
 ),
--- What each quarter stands on: its coverage, the last complete quarter, and how many quarters of the year
--- the forecast and still needed stand on …
+-- What each quarter stands on: its coverage, the last complete quarter, how many quarters of the year the
+-- forecast and still needed stand on, and those of that quarter, picked once per year.
 standing_years AS (
     SELECT judged_years.*, {", ".join(COVERED[3:])},
-        {by_quarter(_standing)}
-    FROM judged_years JOIN coverage USING (indicator_id, region_id, year)
-    OFFSET 0
-),
--- … and the forecast and still needed of that quarter, picked once per year.
-stood_years AS (
-    SELECT standing_years.*,
+        {by_quarter(_standing)},
         {by_quarter(_stood)}
-    FROM standing_years
+    FROM judged_years JOIN coverage USING (indicator_id, region_id, year)
     OFFSET 0
 ),
 outcome AS (
     SELECT indicator_id, region_id, year, quarterly.*
-    FROM stood_years CROSS JOIN LATERAL (VALUES
+    FROM standing_years CROSS JOIN LATERAL (VALUES
         {by_quarter(_quarter_row)}
     ) AS quarterly (quarter, {", ".join(FIELDS)})
 ),

@@ -1,6 +1,7 @@
 """The progress API: `GET /api/plans/{slug}/progress/?year=Y&quarter=Q`, a plan's rolled-up progress at a
 quarter in its own region, one row per indicator, read from the roll-up's table (never raw submissions).
-Every role may read it; figures travel as decimal strings so none is rounded on its way."""
+Every role may read it; figures travel as decimal strings so none is rounded on its way, and each with what
+it stands on: the quarter's coverage and the last quarter through which every owed figure is approved."""
 
 from __future__ import annotations
 
@@ -43,6 +44,22 @@ class ProgressInput(serializers.Serializer):
         return year
 
 
+class CoverageOutput(serializers.Serializer):
+    owed = serializers.IntegerField(min_value=0, help_text="应报送该指标本季度数据的单位数")
+    approved = serializers.IntegerField(min_value=0, help_text="其中已审核的单位数")
+    awaiting_review = serializers.IntegerField(min_value=0, help_text="其中已报送、待审核的单位数")
+    returned = serializers.IntegerField(min_value=0, help_text="其中被退回待修改的单位数")
+    missing = serializers.IntegerField(
+        min_value=0,
+        help_text="其中截止日期（含办公室批准的例外开放期）已过仍未报送的单位数；其余为未到截止日",
+    )
+
+
+class QuarterOutput(serializers.Serializer):
+    year = serializers.IntegerField()
+    quarter = serializers.IntegerField(min_value=1, max_value=4)
+
+
 class ProgressOutput(serializers.Serializer):
     indicator = serializers.SlugField(source="indicator.code")
     name = serializers.CharField(source="indicator.name")
@@ -56,6 +73,20 @@ class ProgressOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Progress.Status.choices)
     forecast = serializers.DecimalField(**FIGURE, help_text="按近期趋势预计的期末值")
     needed_per_quarter = serializers.DecimalField(**FIGURE, help_text="达成目标剩余每季度需完成")
+    forecast_basis = serializers.IntegerField(
+        allow_null=True,
+        min_value=1,
+        max_value=4,
+        help_text="预计值和剩余每季度需完成所依据的当年完整季度数（如 2 即按前2个季度推算）；均无则为 null",
+    )
+    coverage = CoverageOutput(
+        help_text="本季度数据覆盖情况：应报、已审核、待审核、已退回、逾期未报送的单位数"
+    )
+    complete_through = QuarterOutput(
+        allow_null=True,
+        help_text="数据完整截至的季度：自方案起始至该季度，每个应报数据均已审核；起始季度即不完整则为 null。"
+        "早于本季度时，本季度的实际值和状态为暂定",
+    )
 
 
 @extend_schema(

@@ -46,6 +46,9 @@ class Progress(models.Model):
     status = models.CharField("状态", max_length=16, choices=Status.choices)
     forecast = models.DecimalField("预计期末值", null=True, **FIGURE)
     needed_per_quarter = models.DecimalField("剩余每季度需完成", null=True, **FIGURE)
+    # The forecast and the pace still needed stand on complete quarters only (progress/pace.py, `basis`):
+    # how many quarters of the year they stand on ("按前2个季度推算"); null when there is neither.
+    forecast_basis = models.PositiveSmallIntegerField("预计所依据的完整季度数", null=True, blank=True)
     # Coverage: what the quarter's figure stands on (PRODUCT.md, "Figures must say what they stand on"). Of
     # the units owing this indicator's figure in this region (reporting.selectors.owed_figures), how many are
     # approved, awaiting review, returned, and missing after the due date; the rest are not due yet.

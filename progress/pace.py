@@ -66,6 +66,10 @@ class Series:
         """Quarters since the end of the year before the plan: 2024 Q1 of a 2024 plan is 1, its end 12."""
         return 4 * (year - self.start_year) + quarter
 
+    def quarter_at(self, index: int) -> Quarter:
+        """The quarter at an index (`index`'s inverse)."""
+        return self.start_year + (index - 1) // 4, (index - 1) % 4 + 1
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -79,6 +83,7 @@ class Judgement:
     status: str
     forecast: Decimal | None
     needed_per_quarter: Decimal | None
+    forecast_basis: int | None  # the complete quarters of the year forecast and still needed stand on
 
 
 @dataclass(frozen=True)
@@ -335,9 +340,38 @@ def needed_per_quarter(
     return gap / remaining
 
 
-def judge(series: Series, actuals: Mapping[Quarter, Number | None]) -> dict[Quarter, Judgement]:
+def complete_through(series: Series, first_gap: int | None, year: int, quarter: int) -> Quarter | None:
+    """The last quarter, up to this one, through which every owed figure of every quarter since the plan's
+    start is approved: this quarter when no quarter so far has a gap, else the quarter before the first gap;
+    None when the plan's first quarter already has one. `first_gap`: the index (`Series.index`) of the
+    plan's first quarter in which some unit owing the figure has no approved one, None when there is none."""
+    now = series.index(year, quarter)
+    last = now if first_gap is None or first_gap > now else first_gap - 1
+    return series.quarter_at(last) if last >= 1 else None
+
+
+def basis(year: int, quarter: int, complete: Quarter | None) -> int | None:
+    """How many quarters of `year` the forecast and the pace still needed stand on: every quarter up to this
+    one when they are complete, else those through the last complete quarter of the year; None when no
+    quarter of the year is complete yet. A partial quarter is never read as if it were complete: two
+    approved quarters of three are annualised as two (×4/2), and two quarters remain after them, not one."""
+    if complete is None or complete[0] < year:
+        return None
+    return quarter if complete >= (year, quarter) else complete[1]
+
+
+def judge(
+    series: Series,
+    actuals: Mapping[Quarter, Number | None],
+    complete: Mapping[Quarter, Quarter | None] | None = None,
+) -> dict[Quarter, Judgement]:
     """Every quarter of the plan for one series. `actuals` holds the actual of each quarter (None or absent
-    where nothing approved counts), exact: a rate as the fraction Σnumerator/Σdenominator×100."""
+    where nothing approved counts), exact: a rate as the fraction Σnumerator/Σdenominator×100. `complete`
+    holds each quarter's `complete_through` (None: every quarter is complete).
+
+    The actual, completion, expected pace and status are the quarter's own (a partial quarter's status is
+    provisional, 暂定, and shown so); the forecast and the pace still needed stand on complete quarters only
+    (`basis`), and `forecast_basis` says on how many, when either exists."""
     actuals = {key: exact(value) for key, value in actuals.items()}
     result: dict[Quarter, Judgement] = {}
     for year in series.years:
@@ -346,6 +380,12 @@ def judge(series: Series, actuals: Mapping[Quarter, Number | None]) -> dict[Quar
         path = _path(series, year, _start(series, actuals, year), previous)
         for quarter in QUARTERS:
             actual = actuals.get((year, quarter))
+            through = (year, quarter) if complete is None else complete[(year, quarter)]
+            stands_on = basis(year, quarter, through)
+            projected = stood = None
+            if stands_on is not None:
+                projected = forecast(series, actuals, year, stands_on)
+                stood = needed_per_quarter(series, actuals.get((year, stands_on)), year, stands_on, previous)
             result[(year, quarter)] = Judgement(
                 actual=rounded(actual),
                 target_min=goal.min if goal else None,
@@ -353,7 +393,8 @@ def judge(series: Series, actuals: Mapping[Quarter, Number | None]) -> dict[Quar
                 completion=rounded(completion(goal, actual, previous)),
                 expected=rounded(path.at(quarter)) if path else None,
                 status=status(series, goal, path, actual, previous, quarter),
-                forecast=rounded(forecast(series, actuals, year, quarter)),
-                needed_per_quarter=rounded(needed_per_quarter(series, actual, year, quarter, previous)),
+                forecast=rounded(projected),
+                needed_per_quarter=rounded(stood),
+                forecast_basis=None if projected is None and stood is None else stands_on,
             )
     return result

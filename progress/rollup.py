@@ -4,10 +4,11 @@
 Set-based, a fixed number of statements per plan whatever the number of submissions (`rollup_sql`):
 1. one statement gathers the approved figures of the plan's indicators — each unit's reports of a year side by
    side, their sums in the unit's region and every region above it, running sums over every indicator ×
-   region × year — and, on PostgreSQL, judges every quarter as `indicators.pace` does (exactly: fractions,
-   cross-multiplied comparisons, one half-up rounding) and upserts the Progress rows — in a full run only
-   those whose figures changed, in an incremental run every row of its keys; SQLite, without exact decimal
-   arithmetic, hands the gathered series to `indicators.pace` here;
+   region × year, and the coverage of each quarter (of the units owing the figure: approved, awaiting review,
+   returned, missing past the due date) — and, on PostgreSQL, judges every quarter as `progress.pace` does
+   (exactly: fractions, cross-multiplied comparisons, one half-up rounding; `judged_sql`) and upserts the
+   Progress rows — in a full run only those whose figures changed, in an incremental run every row of its
+   keys; SQLite, without exact decimal arithmetic, hands the gathered series to `progress.pace` here;
 2. one statement tallies each unit's reporting and upserts the Timeliness rows that changed.
 Everything a plan's run writes happens in one transaction under a lock on the plan row: a run killed midway
 leaves the previous rows, two runs of one plan never interleave, and a rerun writes identical rows.
@@ -25,7 +26,18 @@ from collections.abc import Callable, Collection, Iterable
 from fractions import Fraction
 
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,19 +45,16 @@ from django.utils import timezone
 from indicators.measures import MEASURES, Reading
 from indicators.models import Assignment, Indicator, RollupPending, Target
 from plans.models import Plan
-from progress import pace, rollup_sql
+from progress import judged_sql, pace, rollup_sql
 from progress.models import Progress, RollupRun, Timeliness
-from reporting.models import Period, ReviewState, Submission, TaskReport
+from reporting.models import Period, PeriodException, ReviewState, Submission, TaskReport
 from reporting.selectors import owed_figures, owed_tasks
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
 WORK_MEM = "256MB"
-PROGRESS_FIELDS = [
-    "plan", "actual", "target_min", "target_max", "completion", "expected", "status", "forecast",
-    "needed_per_quarter", "computed_at",
-]  # fmt: skip
+PROGRESS_FIELDS = ["plan", *judged_sql.FIELDS, "computed_at"]
 
 
 def rollup_full(*, plan: Plan | None = None) -> RollupRun:
@@ -211,38 +220,59 @@ def _source(indicator: Indicator) -> int:
     return indicator.computed_from_id or indicator.pk
 
 
-def _approved(plan: Plan, sources: Collection[int]) -> QuerySet[Submission]:
-    """Approved submissions of these source indicators in the plan's years that count: every unit's where
-    units add up, only the lead unit's where the source indicator's `combine` takes the lead's figure."""
-    lead = Exists(
-        Assignment.objects.filter(
-            indicator_id=OuterRef("indicator_id"), unit_id=OuterRef("unit_id"), is_lead=True
-        )
-    )
+def _sent(plan: Plan, sources: Collection[int]) -> QuerySet[Submission]:
+    """Submissions of these source indicators in the plan's years that the office has (every state but
+    draft): what the coverage counts, and among them the approved figures the actuals add up."""
     return Submission.objects.filter(
-        Q(indicator__combine=Indicator.Combine.SUM) | lead,
-        state=ReviewState.APPROVED,
-        indicator_id__in=sources,
-        period__year__range=(plan.start_year, plan.end_year),
-    )
+        indicator_id__in=sources, period__year__range=(plan.start_year, plan.end_year)
+    ).exclude(state=ReviewState.DRAFT)
 
 
 COUNTED = (
     "indicator_id", "unit_id", "unit__region_id", "period__year", "period__quarter", "value", "numerator",
-    "denominator", "figure",
+    "denominator", "figure", "state", "counts",
 )  # fmt: skip
 
 
 def counted(plan: Plan, sources: Collection[int]) -> QuerySet:
-    """The rows the roll-up adds up, in the column order `rollup_sql.gathered` names them: source indicator,
-    unit, the unit's region, year, quarter, value, numerator, denominator, and the report as one figure (its
-    value, or for a milestone 1 when done and 0 when not)."""
+    """The rows the roll-up reads, in the column order `rollup_sql.gathered` names them: source indicator,
+    unit, the unit's region, year, quarter, value, numerator, denominator, the report as one figure (its
+    value, or for a milestone 1 when done and 0 when not), its review state, and whether its figure counts:
+    approved, and every unit's where units add up, only the lead unit's where the source indicator's
+    `combine` takes the lead's figure."""
     figure = Coalesce(
         F("value"),
         Case(When(done=True, then=Value(1)), When(done=False, then=Value(0))),
         output_field=DecimalField(max_digits=20, decimal_places=4),
     )
-    return _approved(plan, sources).annotate(figure=figure).values(*COUNTED).order_by()
+    lead = Exists(
+        Assignment.objects.filter(
+            indicator_id=OuterRef("indicator_id"), unit_id=OuterRef("unit_id"), is_lead=True
+        )
+    )
+    counts = Case(
+        When(Q(state=ReviewState.APPROVED) & (Q(indicator__combine=Indicator.Combine.SUM) | lead), then=True),
+        default=False,
+        output_field=BooleanField(),
+    )
+    return _sent(plan, sources).annotate(figure=figure, counts=counts).values(*COUNTED).order_by()
+
+
+def _owing(plan: Plan, sources: Collection[int], today) -> dict[str, QuerySet]:
+    """What the coverage stands on besides the submissions: the figures owed (`owed_figures`, the one
+    definition of what a unit owes), the quarters' due dates, and the office's exceptions still running
+    `today` (a unit given until a later date is not yet missing)."""
+    years = (plan.start_year, plan.end_year)
+    return {
+        "owing": owed_figures(plan=plan)
+        .filter(indicator_id__in=sources)
+        .values("indicator_id", "unit_id", "unit__region_id")
+        .order_by(),
+        "periods": Period.objects.filter(year__range=years).values("year", "quarter", "due_on").order_by(),
+        "excused": PeriodException.objects.filter(period__year__range=years, until__gte=today)
+        .values("unit_id", "period_id", "period__year", "period__quarter")
+        .order_by(),
+    }
 
 
 def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] | None, now) -> int:
@@ -257,16 +287,20 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
         (indicator.pk, _source(indicator), indicator.measure, first_years[indicator.pk])
         for indicator in indicators
     ]
+    sources = {_source(indicator) for indicator in indicators}
+    today = timezone.localdate(now)
     gathered = rollup_sql.gathered(
         root=plan.region_id,
-        counted=counted(plan, {_source(indicator) for indicator in indicators}),
+        counted=counted(plan, sources),
+        **_owing(plan, sources, today),
+        today=today,
         series=series,
         years=[(year, 4 * (year - plan.start_year)) for year in plan.years],
         vendor=connection.vendor,
     )
     if connection.vendor != "postgresql":
         return _progress_in_python(plan, indicators, gathered, first_years, now)
-    statement = rollup_sql.judged(
+    statement = judged_sql.judged(
         gathered,
         plan_id=plan.pk,
         root=plan.region_id,
@@ -280,10 +314,9 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
     # For this transaction: sorts and hash tables of a national plan's figures stay in memory, and the
     # statement is planned once rather than compiled (JIT costs seconds on a statement this size). The planner
     # cannot tell how large the grid built from constants is: without hash joins a full run would compare its
-    # 1.5 million rows with the stored ones one index probe at a time.
-    settings = f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off"
-    if since is None:
-        settings += "; SET LOCAL enable_nestloop = off"
+    # 1.5 million rows with the stored ones one index probe at a time, and an incremental run would join its
+    # judged rows to their coverage by scanning the whole coverage once per row (3× slower, measured).
+    settings = f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off; SET LOCAL enable_nestloop = off"
     with connection.cursor() as cursor:
         cursor.execute(settings)
         cursor.execute(statement.text, statement.params)
@@ -309,7 +342,7 @@ def _series(plan: Plan, indicator: Indicator, *, at_root: bool) -> pace.Series:
 
 
 def _facts(plan: Plan, indicators: list[Indicator]) -> list[tuple]:
-    """Rows of `rollup_sql.FACTS`: what `indicators.pace` decides from the targets and baselines alone, per
+    """Rows of `judged_sql.FACTS`: what `indicators.pace` decides from the targets and baselines alone, per
     indicator, year and whether the region is the plan's, asked of pace's own functions. (Targets and
     baselines have 4 decimals: `pace.rounded` gives them back exactly.)"""
     rows = []
@@ -344,27 +377,39 @@ def _facts(plan: Plan, indicators: list[Indicator]) -> list[tuple]:
 def _progress_in_python(
     plan: Plan, indicators: list[Indicator], gathered: rollup_sql.Statement, first_years: dict[int, int], now
 ) -> int:
-    """SQLite: the gathered running figures (whole numbers of 0.0001), judged by `indicators.pace` series by
-    series (indicator × region: a dozen quarters each, never a submission) and upserted."""
+    """SQLite: the gathered running figures (whole numbers of 0.0001) and their coverage, judged by
+    `indicators.pace` series by series (indicator × region: a dozen quarters each, never a submission) and
+    upserted."""
     statement = gathered.add(f"\nSELECT {', '.join(rollup_sql.RUNNING)} FROM running")  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(statement.text, statement.params)
         grid = [dict(zip(rollup_sql.RUNNING, row, strict=True)) for row in cursor.fetchall()]
     actuals: dict[tuple[int, int], dict[pace.Quarter, Fraction | None]] = defaultdict(dict)
+    coverage: dict[tuple[int, int], dict[pace.Quarter, dict[str, int]]] = defaultdict(dict)
+    first_gap: dict[tuple[int, int], int | None] = {}
     for year_row in grid:
+        key = (year_row["indicator_id"], year_row["region_id"])
+        first_gap[key] = year_row["first_gap"]
         for quarter in pace.QUARTERS:
-            actual = _actual(year_row, quarter)
-            actuals[(year_row["indicator_id"], year_row["region_id"])][(year_row["year"], quarter)] = actual
+            actuals[key][(year_row["year"], quarter)] = _actual(year_row, quarter)
+            coverage[key][(year_row["year"], quarter)] = {
+                rollup_sql.OWED: year_row[rollup_sql.OWED],
+                **{name: year_row[f"{name}_{quarter}"] for name in rollup_sql.COVERAGE[1:]},
+            }
     by_id = {indicator.pk: indicator for indicator in indicators}
     rows = []
-    for (indicator_id, region_id), series_actuals in actuals.items():
+    for key, series_actuals in actuals.items():
+        indicator_id, region_id = key
         series = _series(plan, by_id[indicator_id], at_root=region_id == plan.region_id)
-        for (year, quarter), judgement in pace.judge(series, series_actuals).items():
+        complete = {at: pace.complete_through(series, first_gap[key], *at) for at in series_actuals}
+        for (year, quarter), judgement in pace.judge(series, series_actuals, complete).items():
             if year >= first_years[indicator_id]:
+                through = complete[(year, quarter)]
                 rows.append(
                     Progress(
                         indicator_id=indicator_id, region_id=region_id, year=year, quarter=quarter,
-                        plan_id=plan.pk, computed_at=now, **vars(judgement),
+                        plan_id=plan.pk, computed_at=now, **vars(judgement), **coverage[key][(year, quarter)],
+                        complete_year=through and through[0], complete_quarter=through and through[1],
                     )
                 )  # fmt: skip
     Progress.objects.bulk_create(
@@ -378,7 +423,7 @@ def _progress_in_python(
 
 
 def _actual(year_row: dict, quarter: int) -> Fraction | None:
-    """A quarter's actual from a year's running figures (whole numbers of 0.0001), as `rollup_sql.judged`
+    """A quarter's actual from a year's running figures (whole numbers of 0.0001), as `judged_sql.judged`
     computes it on PostgreSQL: only once something was reported that year, then as the measure's
     `reads_year_as` says (`indicators.measures.Reading`)."""
     first = year_row["first_quarter"]

@@ -26,7 +26,7 @@ from indicators.measures import (
     reported_text,
 )
 from indicators.models import Indicator
-from progress import pace, rollup_sql
+from progress import judged_sql, pace, rollup_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,7 +110,7 @@ def test_pace_and_the_sql_roll_up_take_their_decisions_from_the_registry():
     assert series.kind is MEASURES["cumulative"]
     assert rollup_sql.LEVELS == "('stock', 'cumulative', 'per_capita')"
     assert rollup_sql.RESTARTING == "('flow')" and rollup_sql.RATES == "('ratio')"
-    actual, divisor = rollup_sql._actual(1), rollup_sql._denominator(1)
+    actual, divisor = judged_sql._actual(1), judged_sql._denominator(1)
     assert all(f"WHEN '{key}' THEN" in actual for key in MEASURES)
     assert "WHEN 'ratio' THEN denominator_1 WHEN 'per_capita' THEN population ELSE 1" in divisor
 

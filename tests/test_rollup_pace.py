@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 from django.db import connection
 
-from progress import pace, rollup_sql
+from progress import judged_sql, pace
 from progress.rollup import rollup_full
 from tests import factories
 
@@ -140,8 +140,61 @@ def test_it_rounds_in_sql_exactly_as_in_python(db, on_postgres, numerator, denom
     must agree digit for digit, ties included (PostgreSQL only: SQLite's figures are rounded by pace)."""
     if not on_postgres:
         pytest.skip("the judging statement runs on PostgreSQL")
-    sql = f"SELECT {rollup_sql.rounded('CAST(%s AS NUMERIC)', 'CAST(%s AS NUMERIC)', d_positive=False)}"
+    sql = f"SELECT {judged_sql.rounded('CAST(%s AS NUMERIC)', 'CAST(%s AS NUMERIC)', d_positive=False)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [numerator, denominator, numerator, denominator, denominator])
         (in_sql,) = cursor.fetchone()
     assert in_sql == pace.rounded(Fraction(numerator, denominator))
+
+
+# --- on what a figure stands: complete quarters ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first_gap", "at", "through"),
+    [
+        (None, (2025, 3), (2025, 3)),  # nothing missing so far: the quarter itself
+        (11, (2026, 3), (2026, 2)),  # 2026 Q3 is the plan's 11th quarter and has a gap
+        (11, (2026, 2), (2026, 2)),  # a later gap does not reach back
+        (5, (2026, 4), (2024, 4)),  # a gap in 2025 Q1 holds every later quarter at 2024 Q4
+        (1, (2024, 3), None),  # the plan's first quarter has a gap: complete through nothing
+    ],
+)
+def test_it_knows_through_which_quarter_every_owed_figure_is_approved(first_gap, at, through):
+    assert pace.complete_through(HUNDRED_A_YEAR, first_gap, *at) == through
+
+
+@pytest.mark.parametrize(
+    ("at", "complete", "basis"),
+    [
+        ((2026, 3), (2026, 3), 3),
+        ((2026, 3), (2026, 2), 2),
+        ((2026, 4), (2026, 1), 1),
+        ((2026, 1), (2025, 4), None),  # no quarter of 2026 is complete yet
+        ((2026, 2), None, None),
+    ],
+)
+def test_the_forecast_stands_on_the_complete_quarters_of_the_year(at, complete, basis):
+    assert pace.basis(*at, complete) == basis
+
+
+def test_a_partial_quarter_is_never_annualised_as_if_it_were_complete():
+    """The issue's bank: 2.5 and 2.59 in Q1 and Q2, nothing in Q3. By Q3 the running total is 5.09 whether or
+    not Q3 came; annualising it as three quarters gave 6.79. Two complete quarters give 10.18, and the 8 the
+    year aims at needs (8 − 5.09) / 2 more in each of the two quarters left."""
+    series = pace.Series(
+        measure="flow", start_year=2026, end_year=2026, goals={2026: pace.Goal("gte", min=D(8))}
+    )
+    actuals = {(2026, 1): D("2.5"), (2026, 2): D("5.09"), (2026, 3): D("5.09")}
+    complete = {(2026, q): (2026, min(q, 2)) for q in (1, 2, 3, 4)}
+    judged = pace.judge(series, actuals, complete)[(2026, 3)]
+    assert (judged.actual, judged.forecast, judged.forecast_basis) == (D("5.09"), D("10.18"), 2)
+    assert judged.needed_per_quarter == D("1.455")
+    as_if_complete = pace.judge(series, actuals)[(2026, 3)]
+    assert (as_if_complete.forecast, as_if_complete.needed_per_quarter, as_if_complete.forecast_basis) == (
+        D("6.7867"),
+        D("2.91"),
+        3,
+    )
+    # The status is the quarter's own either way: provisional while the quarter is partial.
+    assert judged.status == as_if_complete.status

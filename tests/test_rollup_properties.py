@@ -3,10 +3,12 @@
 Each example builds a plan with factories — a region tree of two or three levels under the plan's region (and
 a region outside it), indicators of every measure kind combining units by sum or by the lead's figure, some
 computed from another, targets of every comparator, baselines, populations, units in several regions — and
-random submissions in every review state. `recompute` then works out every Progress row the README's rules
-ask for, straight from the submission rows in Python, with `indicators.pace` as the arithmetic; the engine
-must have written exactly those rows. Rolling up twice changes nothing, and an incremental roll-up of the keys
-a change queues leaves the same rows as a full one.
+random submissions in every review state, units owing figures they never send, and exceptions the office
+granted. `recompute` then works out every Progress row the README's rules ask for, straight from the
+submission rows in Python, with `indicators.pace` as the arithmetic — its coverage too: of the units owing
+the figure, approved, awaiting review, returned, missing past the due date, and the last quarter through
+which every owed figure is approved; the engine must have written exactly those rows. Rolling up twice
+changes nothing, and an incremental roll-up of the keys a change queues leaves the same rows as a full one.
 
 The examples are derandomized and no example database is kept, so a run is the same on every machine.
 """
@@ -21,6 +23,7 @@ from fractions import Fraction
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +33,7 @@ from plans.models import Plan, Region
 from progress import pace
 from progress.models import Progress, Timeliness
 from progress.rollup import rollup_full, rollup_pending
-from reporting.models import Period, Submission
+from reporting.models import Period, PeriodException, Submission
 from tests import factories
 
 PROPERTY = settings(
@@ -47,7 +50,13 @@ PROPERTY = settings(
 MEASURES = ("stock", "flow", "cumulative", "ratio", "per_capita", "milestone")
 COMPARATORS = ("gte", "gt", "between", "lte", "growth", "done")
 STATES = ("approved", "approved", "approved", "approved", "submitted", "returned", "draft")
-FIELDS = [field.name for field in dataclasses.fields(pace.Judgement)]
+COVERAGE = ["owed", "approved", "awaiting_review", "returned", "missing"]
+FIELDS = [
+    *(field.name for field in dataclasses.fields(pace.Judgement)),
+    *COVERAGE,
+    "complete_year",
+    "complete_quarter",
+]
 START = 2024
 # How large a target and a reported figure run by measure (a population is up to 300 万人), so that actuals
 # land around their targets and every status comes up.
@@ -103,6 +112,9 @@ class WorldSpec:
     leads: dict[int, int]  # indicator position → unit position of its lead assignment
     populations: dict[tuple[int, int], Decimal]
     reports: list[ReportSpec] = field(default_factory=list)
+    idle: set[tuple[int, int]] = field(default_factory=set)  # (indicator, unit) owed but never sent
+    # (unit, year, quarter, days from today the exception runs until)
+    exceptions: set[tuple[int, int, int, int]] = field(default_factory=set)
 
     @property
     def region_count(self) -> int:
@@ -186,6 +198,18 @@ def worlds(draw) -> WorldSpec:
                 else:
                     report.value = draw(st.none() | figures(top=FIGURE[measure]))
                 world.reports.append(report)
+    world.idle = draw(
+        st.sets(st.tuples(st.sampled_from(sources), st.integers(0, len(units) - 1)), max_size=2)
+    )
+    world.exceptions = draw(
+        st.sets(
+            st.tuples(
+                st.integers(0, len(units) - 1), st.sampled_from(years), st.sampled_from((1, 2, 3, 4)),
+                st.sampled_from((-1, 0, 30)),
+            ),
+            max_size=3,
+        )
+    )  # fmt: skip
     return world
 
 
@@ -241,7 +265,9 @@ def build(spec: WorldSpec, periods: dict[tuple[int, int], Period]) -> World:
             factories.BaselineFactory(indicator=indicator, year=year, value=value)
         indicators.append(indicator)
     # Units owe what they report (so they have a timeliness row), the lead's assignment marked as such.
-    reporters = {(report.indicator, report.unit) for report in spec.reports} | set(spec.leads.items())
+    reporters = (
+        {(report.indicator, report.unit) for report in spec.reports} | set(spec.leads.items()) | spec.idle
+    )
     Assignment.objects.bulk_create(
         Assignment(indicator=indicators[n], unit=units[unit], is_lead=spec.leads.get(n) == unit)
         for n, unit in sorted(reporters)
@@ -262,6 +288,14 @@ def build(spec: WorldSpec, periods: dict[tuple[int, int], Period]) -> World:
         )
         for report in spec.reports
     )
+    today = timezone.localdate()
+    office = factories.UserFactory(role="reviewer")
+    for unit, year, quarter, days in spec.exceptions:
+        PeriodException.objects.get_or_create(
+            period=periods[(year, quarter)],
+            unit=units[unit],
+            defaults={"until": today + datetime.timedelta(days=days), "reason": "例外", "granted_by": office},
+        )
     return World(plan, indicators, submissions)
 
 
@@ -306,6 +340,7 @@ def recompute(plan: Plan) -> dict[tuple, dict]:
         )
     )  # fmt: skip
     population = {(p.region_id, p.year): p.value for p in Population.objects.all()}
+    covered = coverage(plan, chains)
     expected = {}
     for indicator in Indicator.objects.filter(plan=plan).prefetch_related("targets", "baselines"):
         source = indicator.computed_from_id or indicator.pk
@@ -337,9 +372,66 @@ def recompute(plan: Plan) -> dict[tuple, dict]:
                 at_risk_from=plan.at_risk_from,
                 behind_from=plan.behind_from,
             )
-            for (year, quarter), judgement in pace.judge(series, actuals).items():
-                expected[(indicator.pk, region, year, quarter)] = vars(judgement)
+            cover = {at: covered.get((source, region, *at), dict.fromkeys(COVERAGE, 0)) for at in actuals}
+            complete = {at: _complete_through(cover, at) for at in actuals}
+            for at, judgement in pace.judge(series, actuals, complete).items():
+                through = complete[at]
+                expected[(indicator.pk, region, *at)] = {
+                    **vars(judgement),
+                    **cover[at],
+                    "complete_year": through and through[0],
+                    "complete_quarter": through and through[1],
+                }
     return expected
+
+
+def coverage(plan: Plan, chains: dict[int, list[int]]) -> dict[tuple, dict[str, int]]:
+    """Of the units owing each source's figure, keyed (source, region, year, quarter): how many, and how many
+    approved, awaiting review, returned, and missing — sent nothing though the quarter was due before today
+    and no exception the office granted runs until today or later. Unit by unit, quarter by quarter."""
+    today = timezone.localdate()
+    owed = Assignment.objects.filter(indicator__plan=plan, indicator__computed_from__isnull=True).exclude(
+        unit__kind="group"
+    )
+    states = {
+        (row.indicator_id, row.unit_id, row.period.year, row.period.quarter): row.state
+        for row in Submission.objects.filter(indicator__plan=plan).select_related("period")
+    }
+    due = {(period.year, period.quarter): period.due_on for period in Period.objects.all()}
+    excused = {
+        (row.unit_id, row.period.year, row.period.quarter)
+        for row in PeriodException.objects.select_related("period")
+        if row.until >= today
+    }
+    words = {"approved": "approved", "submitted": "awaiting_review", "returned": "returned"}
+    result: dict[tuple, dict[str, int]] = {}
+    for assignment in owed.select_related("unit"):
+        for region in chains.get(assignment.unit.region_id, [plan.region_id]):
+            for year in range(plan.start_year, plan.end_year + 1):
+                for quarter in (1, 2, 3, 4):
+                    key = (assignment.indicator_id, region, year, quarter)
+                    tally = result.setdefault(key, dict.fromkeys(COVERAGE, 0))
+                    tally["owed"] += 1
+                    state = states.get((assignment.indicator_id, assignment.unit_id, year, quarter))
+                    if state in words:
+                        tally[words[state]] += 1
+                    elif (
+                        (year, quarter) in due
+                        and today > due[(year, quarter)]
+                        and (assignment.unit_id, year, quarter) not in excused
+                    ):
+                        tally["missing"] += 1
+    return result
+
+
+def _complete_through(cover: dict[tuple, dict[str, int]], at: tuple[int, int]) -> tuple[int, int] | None:
+    """The last quarter up to `at` such that every quarter from the plan's start through it is approved."""
+    last = None
+    for quarter in sorted(cover):
+        if quarter > at or cover[quarter]["approved"] < cover[quarter]["owed"]:
+            break
+        last = quarter
+    return last
 
 
 def _actual(measure, counted, region, year, quarter, population, years) -> Decimal | Fraction | None:

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import ensure_reviewer, is_reviewer
 from audit.services import reason_required, stamp
+from indicators.rollup_queue import rollup_schedule
 from plans.models import Unit
 from reporting.models import Period, PeriodException
+from reporting.selectors import owed_figures
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -82,8 +85,19 @@ def exception_grant(
     )
     exception.until, exception.reason, exception.granted_by = until, reason.strip(), by
     stamp(exception, by, f"开放例外：{reason.strip()}")
-    exception.save()
+    with transaction.atomic():
+        exception.save()
+        _coverage_changed(period, unit_id=unit.pk)
     return exception
+
+
+def _coverage_changed(period: Period, *, unit_id: int | None = None) -> None:
+    """Queue the roll-up of what the unit owes in the period's year (every unit's when None): whether a figure
+    not sent is missing (逾期未报送) or not due yet depends on the due date and on the office's exceptions."""
+    units = None if unit_id is None else [unit_id]
+    owed = owed_figures(year=period.year, units=units).values_list("indicator_id", flat=True)
+    for indicator_id in owed.order_by("indicator_id").distinct():
+        rollup_schedule(indicator_id=indicator_id, year=period.year, unit_id=unit_id)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -109,5 +123,7 @@ def period_update(
         return period
     period.due_on, period.locks_on = due_on, locks_on
     stamp(period, by, f"调整填报期：{reason}")
-    period.save()
+    with transaction.atomic():
+        period.save()
+        _coverage_changed(period)
     return period

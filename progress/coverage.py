@@ -102,8 +102,8 @@ def forecast_basis_text(quarters: int | None) -> str:
 
 
 def forecast_basis(row: Progress | None) -> str:
-    """The forecast's basis of a roll-up row (its `forecast_basis`, once the roll-up records it)."""
-    return forecast_basis_text(getattr(row, "forecast_basis", None) if row is not None else None)
+    """The forecast's basis of a roll-up row: the complete quarters of its year the forecast stands on."""
+    return forecast_basis_text(row.forecast_basis if row is not None else None)
 
 
 def awaiting_text(at: Quarter, count: int) -> str:

@@ -3,8 +3,10 @@
 Each row is written with XlsxWriter's typed methods (`write_string`, `write_number`, …) and a format that was
 resolved once per distinct combination of style keys; a column's usual format is resolved once per sheet.
 XlsxWriter keeps one row in memory and flushes it to a temporary file when the next row starts. What it does
-keep for the whole sheet is the height of every row given one (`set_row`): a few hundred bytes a row, so only
-rows that need a height get one (see BENCHMARKS.md for what that costs at 100,000 rows).
+keep for the whole sheet, with no public way to let go, is the height of every row given one (`set_row`):
+about 270 bytes a row. So a sheet fits the heights of at most FITTED_ROWS body rows, every realistic report
+and bulletin whole (the national plan's longest sheet has under 3,000 rows); rows past that are left to the
+program that opens the file, and memory stays flat however many rows follow.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ipcity.workbook.text import (
 
 PAPER_A4 = 9
 PROGRESS_EVERY = 50
+FITTED_ROWS = 5000  # body rows per sheet given a fitted height (see the module docstring): ~1.3 MiB at most
 # Column widths are stored in units of the default font's widest digit: 7 pixels of 11-point Calibri. A
 # width given in pixels is stored as exactly pixels / 7, so a column declared 20 wide is stored as 20.
 DIGIT_PIXELS = 7
@@ -106,6 +109,7 @@ class _SheetWriter:
         self.ws = workbook.add_worksheet(spec.title)
         self.width = max(1, len(spec.columns))
         self.row = -1  # 0-based index of the row last written
+        self._fits_left = FITTED_ROWS
         # Style key of each column's data cells, and of cells beyond the declared columns (the last entry).
         keys = [" ".join(filter(None, (spec.body_style, c.style))) for c in spec.columns] + [spec.body_style]
         self._body_keys = [key or None for key in keys]
@@ -185,26 +189,29 @@ class _SheetWriter:
     def append(self, row: Sequence[Any] | Row, body: bool = True) -> None:
         self.row += 1
         if type(row) is not Row:
-            if body and self._wrapping and self.spec.fit_rows:
+            if body and self._wrapping and self._fits_left > 0 and self.spec.fit_rows:
                 height = self._fitted_height(row)
                 if height is not None:
                     self.ws.set_row(self.row, height)
+                    self._fits_left -= 1
             self._cells(row, None, body)
             return
         height = row.height
+        fit = self.spec.fit_rows and (self._fits_left > 0 or not body)
         if row.merge and self.width > 1 and row.values:
             first = row.values[0]
             style = first.style if type(first) is Cell else None
             last = self.formats.format(self._keys(body)[0], row.style, style, None)
             self.ws.merge_range(self.row, 0, self.row, self.width - 1, None, last)
-            if height is None and self.spec.fit_rows and self.formats.wraps(row.style):
+            if height is None and fit and self.formats.wraps(row.style):
                 text = first.value if type(first) is Cell else first
                 if type(text) is str:
                     height = wrapped_height(wrapped_lines(text, sum(self._widths)))
-        elif height is None and body and self._wrapping and self.spec.fit_rows:
+        elif height is None and body and self._wrapping and fit:
             height = self._fitted_height(row.values)
         if height is not None:
             self.ws.set_row(self.row, height)
+            self._fits_left -= body
         self._cells(row.values, row.style, body)
 
     def _keys(self, body: bool) -> list[str | None]:
@@ -274,7 +281,9 @@ class _SheetWriter:
         """A value that is not plain text, a number or a boolean: a formula, a date or time, a subclass."""
         ws, r = self.ws, self.row
         if isinstance(value, Formula):
-            ws.write_formula(r, col, str(value), self.formats.format(*keys, None))
+            # No cached result (""): the program that opens the file computes it (LibreOffice would otherwise
+            # show XlsxWriter's default cached 0 until a recalculation).
+            ws.write_formula(r, col, str(value), self.formats.format(*keys, None), "")
         elif isinstance(value, datetime.datetime | datetime.time | datetime.timedelta):
             ws.write_datetime(r, col, value, self.formats.format(*keys, "datetime"))
         elif isinstance(value, datetime.date):

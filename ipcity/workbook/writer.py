@@ -4,9 +4,10 @@ Each row is written with XlsxWriter's typed methods (`write_string`, `write_numb
 resolved once per distinct combination of style keys; a column's usual format is resolved once per sheet.
 XlsxWriter keeps one row in memory and flushes it to a temporary file when the next row starts. What it does
 keep for the whole sheet, with no public way to let go, is the height of every row given one (`set_row`):
-about 270 bytes a row. So a sheet fits the heights of at most FITTED_ROWS body rows, every realistic report
-and bulletin whole (the national plan's longest sheet has under 3,000 rows); rows past that are left to the
-program that opens the file, and memory stays flat however many rows follow.
+about 270 bytes a row. So a sheet fits the heights of at most FITTED_ROWS (300) body rows, a city's report and
+bulletin whole (tens of units and indicators); rows past that are left to the program that opens the file
+(Excel fits a wrapped row without a stored height itself), and memory stays flat however many follow: at
+national scale (tests/test_reports_national.py) the first 300 would otherwise already grow it past 1.3×.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ipcity.workbook.text import (
 
 PAPER_A4 = 9
 PROGRESS_EVERY = 50
-FITTED_ROWS = 5000  # body rows per sheet given a fitted height (see the module docstring): ~1.3 MiB at most
+FITTED_ROWS = 300  # body rows per sheet given a fitted height (see the module docstring): ~80 KiB at most
 # Column widths are stored in units of the default font's widest digit: 7 pixels of 11-point Calibri. A
 # width given in pixels is stored as exactly pixels / 7, so a column declared 20 wide is stored as 20.
 DIGIT_PIXELS = 7
@@ -116,6 +117,9 @@ class _SheetWriter:
         self._body_formats = [formats.format(key, None, None, None) for key in self._body_keys]
         self._plain_keys: list[str | None] = [None]
         self._plain_formats: list[Format | None] = [None]
+        # Per column (as above): a cell style key → the format of that column's cells in it.
+        self._body_styled: list[dict[str, Format | None]] = [{} for _ in self._body_formats]
+        self._plain_styled: list[dict[str, Format | None]] = [{}]
         self._widths = [column.width or fit_width([column.header]) for column in spec.columns]
         # (index, usable width) of the columns whose cells wrap: the ones a row's height has to fit.
         self._wrapping = [
@@ -237,6 +241,7 @@ class _SheetWriter:
         ws, r = self.ws, self.row
         keys = self._body_keys if body else self._plain_keys
         formats = self._body_formats if body else self._plain_formats
+        styled = self._body_styled if body else self._plain_styled
         beyond = len(formats) - 1
         format_of = self.formats.format
         needs_neutralising = NEEDS_NEUTRALISING.search
@@ -250,14 +255,19 @@ class _SheetWriter:
             if kind is str:
                 if value and (value[0] in FORMULA_TRIGGERS or len(value) > EXCEL_CELL_MAX):
                     value, quote = neutralise(value)
-                elif needs_neutralising(value):
+                elif not value.isprintable() and needs_neutralising(value):  # isprintable: C speed
                     value = neutralise(value)[0]
-            if style is None and row_style is None and not quote:
-                cell_format = formats[col if col < beyond else beyond]
+            at = col if col < beyond else beyond
+            if row_style is None and not quote:
+                if style is None:
+                    cell_format = formats[at]
+                else:  # a cell's own style: its format looked up by the style alone, per column
+                    try:
+                        cell_format = styled[at][style]
+                    except KeyError:
+                        cell_format = styled[at][style] = format_of(keys[at], None, style, None)
             else:
-                cell_format = format_of(
-                    keys[col if col < beyond else beyond], row_style, style, "quote" if quote else None
-                )
+                cell_format = format_of(keys[at], row_style, style, "quote" if quote else None)
             if kind is str:
                 if value:
                     ws.write_string(r, col, value, cell_format)
@@ -266,7 +276,9 @@ class _SheetWriter:
             elif value is None:
                 if cell_format is not None:
                     ws.write_blank(r, col, None, cell_format)
-            elif kind is int or kind is float or kind is Decimal:
+            elif kind is int:
+                ws.write_number(r, col, value, cell_format)
+            elif kind is float or kind is Decimal:
                 number = _number(value)
                 if number is not None:
                     ws.write_number(r, col, number, cell_format)

@@ -42,8 +42,11 @@ def make_workbooks(directory: Path) -> dict[str, Path]:
     from plans.models import Plan, Unit
     from progress.rollup import rollup_full
     from reporting.excel.template import template_write
-    from reporting.models import Period
+    from reporting.models import Period, Submission, TaskReport
 
+    # The snapshots are of the demo data alone: rows another test left in a reused database would change them.
+    leftover = Submission.objects.count(), TaskReport.objects.count()
+    assert leftover == (0, 0), f"the database already holds {leftover} submissions and task reports"
     written: dict[str, Path] = {}
     with time_machine.travel(NOW, tick=False):
         demo_load()

@@ -455,11 +455,11 @@ def _task_reports(plans, reporters, office, periods) -> list[TaskReport]:
     task_units = (
         TaskUnit.objects.filter(task__section__plan__in=plans.values())
         .exclude(unit__kind=Unit.Kind.GROUP)
-        .select_related("task", "unit")
+        .select_related("task__section__plan", "unit")
     )
     for task_unit in task_units:
         task, unit = task_unit.task, task_unit.unit
-        rng = _rng("task", task.pk, unit.name)
+        rng = _rng("task", task.section.plan.slug, task.number, unit.name)
         lagging_from = rng.choice([(2025, 2), (2026, 1), (2026, 3), None, None, None])
         done_from = rng.choice([(2025, 4), (2026, 2), None, None])
         for year, quarter in QUARTERS:

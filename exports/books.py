@@ -1,6 +1,6 @@
 """The office's Excel files: the quarterly progress report (汇总, 指标进度, 任务进展, 报送情况) and
-the bulletin (通报). Each sheet is a generator of rows over `reports.report_selectors`, written by the one
-writer in `reports.excel`; nothing here touches openpyxl cells directly (only the summary chart)."""
+the bulletin (通报). Each sheet is a generator of rows over `exports.selectors`, written by the one writer in
+`ipcity.workbook` (XlsxWriter); the summary chart is a native Excel chart described as a `ChartSpec`."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment
 
 from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for
 from exports.selectors.report import TIMELINESS_COUNTS, IndicatorEntry, ReportData, TaskEntry, report_data
 from indicators.models import Target
 from ipcity.figures import target_text
+from ipcity.statuses import INDICATOR_TONES, STATUS_COLOURS, TASK_TONES, TIMELINESS_TONES
 from ipcity.workbook import (
     Cell,
     ChartSpec,
@@ -51,39 +50,12 @@ TONES = {
 }
 STYLES = {
     **{f"tone-{tone}": style for tone, style in TONES.items()},
-    "right": Style(alignment=Alignment(horizontal="right")),
+    "right": Style(alignment={"align": "right"}),
     "total": Style(font=font(bold=True)),
 }
-INDICATOR_TONES = {
-    "achieved": "good",
-    "on_track": "good",
-    "at_risk": "warn",
-    "behind": "bad",
-    "no_data": "none",
-}
-TASK_TONES = {
-    "done": "good",
-    "in_progress": "good",
-    "not_started": "warn",
-    "lagging": "bad",
-    "no_report": "none",
-}
 TASK_LABELS = dict(TASK_STATUS_CHOICES)
-TIMELINESS_TONES = {
-    "on_time": "good",
-    "late": "warn",
-    "missing": "bad",
-    "returned": "warn",
-    "not_due": "none",
-}
-# Chart series colours, one per indicator status, the same as the page's status colours.
-STATUS_COLOURS = {
-    "achieved": "1E8E3E",
-    "on_track": "2F7FD1",
-    "at_risk": "D98B00",
-    "behind": "C62828",
-    "no_data": "8C96A3",
-}
+# The summary chart's size: 18 × 8 cm at 96 pixels an inch.
+CHART_PIXELS = {"width": round(18 / 2.54 * 96), "height": round(8 / 2.54 * 96)}
 
 
 def _status(label: str, tone: str) -> Cell:
@@ -157,29 +129,30 @@ def _summary_rows(data: ReportData) -> tuple[list[Any], int, int]:
     return rows, header_index, len(rows) - 1
 
 
-def _category_chart(header_row: int, last_row: int) -> Callable[[Any], BarChart]:
-    def build(ws: Any) -> BarChart:
-        chart = BarChart()
-        chart.type = "col"
-        chart.grouping = "stacked"
-        chart.overlap = 100
-        chart.title = "各类别指标完成情况"
-        chart.y_axis.title = "指标数（项）"
-        chart.y_axis.majorUnit = 1
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.height, chart.width = 8, 18
-        data = Reference(
-            ws, min_col=2, max_col=1 + len(Progress.Status), min_row=header_row, max_row=last_row
-        )
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=header_row + 1, max_row=last_row))
-        for series, status in zip(chart.series, Progress.Status, strict=True):
-            series.graphicalProperties.solidFill = STATUS_COLOURS[status]
-            series.graphicalProperties.line.solidFill = STATUS_COLOURS[status]
-        return chart
-
-    return build
+def _category_chart(anchor: str, sheet: str, header_row: int, last_row: int) -> ChartSpec:
+    """A stacked column per category, one series per indicator status in the status's colour, over the
+    category table whose header is at 0-based row `header_row` and last line at `last_row`."""
+    series = [
+        {
+            "name": [sheet, header_row, column],
+            "categories": [sheet, header_row + 1, 0, last_row, 0],
+            "values": [sheet, header_row + 1, column, last_row, column],
+            "fill": {"color": STATUS_COLOURS[status]},
+            "border": {"color": STATUS_COLOURS[status]},
+            "overlap": 100,
+        }
+        for column, status in enumerate(Progress.Status, start=1)
+    ]
+    return ChartSpec(
+        anchor,
+        chart={"type": "column", "subtype": "stacked"},
+        series=series,
+        settings={
+            "set_title": {"name": "各类别指标完成情况"},
+            "set_y_axis": {"name": "指标数（项）", "major_unit": 1},
+            "set_size": CHART_PIXELS,
+        },
+    )
 
 
 def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpec:
@@ -192,12 +165,10 @@ def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpe
         rows=rows,
         size=len(rows),
     )
-    first = spec.first_data_row
+    first = spec.first_data_row - 1  # 0-based
     if last_index > header_index:
-        chart = ChartSpec(
-            f"A{first + len(rows) + 1}", _category_chart(first + header_index, first + last_index)
-        )
-        spec.charts = [chart]
+        anchor = f"A{first + len(rows) + 2}"
+        spec.charts = [_category_chart(anchor, spec.title, first + header_index, first + last_index)]
     return spec
 
 

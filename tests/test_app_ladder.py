@@ -17,7 +17,6 @@ MAX_LINES = 600
 # without a reason a reviewer accepts.
 LONG_FILES_ALLOWED = {
     "reporting/imports.py": "being split by use case (issue 12)",
-    "ipcity/workbook.py": "being rewritten on XlsxWriter (issue 12)",
 }
 DEVELOPMENT_APPS = {"devdata"}  # demo data and the benchmark: no product module may import them
 

@@ -13,14 +13,23 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from xlsxwriter.utility import xl_col_to_name
 
 from indicators import measures
 from indicators.measures import NO, YES, parts_text
 from indicators.models import Indicator
 from ipcity.quarters import Quarter
-from ipcity.workbook import Cell, Column, SheetSpec, Style, WorkbookSpec, fit_width, solid, write_workbook
+from ipcity.workbook import (
+    Cell,
+    Column,
+    SheetSpec,
+    Style,
+    Validation,
+    WorkbookSpec,
+    fit_width,
+    solid,
+    write_workbook,
+)
 from reporting.models import Period, ReviewState, Submission
 from reporting.selectors import unit_indicators
 from reporting.services.entry import EDITABLE
@@ -190,19 +199,21 @@ def template_book(*, unit: Unit, period: Period) -> WorkbookSpec:
     data = TemplateData.load(unit, period)
     first = HEADER_ROW + 1
     milestones = [
-        f"{get_column_letter(VALUE + 1)}{first + index}"
+        f"{xl_col_to_name(VALUE)}{first + index}"
         for index, indicator in enumerate(data.indicators)
         if indicator.kind.is_qualitative
     ]
     validations = []
     if milestones:
-        choice = DataValidation(
-            type="list", formula1=f'"{YES},{NO}"', allow_blank=True, showErrorMessage=True
-        )
-        choice.error, choice.errorTitle = f"请填写“{YES}”或“{NO}”。", "是否完成"
-        for cell in milestones:
-            choice.add(cell)
-        validations.append(choice)
+        choice = {
+            "validate": "list",
+            "source": [YES, NO],
+            "ignore_blank": True,
+            "show_input": False,  # no prompt: the header row and the instructions column say what to type
+            "error_title": "是否完成",
+            "error_message": f"请填写“{YES}”或“{NO}”。",
+        }
+        validations.append(Validation(milestones, choice))
     headers = template_headers(period)
     widths = {
         KEY: 4,

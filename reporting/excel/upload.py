@@ -31,12 +31,7 @@ from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.crypto import constant_time_compare
-from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
-from openpyxl.worksheet.dimensions import SheetDimension
-from openpyxl.xml.functions import iterparse
 
 from ipcity.quarters import Quarter
 from reporting.excel.template import (
@@ -240,41 +235,12 @@ def cell_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-class _Sheet(ReadOnlyWorksheet):
-    """openpyxl's read-only sheet, sized only from a declared <dimension>. openpyxl looks for one by parsing
-    the sheet until <sheetData> ends, which for a sheet without one (ours, written in write-only mode; any
-    hostile file) is a whole extra pass over every row before the first is read."""
-
-    def _get_size(self) -> None:
-        source = self._get_source()
-        try:
-            for _event, element in iterparse(source, events=("start",)):  # defusedxml's, as openpyxl's
-                if element.tag == DIMENSION_TAG:
-                    bounds = SheetDimension.from_tree(element).boundaries
-                    self._min_column, self._min_row, self._max_column, self._max_row = bounds
-                    return
-                if element.tag == DATA_TAG:
-                    return
-        finally:
-            source.close()
-
-
-class _Reader(ExcelReader):
-    """openpyxl's read-only loading (`load_workbook(read_only=True)`) with `_Sheet`s. Chartsheets are never
-    read: an upload with one is refused before (see _ALLOWED_PARTS)."""
-
-    def read_worksheets(self) -> None:
-        for sheet, rel in self.parser.find_sheets():
-            if rel.target in self.valid_files and "chartsheet" not in rel.Type:
-                worksheet = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
-                worksheet.sheet_state = sheet.state
-                self.wb._sheets.append(worksheet)
-
-
 def _open(file: IO[bytes]) -> Any:
-    reader = _Reader(file, read_only=True, data_only=False, keep_links=False, keep_vba=False)
-    reader.read()
-    return reader.wb
+    """The workbook, read-only: rows stream from the file, formulas stay text (never evaluated), external
+    links and macros are not kept. A sheet is sized from its declared <dimension> (every workbook we write
+    declares one); openpyxl sizes one without by reading it through first, which the size and inflation
+    checks before bound."""
+    return openpyxl.load_workbook(file, read_only=True, data_only=False, keep_links=False, keep_vba=False)
 
 
 def read_upload(file: IO[bytes]) -> Upload:

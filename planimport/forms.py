@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.text import slugify
 
+from planimport.publish import RESERVED_SLUGS
 from plans.models import Region
 
 
@@ -23,6 +24,8 @@ class UploadForm(forms.Form):
         slug = self.cleaned_data["slug"].strip()
         if slug and slug != slugify(slug):
             raise forms.ValidationError(f"方案标识“{slug[:30]}”只能由小写字母、数字和连字符组成。")
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(f"方案标识不能是“{slug}”（系统页面已占用），请换一个。")
         return slug
 
     def clean(self):

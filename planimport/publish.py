@@ -127,6 +127,10 @@ def fixture_of(draft: Draft, region: Region | dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Words of the office's plan pages (/office/plans/import/, …/drafts/…) that a plan's slug would hide.
+RESERVED_SLUGS = frozenset({"import", "drafts"})
+
+
 def draft_definition(spec: dict[str, Any]) -> dict[str, str]:
     """An imported indicator's definition (口径): the sentences its targets rest on, 待确认 until the office
     confirms what is counted and from when on the definitions page (a document rarely says both)."""
@@ -147,6 +151,8 @@ def _check(data: dict[str, Any]) -> None:
         raise ValidationError(
             f"方案标识“{plan['slug']}”只能由小写字母、数字和连字符组成，请在方案信息中修改。"
         )
+    if plan["slug"] in RESERVED_SLUGS:
+        raise ValidationError(f"方案标识不能是“{plan['slug']}”（系统页面已占用），请在方案信息中修改。")
     if Plan.objects.filter(slug=plan["slug"]).exists():
         raise ValidationError(
             f"方案标识“{plan['slug']}”已存在。若这是该方案的修订版文件，请在“与已发布方案的差异”中选择要应用的修改；"

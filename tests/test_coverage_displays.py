@@ -244,3 +244,15 @@ def test_the_excel_report_gives_each_line_its_coverage_and_a_provisional_status(
     assert cells["数据覆盖"] == "第三季度：1/2单位已审核，1单位待审核；数据截至第二季度"
     first = dict(zip(INDICATOR_HEADERS, [cell.value for cell in ws[HEADER_ROW + 1]], strict=True))
     assert first["状态"] == "已完成" and first["数据覆盖"] is None  # no coverage recorded: nothing claimed
+
+
+def test_the_pace_still_needed_counts_the_partial_quarter_as_still_to_do(
+    leader_client, dashboard_world, owed, quanzhou, time_machine
+):
+    """The roll-up spreads what is still needed over the quarters after the last complete one (2024 Q2):
+    the page counts the same quarters, not those after the partial 2024 Q3."""
+    time_machine.move_to(TODAY)
+    _partial(quanzhou, needed_per_quarter=Decimal("1.5"), forecast_basis=2)
+    page = seen(leader_client.get("/plans/quanzhou-2024-2026/indicators/trademarks/", QUARTER_URL))
+    assert "距2026年末还有10个季度" in page.text
+    assert "距2026年末还有9个季度" not in page.text

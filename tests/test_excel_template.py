@@ -121,13 +121,17 @@ def test_it_offers_a_template_with_one_row_per_assigned_indicator(
     assert labels.index("指标") == layout.META_LINES and labels.count("指标") == len(xl_indicators)
 
 
-def test_it_tells_what_to_enter_per_kind_in_the_registrys_words(reporter_a_client, xl_period, xl_indicators):
+def test_it_tells_what_to_enter_per_kind_in_the_registrys_words(
+    reporter_a_client, unit_a, xl_period, xl_indicators
+):
+    cumulative = Indicator.objects.get(code="new-trademarks")  # 新增注册商标, counted since the plan's start
+    factories.AssignmentFactory(indicator=cumulative, unit=unit_a)
     rows = {row[layout.NAME]: row for row in rows_of(download(reporter_a_client, xl_period))}
-    for name, indicator in xl_indicators.items():
+    for name, indicator in {**xl_indicators, cumulative.name: cumulative}.items():
         assert rows[name][layout.HOW] == indicator.kind.instruction(indicator)
         assert rows[name][layout.UNIT] == (indicator.kind.entry_unit(indicator) or None)
     assert rows["商标有效注册量"][layout.HOW] == "填写季度末存量，单位：万件，最多2位小数"
-    assert rows["版权登记量"][layout.HOW].startswith("填写本季度新增数，")
+    assert rows["新增注册商标"][layout.HOW].startswith("填写本季度新增数（系统自动累计），")
     assert rows[COUNTIES][layout.HOW] == "填写是否已完成（是/否），并上传佐证材料"
 
 

@@ -81,6 +81,7 @@ def test_pasted_text_works_like_a_file(office):
         ({"file": SimpleUploadedFile("scan.pdf", b"%PDF-1.4\nnonsense")}, "不是有效的PDF"),
         ({"file": SimpleUploadedFile("plan.xls", b"\xd0\xcf")}, "不支持的文件类型"),
         ({"pasted": SHILI, "slug": "Not A Slug"}, "只能由小写字母"),
+        ({"pasted": SHILI, "slug": "import"}, "方案标识不能是“import”（系统页面已占用）"),
     ],
 )
 def test_bad_uploads_are_refused_in_chinese_with_nothing_stored(office, form, message):

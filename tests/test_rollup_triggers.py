@@ -174,7 +174,7 @@ def test_beat_runs_a_full_roll_up_every_night_and_drains_the_queue_every_few_min
 def test_the_command_rolls_up_every_plan_or_one(plans):
     out = StringIO()
     call_command("rollup", stdout=out)
-    assert "汇总完成：写入 636 行进度" in out.getvalue()
+    assert "计算 636 行进度" in out.getvalue()
     call_command("rollup", "--plan", "zhenjiang-edz-2024-2026", stdout=out)
     assert RollupRun.objects.filter(plan__slug="zhenjiang-edz-2024-2026", rows=23 * 12).exists()
     call_command("rollup", "--pending", stdout=out)

@@ -111,10 +111,13 @@ class IndicatorPage:
 
     @property
     def remaining_quarters(self) -> int:
+        """Quarters left after the one the pace still needed stands on: the last complete quarter of the
+        year (`forecast_basis`), so a partial quarter counts as still to do, as the roll-up counts it."""
         at = self.period.at
         if at is None:
             return 0
-        return (self.plan.end_year - at.year) * 4 + (4 - at.quarter)
+        stands_on = self.current.forecast_basis if self.current is not None else None
+        return (self.plan.end_year - at.year) * 4 + (4 - (at.quarter if stands_on is None else stands_on))
 
 
 def indicator_page(plan: Plan, code: str, period: PeriodChoice, user) -> IndicatorPage:

@@ -98,5 +98,5 @@ def awaiting_review(plan: Plan, at: Quarter, *, shown: int = AWAITING_SHOWN) -> 
     count = both.count()
     if not count or not shown:
         return Awaiting(count, [])
-    first = both.order_by("who", "rank", "position")[:shown]
+    first = both.order_by("who", "rank", "position", "name")[:shown]  # task numbers restart per section
     return Awaiting(count, [AwaitingItem(unit, kind, name) for unit, _, kind, name, _ in first])

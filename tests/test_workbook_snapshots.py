@@ -1,10 +1,10 @@
 """Every workbook we write, written again on the demo data, is its snapshot (tests/snapshots/*.xlsx, made by
 tests/make_workbook_snapshots.py): cell by cell, read back with openpyxl.
 
-The snapshots were first made by the openpyxl writer this XlsxWriter one replaced (commit 0f0c85a), and the
-new writer matched them as below (commit 3504858). Issue 13 then changed what the documents say (coverage,
-provisional statuses, the pending items, definitions, 件/万人): the snapshots were made again from the reviewed
-documents, so a later change of look or content is seen here and made on purpose.
+The snapshots were first made by the openpyxl writer this XlsxWriter one replaced (commit 0f0c85a), and
+the new writer matched them as below (commit 3504858). Issue 13 then changed what the documents say
+(coverage, provisional statuses, the pending items, definitions, 件/万人): the snapshots were made again
+from the reviewed documents, so a later change of look or content is seen here and made on purpose.
 
 Compared exactly: every value, number format, font (name, bold, italic, size, colour), fill, border,
 alignment, protection, quotePrefix; merged ranges, frozen panes, print titles, paper, orientation, fit to

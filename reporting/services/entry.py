@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.permissions import ensure_reporter_of
-from audit.services import TEXT_LIMIT, claim, stamp
+from audit.services import TEXT_LIMIT, Conflict, claim, stamp
 from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
 from plans.models import Task, Unit
@@ -78,6 +78,25 @@ def _text_errors(label: str, text: str) -> list[str]:
     return [f"{label}不能超过{TEXT_LIMIT}字。"] if len(text) > TEXT_LIMIT else []
 
 
+def _insert(row: Submission | TaskReport) -> None:
+    """Store a new row. Two people creating the same row at once both INSERT; the unique constraint makes the
+    later one wait for the first and then fail. That failure is the optimistic lock's conflict for a row that
+    did not exist yet: the savepoint undoes only the failed INSERT and the caller's transaction rolls back."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as error:
+        same = {"unit_id": row.unit_id, "period_id": row.period_id}
+        same.update(
+            {"indicator_id": row.indicator_id} if isinstance(row, Submission) else {"task_id": row.task_id}
+        )
+        if not type(row).objects.filter(**same).exists():
+            raise
+        raise Conflict(
+            f"{row}已被他人同时新建，您看到的是旧版本。为避免覆盖他人的修改，本次保存未生效，请刷新页面后重新填写。"
+        ) from error
+
+
 @dataclass
 class _Draft:
     """One row a save would write: the stored row (None when new) and the field values the user gave."""
@@ -118,7 +137,10 @@ def _write_drafts(
             for name, value in draft.values.items():
                 setattr(row, name, value)
             stamp(row, by, reason or happened)
-            row.save()
+            if draft.row is None:
+                _insert(row)
+            else:
+                row.save()
             draft.row = row
     return [draft.row for draft in drafts if draft.row is not None]
 
@@ -322,7 +344,7 @@ def _evidence_parent(
         raise ValidationError({key: ["本单位不填报该项，不能上传佐证材料。"]})
     _ensure_accepts(period, unit, today)
     stamp(row, by, "新建草稿（上传佐证材料）")
-    row.save()
+    _insert(row)
     rows[key] = row
     return row
 

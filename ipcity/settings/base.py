@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body declared larger than IPCITY_MAX_REQUEST_BYTES is refused (413) before anything reads it.
+    "ipcity.body_limit.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -157,6 +159,12 @@ IPCITY_DUE_DAYS_AFTER_QUARTER = env.int("IPCITY_DUE_DAYS_AFTER_QUARTER", default
 IPCITY_LOCK_GRACE_DAYS = env.int("IPCITY_LOCK_GRACE_DAYS", default=20)
 # A figure this many times above or below the unit's previous ones needs an explanatory note.
 IPCITY_OUTLIER_FACTOR = env.str("IPCITY_OUTLIER_FACTOR", default="3")  # read as a Decimal
+# Request bodies, deliberately: the whole body is refused by its Content-Length above IPCITY_MAX_REQUEST_BYTES
+# (ipcity/body_limit.py; the reverse proxy's client_max_body_size should match, see the README). A quarter's
+# page may carry several evidence files of UPLOAD_MAX_BYTES each, hence ten of them. Form fields without files
+# are held in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE; an uploaded file above FILE_UPLOAD_MAX_MEMORY_SIZE
+# goes to a temporary file rather than memory.
+IPCITY_MAX_REQUEST_BYTES = env.int("IPCITY_MAX_REQUEST_BYTES", default=10 * UPLOAD_MAX_BYTES + 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 

@@ -16,10 +16,11 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from reporting.models import Submission, TaskReport
+from reporting.models import Period, Submission, TaskReport
 from reporting.services.calendar import periods_ensure
 from tests import factories
 from tests.page import parse
+from tests.quarter import quarter_post
 
 NOW = datetime.datetime(2026, 11, 21, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -50,6 +51,12 @@ def race(empty):
             value=Decimal(1),
         )
         yield row, people
+
+
+def shown(unit) -> dict:
+    """What the report page posts before anything is typed: every row's version, the action 保存."""
+    with time_machine.travel(NOW, tick=False):
+        return quarter_post(unit, Period.objects.get(year=2026, quarter=4), NOW.date())
 
 
 def run_together(save) -> list:
@@ -106,7 +113,7 @@ def test_two_page_saves_of_one_version_one_wins_one_sees_the_conflict(race):
     key = f"indicator-{row.indicator_id}"
 
     def save(n):
-        data = {"action": "save", f"{key}-value": str(20 + n), f"{key}-version": "1", f"{key}-note": ""}
+        data = {**shown(row.unit), f"{key}-value": str(20 + n), f"{key}-version": "1", f"{key}-note": ""}
         response = clients[n].post("/report/?period=2026-4", data)
         return response.status_code, response.content.decode()
 
@@ -168,7 +175,7 @@ def page_race(people, monkeypatch, model, form) -> str:
 
     def save(n):
         with time_machine.travel(NOW, tick=False):
-            response = clients[n].post("/report/?period=2026-4", {"action": "save", **form(n)})
+            response = clients[n].post("/report/?period=2026-4", {**shown(people[0].unit), **form(n)})
         return response.status_code, response.content.decode()
 
     outcomes = run_together(save)

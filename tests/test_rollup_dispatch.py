@@ -3,6 +3,7 @@ only in a worker (Celery discovers task modules lazily)."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -10,11 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
+import time_machine
+from celery import current_app
 from django.conf import settings
 
 from indicators import rollup_queue
-from indicators.models import RollupPending
+from indicators.models import Indicator, RollupPending
+from progress.tasks import rollup_full_task, rollup_pending_task
 from reporting.models import Submission, TaskReport
+from reporting.tasks import send_reminders
 from tests.broker import back_to_eager, hung_redis, point_celery_at
 from tests.quarter import full_quarter, quarter_post
 
@@ -94,3 +99,26 @@ def test_the_admins_bulk_approval_on_a_hung_broker_is_one_transaction_that_says_
     html = response.content.decode()
     assert f"已审核通过{len(rows)}项" in html and "看板数据将稍后自动更新" in html
     assert TaskReport.objects.filter(pk__in=rows, state="approved").count() == len(rows)
+
+
+# A killed worker's roll-up ----------------------------------------------------------------------------------
+
+
+def test_a_killed_workers_roll_up_is_handed_back_and_the_broker_redelivers_within_the_time_limit():
+    for task in (rollup_pending_task, rollup_full_task):
+        assert task.acks_late and task.reject_on_worker_lost, task.name  # idempotent: redone, never lost
+    assert not send_reminders.reject_on_worker_lost  # mail must not go out twice
+    visibility = current_app.conf.broker_transport_options["visibility_timeout"]
+    longest = max(current_app.conf.task_time_limit, rollup_pending_task.time_limit)
+    assert longest < visibility < 3600  # no running task handed out twice; less than kombu's hour
+
+
+@pytest.mark.django_db
+def test_the_run_page_shows_each_queued_key_and_how_long_it_has_waited(admin_client_, plans):
+    indicator = Indicator.objects.order_by("pk").first()
+    with time_machine.travel(datetime.datetime(2026, 11, 21, 8, tzinfo=datetime.UTC), tick=False):
+        RollupPending.objects.create(indicator=indicator, year=2026)
+    with time_machine.travel(datetime.datetime(2026, 11, 21, 10, 5, tzinfo=datetime.UTC), tick=False):
+        html = admin_client_.get("/admin/progress/rolluprun/").content.decode()
+    assert "待汇总（共1项）" in html and indicator.name in html
+    assert "2\xa0小时" in html and "全部单位" in html

@@ -245,7 +245,15 @@ CELERY_BEAT_SCHEDULE = {
 # retries for results as for publishing: a hung Redis now costs an approval about 4 s (tests/
 # test_rollup_worker.py), a refused connection a fraction of a second.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3.0, "socket_connect_timeout": 2.0}
+# A message taken by a worker that then dies unacknowledged (SIGKILL, power loss) goes back to the queue after
+# the visibility timeout: kombu's default is an hour. It must exceed the longest task (CELERY_TASK_TIME_LIMIT)
+# or a task still running would be handed to a second worker; five minutes more than that, deliberately. A
+# worker process killed while its parent lives hands the roll-ups back at once (progress/tasks.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 3.0,
+    "socket_connect_timeout": 2.0,
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,

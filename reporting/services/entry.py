@@ -78,23 +78,20 @@ def _text_errors(label: str, text: str) -> list[str]:
     return [f"{label}不能超过{TEXT_LIMIT}字。"] if len(text) > TEXT_LIMIT else []
 
 
-def _insert(row: Submission | TaskReport) -> None:
-    """Store a new row. Two people creating the same row at once both INSERT; the unique constraint makes the
-    later one wait for the first and then fail. That failure is the optimistic lock's conflict for a row that
-    did not exist yet: the savepoint undoes only the failed INSERT and the caller's transaction rolls back."""
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError as error:
+def _created_meanwhile(rows: list[Submission | TaskReport]) -> Conflict | None:
+    """After a write refused by a unique constraint (and rolled back): the conflict, when one of the rows it
+    would have created now exists. Two people creating the same row at once both INSERT; the constraint makes
+    the later one wait for the first, then fail: the optimistic lock's conflict for a row not stored yet."""
+    for row in rows:
         same = {"unit_id": row.unit_id, "period_id": row.period_id}
         same.update(
             {"indicator_id": row.indicator_id} if isinstance(row, Submission) else {"task_id": row.task_id}
         )
-        if not type(row).objects.filter(**same).exists():
-            raise
-        raise Conflict(
-            f"{row}已被他人同时新建，您看到的是旧版本。为避免覆盖他人的修改，本次保存未生效，请刷新页面后重新填写。"
-        ) from error
+        if type(row).objects.filter(**same).exists():
+            return Conflict(
+                f"{row}已被他人同时新建，您看到的是旧版本。为避免覆盖他人的修改，本次保存未生效，请刷新页面后重新填写。"
+            )
+    return None
 
 
 @dataclass
@@ -126,22 +123,27 @@ def _write_drafts(
     changing = [draft for draft in drafts if draft.changes()]
     if any(draft.row is None or draft.row.state == ReviewState.DRAFT for draft in changing):
         _ensure_accepts(period, unit, today)
-    with transaction.atomic():
-        for draft in changing:
-            row = draft.row
-            if row is None:
-                row, happened = draft.new(), "新建草稿"
-            else:
-                claim(row, draft.version)
-                happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
-            for name, value in draft.values.items():
-                setattr(row, name, value)
-            stamp(row, by, reason or happened)
-            if draft.row is None:
-                _insert(row)
-            else:
+    created = []
+    try:
+        with transaction.atomic():
+            for draft in changing:
+                row = draft.row
+                if row is None:
+                    row, happened = draft.new(), "新建草稿"
+                    created.append(row)
+                else:
+                    claim(row, draft.version)
+                    happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
+                for name, value in draft.values.items():
+                    setattr(row, name, value)
+                stamp(row, by, reason or happened)
                 row.save()
-            draft.row = row
+                draft.row = row
+    except IntegrityError as error:  # rolled back: the database can be asked what happened
+        conflict = _created_meanwhile(created)
+        if conflict is None:
+            raise
+        raise conflict from error
     return [draft.row for draft in drafts if draft.row is not None]
 
 
@@ -344,7 +346,7 @@ def _evidence_parent(
         raise ValidationError({key: ["本单位不填报该项，不能上传佐证材料。"]})
     _ensure_accepts(period, unit, today)
     stamp(row, by, "新建草稿（上传佐证材料）")
-    _insert(row)
+    row.save()
     rows[key] = row
     return row
 

@@ -8,6 +8,10 @@ on the apps' ladder. The task that drains the queue is sent by its registered na
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from celery import current_app
 from django.db import transaction
@@ -17,6 +21,42 @@ from indicators.models import RollupPending
 logger = logging.getLogger(__name__)
 
 DRAIN_TASK = "progress.rollup_pending"
+ONE_TRY = {"max_retries": 0}
+CATCH_UP = "汇总服务暂时无法连接，审核结果已保存；进度看板数据将稍后自动更新（服务恢复后每5分钟补算一次）。"
+
+
+@dataclass
+class RollupBatch:
+    """The keys one transaction queued, sent as one message after it commits. `sent` is None until then (and
+    when nothing was queued), True once the broker took the message, False when it could not: the keys then
+    wait in the database for beat's next drain, and the page that approved says dashboards catch up later."""
+
+    keys: int = 0
+    sent: bool | None = None
+
+    def dispatch(self) -> None:
+        self.sent = _dispatch()
+
+
+_open = threading.local()
+
+
+@contextmanager
+def rollup_batch() -> Iterator[RollupBatch]:
+    """Collect every `rollup_schedule` inside the block into one send after the transaction commits: a bulk
+    approval of N items costs one broker round trip, not N (a hung broker would hold it N times). Nested
+    blocks join the outermost one. Use it inside the transaction whose commit should send."""
+    outer = getattr(_open, "batch", None)
+    if outer is not None:
+        yield outer
+        return
+    batch = _open.batch = RollupBatch()
+    try:
+        yield batch
+    finally:
+        _open.batch = None
+    if batch.keys:
+        transaction.on_commit(batch.dispatch)
 
 
 def rollup_schedule(*, indicator_id: int, year: int, unit_id: int | None = None) -> None:
@@ -25,16 +65,25 @@ def rollup_schedule(*, indicator_id: int, year: int, unit_id: int | None = None)
 
     Call it inside the transaction that approves, reopens or changes an approved submission. The key is
     stored in that transaction, so it exists exactly when the change does; the Celery task is sent only after
-    commit. If sending fails (broker down) the failure is logged, never raised: the key stays queued and the
-    next successful incremental run (beat sends one every few minutes) or the nightly full run picks it up.
+    commit, once per `rollup_batch`. If sending fails (broker down) the failure is logged, never raised: the
+    key stays queued and the next successful incremental run (beat sends one every few minutes) or the nightly
+    full run picks it up.
     """
     RollupPending.objects.create(indicator_id=indicator_id, year=year, unit_id=unit_id)
-    transaction.on_commit(_dispatch)
+    batch = getattr(_open, "batch", None)
+    if batch is None:
+        transaction.on_commit(_dispatch)
+    else:
+        batch.keys += 1
 
 
-def _dispatch() -> None:
+def _dispatch() -> bool:
     try:
-        # `tasks[...]` (not send_task) so that an eager configuration runs the task in-process.
-        current_app.tasks[DRAIN_TASK].delay()
+        # `tasks[...]` (not send_task) so that an eager configuration runs the task in-process. Nobody waits
+        # for the drain's result: not subscribing to it spares a hung result store's timeouts and retries. One
+        # try, no retries: a broker that cannot take it now costs one socket timeout; beat drains later.
+        current_app.tasks[DRAIN_TASK].apply_async(ignore_result=True, retry_policy=ONE_TRY)
     except Exception:  # the broker, or an eager run, failing must never reach the user who approved
         logger.warning("汇总任务未能派发或执行失败；待汇总记录已保留，将由下次汇总处理。", exc_info=True)
+        return False
+    return True

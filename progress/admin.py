@@ -4,9 +4,14 @@ change: the admin types a reason (修改原因), and the save goes through `audi
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from audit.admin import ReadOnly
+from indicators.models import RollupPending
 from progress.models import Progress, RollupRun, Timeliness
+
+QUEUED_SHOWN = 50  # the oldest queued keys listed above the runs; the count covers them all
 
 
 @admin.register(Progress)
@@ -32,6 +37,18 @@ class RollupRunAdmin(ReadOnly, admin.ModelAdmin):
     @admin.display(description="错误")
     def failed(self, run):
         return run.error[:120] or "—"
+
+    def changelist_view(self, request, extra_context=None):
+        """Above the runs: the keys waiting for a roll-up, oldest first, with how long each has waited — a key
+        much older than beat's five minutes means no worker is draining the queue."""
+        queued = RollupPending.objects.select_related("indicator", "unit").order_by("queued_at", "id")
+        now = timezone.now()
+        extra_context = {
+            **(extra_context or {}),
+            "queued_count": queued.count(),
+            "queued": [(key, timesince(key.queued_at, now)) for key in queued[:QUEUED_SHOWN]],
+        }
+        return super().changelist_view(request, extra_context=extra_context)
 
 
 @admin.register(Timeliness)

@@ -20,7 +20,16 @@ RETRY = {
 }
 
 
-@shared_task(name="progress.rollup_pending", soft_time_limit=10 * 60, time_limit=12 * 60, **RETRY)
+# A roll-up recomputes its rows from the figures in one transaction, so running it twice is harmless: its
+# message is acknowledged after the run (acks_late) and handed back to the queue when the worker process dies
+# mid-run (reject_on_worker_lost), so a killed worker's roll-up is redone as soon as a worker takes it. Tasks
+# that send mail or write files are not given this: a second run would do it twice.
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(
+    name="progress.rollup_pending", soft_time_limit=10 * 60, time_limit=12 * 60, **RETRY, **IDEMPOTENT
+)
 def rollup_pending_task() -> int:
     """Recompute the keys approvals queued (sent after each approval commits, and every few minutes by beat
     so that keys queued while the broker was down are not left waiting for the night)."""
@@ -28,7 +37,7 @@ def rollup_pending_task() -> int:
     return run.rows if run else 0
 
 
-@shared_task(name="progress.rollup_full", **RETRY)
+@shared_task(name="progress.rollup_full", **RETRY, **IDEMPOTENT)
 def rollup_full_task(plan_slug: str | None = None) -> int:
     """The nightly full roll-up of one plan or all of them (time limits: the CELERY_TASK_* defaults)."""
     plan = Plan.objects.get(slug=plan_slug) if plan_slug else None

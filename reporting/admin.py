@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from audit.admin import AuditedAdmin, HistoryAdmin, ReadOnly, ReasonForm
 from audit.services import Conflict
 from indicators.measures import Figure, figure_errors
-from indicators.rollup_queue import rollup_schedule
+from indicators.rollup_queue import CATCH_UP, rollup_batch, rollup_schedule
 from reporting.models import Evidence, Period, PeriodException, Reminder, ReviewState, Submission, TaskReport
 from reporting.services.review import review_approve
 
@@ -87,19 +88,24 @@ class ReviewedAdmin(AuditedAdmin):
 
     @admin.action(description="审核通过所选（仅已报送的）")
     def approve_selected(self, request, queryset):
+        # One transaction, one roll-up send: the message below counts exactly what was committed (a row that
+        # fails is rolled back alone by its own savepoint and named).
         approved = 0
-        for row in queryset.filter(state="submitted"):
-            try:
-                review_approve(row=row, by=request.user)
-            except (ValidationError, Conflict) as error:
-                self.message_user(request, f"{row}：{error}", messages.WARNING)
-            else:
-                approved += 1
+        with transaction.atomic(), rollup_batch() as rollup:
+            for row in queryset.filter(state="submitted"):
+                try:
+                    review_approve(row=row, by=request.user)
+                except (ValidationError, Conflict) as error:
+                    self.message_user(request, f"{row}：{error}", messages.WARNING)
+                else:
+                    approved += 1
         skipped = queryset.count() - approved
         self.message_user(
             request,
             f"已审核通过{approved}项" + (f"，{skipped}项未处理（非已报送状态）。" if skipped else "。"),
         )
+        if rollup.sent is False:
+            self.message_user(request, CATCH_UP, messages.WARNING)
 
 
 @admin.register(Submission)

@@ -32,6 +32,7 @@ from reporting.models import Period, TaskReport
 from reporting.selectors import FigureRow, TaskRow, UnitQuarter
 from reporting.services.entry import EvidenceInput, FigureInput, ProgressInput
 
+NO_VERSION = "页面缺少版本信息，本次保存未生效（以免覆盖他人的修改）。请刷新页面后重新填写。"
 NOT_STORED = 0  # the version a page sends for a row it showed empty: someone else's new row is a conflict
 
 
@@ -88,9 +89,10 @@ class QuarterForm(forms.Form):
         self.fields[f"{key}-{name}"] = field
 
     def _version(self, key: str, row) -> None:
-        self._add(key, "version", forms.IntegerField(required=False, widget=forms.HiddenInput), (
-            row.version if row else NOT_STORED
-        ))  # fmt: skip
+        # Required: without the version the page showed, a save could not tell a colleague's newer value from
+        # the one the user saw and would overwrite it.
+        field = forms.IntegerField(widget=forms.HiddenInput, error_messages={"required": NO_VERSION})
+        self._add(key, "version", field, row.version if row else NOT_STORED)
 
     def _figure_fields(self, row: FigureRow) -> None:
         stored = row.submission

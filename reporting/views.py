@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import READERS, REPORTERS, REVIEWERS, is_reviewer, role_required
 from audit.services import Conflict
 from indicators.models import Assignment, Indicator
+from indicators.rollup_queue import CATCH_UP
 from indicators.services import assignments_set
 from plans.models import Plan, Task, TaskUnit, Unit
 from plans.services import task_units_set
@@ -272,11 +273,13 @@ def review_act(request, kind: str, pk: int, action: str):
 def review_approve_all(request, period: str, unit_id: int):
     period_ = period_get(period)
     unit = get_object_or_404(Unit, pk=unit_id)
-    count = approve_all(unit=unit, period=period_, by=request.user)
+    count, rollup = approve_all(unit=unit, period=period_, by=request.user)
     if count:
         messages.success(request, f"已审核通过{unit}{period_}的全部{count}项已报送内容。")
     else:
         messages.info(request, "没有待审核的内容。")
+    if rollup.sent is False:
+        messages.warning(request, CATCH_UP)
     return redirect("review-unit", period=period, unit_id=unit.pk)
 
 

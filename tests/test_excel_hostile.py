@@ -56,6 +56,12 @@ def _set_meta(label: str, value: str):
     return change
 
 
+def _edit_seen_version(sheet):
+    """The hidden version cell of the first figure, edited so an import would overwrite newer data."""
+    row = next(row for row in sheet.iter_rows() if row[0].value == "指标")
+    row[2].value = "99"
+
+
 def case(id: str, build, code: str, message: str, name: str = "填报.xlsx"):
     """A hostile file: how to build it from the genuine ones, the refusal's code, what its message says."""
     return pytest.param(name, build, code, message, id=id)
@@ -117,6 +123,12 @@ REFUSED = [
     case(
         "tampered-signature",
         lambda b: files.tampered(b.template, _set_meta("签名", "0" * 64)),
+        "tampered",
+        "模板的标识信息与签名不符",
+    ),
+    case(
+        "tampered-seen-version",
+        lambda b: files.tampered(b.template, _edit_seen_version),
         "tampered",
         "模板的标识信息与签名不符",
     ),

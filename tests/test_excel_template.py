@@ -93,14 +93,17 @@ def test_it_uses_defusedxml_underneath_openpyxl():
     assert functions.iterparse is defused.iterparse
 
 
-def test_it_still_accepts_templates_signed_before_the_module_moved():
-    # Pinned with the test SECRET_KEY from the version before the apps were split (indicators/imports.py): the
-    # salt keeps that module's name, so templates people downloaded before the upgrade still import.
-    signed = layout.template_signature(
-        version="1", unit_id="7", year="2025", quarter="3", plans="quanzhou-2024-2026",
-        keys=["quanzhou-2024-2026/trademarks"],
-    )  # fmt: skip
-    assert signed == "b1a2e678dca0404ec241a69320dc6df0d0dfb05a25d1ac9ff59674fc282721ac"
+def test_the_signature_keeps_its_salt_and_covers_each_figures_version():
+    # Pinned with the test SECRET_KEY: the salt keeps the name of the module the signing lived in first
+    # (indicators/imports.py); each figure's stored version is part of what is signed (template version 2).
+    def signed(seen: str) -> str:
+        return layout.template_signature(
+            version="2", unit_id="7", year="2025", quarter="3", plans="quanzhou-2024-2026",
+            indicators=[("quanzhou-2024-2026/trademarks", seen)],
+        )  # fmt: skip
+
+    assert signed("0") == "68a0d518b8a50106c676a45b83c1c8097183e1df03fa83b2508bd9b30b3437b6"
+    assert signed("1") != signed("0")
 
 
 def test_it_offers_a_template_with_one_row_per_assigned_indicator(

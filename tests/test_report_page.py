@@ -308,3 +308,13 @@ def test_the_history_page_lists_the_units_quarters(reporter_a_client, desk):
     assert {"2026年第二季度", "2024年第一季度"} <= set(quarters)
     late = quarters["2026年第二季度"]["逾期报送"]
     assert late.text == "1" and late.find_all(cls="late-mark")  # shown in the warning colour
+
+
+def test_a_save_without_the_hidden_version_is_refused_and_changes_nothing(reporter_a_client, desk):
+    row = factories.SubmissionFactory(indicator=desk.stock, unit=desk.unit_a, period=desk.period, value=D(80))
+    data = quarter_post(desk.unit_a, desk.period, desk.today, figures={desk.stock: {"value": "99"}})
+    del data[f"indicator-{desk.stock.pk}-version"]
+    response = reporter_a_client.post(Q4, data)
+    assert response.status_code == 200 and "页面缺少版本信息，本次保存未生效" in response.content.decode()
+    row.refresh_from_db()
+    assert row.value == D(80) and row.version == 1

@@ -88,10 +88,10 @@ def test_an_approval_rolled_back_queues_nothing(sent, reviewer, django_capture_o
 def test_with_the_broker_down_approving_still_works_and_nothing_is_lost(
     sent, trademarks, reviewer, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
-    def down():
+    def down(*args, **kwargs):
         raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(rollup_pending_task, "delay", down)
+    monkeypatch.setattr(rollup_pending_task, "apply_async", down)
     with (
         caplog.at_level(logging.WARNING, "indicators.rollup"),
         django_capture_on_commit_callbacks(execute=True),
@@ -110,7 +110,8 @@ def test_with_the_broker_down_approving_still_works_and_nothing_is_lost(
 
 
 def test_the_nightly_run_also_drains_what_the_broker_missed(sent, trademarks, reviewer, monkeypatch):
-    monkeypatch.setattr(rollup_pending_task, "delay", lambda: (_ for _ in ()).throw(BrokerDown("down")))
+    down = BrokerDown("down")
+    monkeypatch.setattr(rollup_pending_task, "apply_async", lambda **_: (_ for _ in ()).throw(down))
     review_approve(row=sent, by=reviewer)
     assert RollupPending.objects.count() == 1
     rollup_full_task.delay("zhenjiang-edz-2024-2026")

@@ -5,15 +5,12 @@ REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from decimal import Decimal as D
 
@@ -30,6 +27,8 @@ from progress.rollup import rollup_full, rollup_pending
 from progress.tasks import rollup_full_task, rollup_pending_task
 from reporting.services.review import review_approve
 from tests import factories
+from tests.broker import back_to_eager, point_celery_at
+from tests.broker import hung_redis as hung_broker
 
 # One Redis database (TEST_REDIS_URL), flushed by each test and read by its Celery worker: these tests must
 # take turns, so they stay in this one module (`make test` hands each module to one pytest-xdist process).
@@ -51,21 +50,11 @@ def redis_url():
     return url
 
 
-def _broker(url: str) -> None:
-    """Point this process's Celery app at a broker (tests otherwise run tasks eagerly in-process)."""
-    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    app._pool = None  # connections and producers are pooled per broker: forget the previous broker's
-    app.amqp._producer_pool = None
-    with contextlib.suppress(AttributeError):
-        del app._local.backend  # and the result backend, which gives up for good on an unreachable Redis
-
-
 @pytest.fixture
 def broker(redis_url):
-    _broker(redis_url)
-    yield _broker
-    _broker("memory://")
-    app.conf.update(result_backend="cache+memory://", task_always_eager=True)
+    point_celery_at(redis_url)
+    yield point_celery_at
+    back_to_eager()
     redis.Redis.from_url(redis_url).flushdb()
 
 
@@ -168,25 +157,8 @@ def test_an_unreachable_broker_loses_nothing(plans, broker, worker, redis_url):
 
 @pytest.fixture
 def hung_redis():
-    """A Redis that accepts connections and never answers (a hung server, the worst kind of down): a socket on
-    a free local port whose connections are held open in silence until the test ends."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    held, stop = [], threading.Event()
-
-    def hold():
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                held.append(server.accept()[0])
-
-    thread = threading.Thread(target=hold, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+    with hung_broker() as url:
+        yield url
 
 
 def test_a_hung_broker_holds_an_approval_for_seconds_and_loses_nothing(

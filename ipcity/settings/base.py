@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body declared larger than IPCITY_MAX_REQUEST_BYTES is refused (413) before anything reads it.
+    "ipcity.body_limit.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL byte in a query string: 400 before anything looks it up (PostgreSQL refuses it in text).
@@ -174,6 +176,12 @@ IPCITY_DUE_DAYS_AFTER_QUARTER = env.int("IPCITY_DUE_DAYS_AFTER_QUARTER", default
 IPCITY_LOCK_GRACE_DAYS = env.int("IPCITY_LOCK_GRACE_DAYS", default=20)
 # A figure this many times above or below the unit's previous ones needs an explanatory note.
 IPCITY_OUTLIER_FACTOR = env.str("IPCITY_OUTLIER_FACTOR", default="3")  # read as a Decimal
+# Request bodies, deliberately: the whole body is refused by its Content-Length above IPCITY_MAX_REQUEST_BYTES
+# (ipcity/body_limit.py; the reverse proxy's client_max_body_size should match, see the README). A quarter's
+# page may carry several evidence files of UPLOAD_MAX_BYTES each, hence ten of them. Form fields without files
+# are held in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE; an uploaded file above FILE_UPLOAD_MAX_MEMORY_SIZE
+# goes to a temporary file rather than memory.
+IPCITY_MAX_REQUEST_BYTES = env.int("IPCITY_MAX_REQUEST_BYTES", default=10 * UPLOAD_MAX_BYTES + 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
@@ -256,7 +264,15 @@ CELERY_BEAT_SCHEDULE = {
 # retries for results as for publishing: a hung Redis now costs an approval about 4 s (tests/
 # test_rollup_worker.py), a refused connection a fraction of a second.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3.0, "socket_connect_timeout": 2.0}
+# A message taken by a worker that then dies unacknowledged (SIGKILL, power loss) goes back to the queue after
+# the visibility timeout: kombu's default is an hour. It must exceed the longest task (CELERY_TASK_TIME_LIMIT)
+# or a task still running would be handed to a second worker; five minutes more than that, deliberately. A
+# worker process killed while its parent lives hands the roll-ups back at once (progress/tasks.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 3.0,
+    "socket_connect_timeout": 2.0,
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,

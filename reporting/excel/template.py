@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from plans.models import Unit
 
 KIND = "ipcity-figures"
-VERSION = "1"
+VERSION = "2"  # 2: each figure's stored version is signed too
 SHEET = "填报"
 META_SHEET = "_meta"
 # Keeps hands off the layout; authenticity comes from the signature, not this.
@@ -82,8 +82,11 @@ def template_headers(period: Period) -> list[str]:
 
 
 def template_signature(
-    *, version: str, unit_id: str, year: str, quarter: str, plans: str, keys: list[str]
+    *, version: str, unit_id: str, year: str, quarter: str, plans: str, indicators: list[tuple[str, str]]
 ) -> str:
+    """The HMAC of everything the template's metadata says, each indicator's stored version included (an
+    edited version cell would otherwise import over a colleague's newer figure)."""
+    keys = [f"{key}={seen}" for key, seen in indicators]
     message = "\n".join([KIND, version, unit_id, year, quarter, plans, *keys])
     # The salt names the module this lived in first (indicators/imports.py): templates downloaded before the
     # apps were split still verify. Never change it: every template in circulation would be refused.
@@ -170,10 +173,14 @@ def _meta_rows(data: TemplateData) -> list[list[str]]:
     unit_id, year, quarter = str(data.unit.pk), str(data.period.year), str(data.period.quarter)
     plans = ",".join(dict.fromkeys(indicator.plan.slug for indicator in data.indicators))
     keys = [indicator_key(indicator) for indicator in data.indicators]
-    signature = template_signature(
-        version=VERSION, unit_id=unit_id, year=year, quarter=quarter, plans=plans, keys=keys
-    )
     versions = {indicator_id: row.version for indicator_id, row in data.current.items()}
+    seen = [
+        (key, str(versions.get(indicator.pk, 0)))
+        for key, indicator in zip(keys, data.indicators, strict=True)
+    ]
+    signature = template_signature(
+        version=VERSION, unit_id=unit_id, year=year, quarter=quarter, plans=plans, indicators=seen
+    )
     return [
         ["模板", KIND],
         ["版本", VERSION],
@@ -184,10 +191,7 @@ def _meta_rows(data: TemplateData) -> list[list[str]]:
         ["签名", signature],
         # The version of each stored figure when the template was made (0: none yet), so an import cannot
         # overwrite a figure someone changed in the meantime.
-        *(
-            ["指标", key, str(versions.get(indicator.pk, 0))]
-            for key, indicator in zip(keys, data.indicators, strict=True)
-        ),
+        *(["指标", key, version] for key, version in seen),
     ]
 
 

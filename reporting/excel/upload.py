@@ -281,12 +281,12 @@ def check_template(upload: Upload, *, unit: Unit, period: Period) -> None:
         year=year,
         quarter=quarter,
         plans=meta.get("方案", [""])[0],
-        keys=[key for key, _ in upload.indicators],
+        indicators=upload.indicators,
     )
+    if meta.get("版本", [""])[0] != VERSION:  # before the signature: an older template is signed differently
+        raise ImportRefused("old_version")
     if not constant_time_compare(signature, meta.get("签名", [""])[0]):
         raise ImportRefused("tampered")
-    if meta.get("版本", [""])[0] != VERSION:
-        raise ImportRefused("old_version")
     if unit_id != str(unit.pk):
         raise ImportRefused("other_unit", unit=unit.name)
     if (year, quarter) != (str(period.year), str(period.quarter)):

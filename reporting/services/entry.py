@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.permissions import ensure_reporter_of
-from audit.services import TEXT_LIMIT, claim, stamp
+from audit.services import TEXT_LIMIT, Conflict, claim, stamp
 from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
 from plans.models import Task, Unit
@@ -78,6 +78,22 @@ def _text_errors(label: str, text: str) -> list[str]:
     return [f"{label}不能超过{TEXT_LIMIT}字。"] if len(text) > TEXT_LIMIT else []
 
 
+def _created_meanwhile(rows: list[Submission | TaskReport]) -> Conflict | None:
+    """After a write refused by a unique constraint (and rolled back): the conflict, when one of the rows it
+    would have created now exists. Two people creating the same row at once both INSERT; the constraint makes
+    the later one wait for the first, then fail: the optimistic lock's conflict for a row not stored yet."""
+    for row in rows:
+        same = {"unit_id": row.unit_id, "period_id": row.period_id}
+        same.update(
+            {"indicator_id": row.indicator_id} if isinstance(row, Submission) else {"task_id": row.task_id}
+        )
+        if type(row).objects.filter(**same).exists():
+            return Conflict(
+                f"{row}已被他人同时新建，您看到的是旧版本。为避免覆盖他人的修改，本次保存未生效，请刷新页面后重新填写。"
+            )
+    return None
+
+
 @dataclass
 class _Draft:
     """One row a save would write: the stored row (None when new) and the field values the user gave."""
@@ -107,19 +123,27 @@ def _write_drafts(
     changing = [draft for draft in drafts if draft.changes()]
     if any(draft.row is None or draft.row.state == ReviewState.DRAFT for draft in changing):
         _ensure_accepts(period, unit, today)
-    with transaction.atomic():
-        for draft in changing:
-            row = draft.row
-            if row is None:
-                row, happened = draft.new(), "新建草稿"
-            else:
-                claim(row, draft.version)
-                happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
-            for name, value in draft.values.items():
-                setattr(row, name, value)
-            stamp(row, by, reason or happened)
-            row.save()
-            draft.row = row
+    created = []
+    try:
+        with transaction.atomic():
+            for draft in changing:
+                row = draft.row
+                if row is None:
+                    row, happened = draft.new(), "新建草稿"
+                    created.append(row)
+                else:
+                    claim(row, draft.version)
+                    happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
+                for name, value in draft.values.items():
+                    setattr(row, name, value)
+                stamp(row, by, reason or happened)
+                row.save()
+                draft.row = row
+    except IntegrityError as error:  # rolled back: the database can be asked what happened
+        conflict = _created_meanwhile(created)
+        if conflict is None:
+            raise
+        raise conflict from error
     return [draft.row for draft in drafts if draft.row is not None]
 
 

@@ -18,7 +18,7 @@ from accounts.permissions import ensure_reporter_of, ensure_reviewer
 from audit.services import claim, reason_required, stamp
 from indicators.measures import figure_missing, figure_needs_note
 from indicators.models import Indicator
-from indicators.rollup_queue import rollup_schedule
+from indicators.rollup_queue import RollupBatch, rollup_batch, rollup_schedule
 from plans.models import Unit
 from reporting.models import Period, ReviewState, Submission, TaskReport
 from reporting.selectors import unit_indicators, unit_tasks
@@ -97,8 +97,9 @@ def _schedule_rollup(rows: list[Submission | TaskReport]) -> None:
             first = Indicator.objects.filter(plan__sections__tasks=row.task_id).order_by("position").first()
             if first is not None:
                 keys.add((first.pk, row.period.year, row.unit_id))
-    for indicator_id, year, unit_id in sorted(keys):
-        rollup_schedule(indicator_id=indicator_id, year=year, unit_id=unit_id)
+    with rollup_batch():
+        for indicator_id, year, unit_id in sorted(keys):
+            rollup_schedule(indicator_id=indicator_id, year=year, unit_id=unit_id)
 
 
 def _submit_rows(
@@ -238,13 +239,15 @@ def review_reopen(*, row: Submission | TaskReport, by: User, reason: str, versio
     return review(row=row, step=REOPEN, by=by, reason=reason, version=version)
 
 
-def review_approve_all(*, unit: Unit, period: Period, by: User) -> int:
-    """Approve every submitted figure and task report of a unit for a period (each audited on its own)."""
+def review_approve_all(*, unit: Unit, period: Period, by: User) -> tuple[int, RollupBatch]:
+    """Approve every submitted figure and task report of a unit for a period (each audited on its own), in one
+    transaction that sends the roll-up once. Returns how many were approved and that send (its `sent` says
+    whether the dashboards are being updated now or will catch up later)."""
     ensure_reviewer(by)
     count = 0
-    with transaction.atomic():
+    with transaction.atomic(), rollup_batch() as batch:
         for model in (Submission, TaskReport):
             for row in model.objects.filter(unit=unit, period=period, state=ReviewState.SUBMITTED):
                 review_approve(row=row, by=by)
                 count += 1
-    return count
+    return count, batch

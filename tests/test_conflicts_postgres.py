@@ -146,7 +146,7 @@ def test_two_api_creates_of_one_new_figure_one_wins_one_gets_a_409(empty, monkey
     clients = []
     for person in people:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=person).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(person)}")
         clients.append(client)
     insert_together(monkeypatch, Submission)
     body = {"plan": indicator.plan.slug, "indicator": indicator.code, "year": 2026, "quarter": 4}

@@ -24,10 +24,12 @@ run: $(STAMP)
 	$(MANAGE) runserver $(HOST)
 
 # PostgreSQL and Redis when they answer on their usual ports; REQUIRE_SERVICES=1 turns a missing one into a failure.
-# The roll-up judges in SQL on PostgreSQL and in Python on SQLite (what `make run` uses): the whole suite also
-# runs its tests on SQLite.
-ROLLUP_TESTS := tests/test_rollup_properties.py tests/test_rollup_measures.py tests/test_rollup_pace.py \
-	tests/test_rollup_engine.py
+# The roll-up judges in SQL on PostgreSQL and in Python on SQLite (what `make run` uses): the suite also runs the
+# roll-up's tests on SQLite, and those of the pages whose queries SQLite reads differently (a UNION takes no
+# ORDER BY there): the reporter's quarter and history, coverage on the dashboards, the bulletin.
+SQLITE_TESTS := tests/test_rollup_properties.py tests/test_rollup_measures.py tests/test_rollup_pace.py \
+	tests/test_rollup_engine.py tests/test_rollup_coverage.py tests/test_report_page.py \
+	tests/test_report_missed_quarters.py tests/test_coverage_displays.py tests/test_reports_bulletin.py
 # pytest-xdist, one process per core, each with its own test database (pytest-django adds _gw0, _gw1…) and media
 # folder (tests/conftest.py). Each test module runs whole in one process (loadfile): tests that share anything
 # else, such as the Redis test database, live in one module. PYTEST_WORKERS=0 runs the suite in one process.
@@ -39,7 +41,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory security check-deploy
 	$(PYTEST) $(PYTEST_ARGS)
-	$(if $(PYTEST_ARGS),,DATABASE_URL=sqlite:///:memory: $(PYTEST) -q $(ROLLUP_TESTS))
+	$(if $(PYTEST_ARGS),,DATABASE_URL=sqlite:///:memory: $(PYTEST) -q $(SQLITE_TESTS))
 
 # bandit over our code (findings fixed, or `# nosec` with the reason in README's 安全 / Security section).
 security: $(STAMP)

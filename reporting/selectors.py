@@ -319,15 +319,17 @@ def _unsent(unit: Unit, periods: list[Period]) -> dict[int, int]:
         Submission.objects.filter(unit=unit, period__in=periods)
         .exclude(state=ReviewState.DRAFT)
         .values_list("period_id", figure, "indicator_id")
+        .order_by()  # SQLite takes no ORDER BY (the models' default ordering) inside a UNION
         .union(
             TaskReport.objects.filter(unit=unit, period__in=periods)
             .exclude(state=ReviewState.DRAFT)
-            .values_list("period_id", task, "task_id"),
+            .values_list("period_id", task, "task_id")
+            .order_by(),
             all=True,
         )
     )
     owed_parts = [
-        part.values_list(Value(year, output_field=IntegerField()), kind, key)
+        part.values_list(Value(year, output_field=IntegerField()), kind, key).order_by()
         for year in sorted({period.year for period in periods})
         for part, kind, key in (
             (owed_figures(year=year, units=[unit.pk]), figure, "indicator_id"),

@@ -87,12 +87,14 @@ def awaiting_review(plan: Plan, at: Quarter, *, shown: int = AWAITING_SHOWN) -> 
         .annotate(who=F("unit__name"), rank=Value(0), kind=Value("指标"), name=F("indicator__name"))
         .annotate(position=F("indicator__position"))
         .values_list(*columns)
+        .order_by()  # SQLite takes no ORDER BY (the models' default ordering) inside a UNION
     )
     tasks = (
         TaskReport.objects.filter(**period, task__section__plan=plan)
         .annotate(who=F("unit__name"), rank=Value(1), kind=Value("任务"), name=F("task__title"))
         .annotate(position=F("task__number"))
         .values_list(*columns)
+        .order_by()
     )
     both = figures.union(tasks, all=True)
     count = both.count()

@@ -39,6 +39,7 @@ HUNDRED = Decimal(100)
 OUTLIER_FACTOR = Decimal(getattr(settings, "IPCITY_OUTLIER_FACTOR", 3))
 # Digits before the decimal point that the database column holds (max_digits 20, decimal_places 4).
 MAX_INTEGER_DIGITS = 16
+TOO_LARGE = Decimal(10) ** MAX_INTEGER_DIGITS  # the first number with more integer digits than a figure holds
 
 # The parts of a figure a unit may enter (the fields of `Figure`, the form, the API and the Excel template).
 VALUE, NUMERATOR, DENOMINATOR, DONE = "value", "numerator", "denominator", "done"
@@ -325,7 +326,7 @@ def _check_number(number: Decimal, label: str, decimals: int) -> list[str]:
         errors.append(f"{label}不能为负数。")
     if _decimals_of(number) > decimals:
         errors.append(f"{label}最多保留{decimals}位小数。" if decimals else f"{label}应为整数。")
-    if abs(number) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+    if abs(number) >= TOO_LARGE:
         errors.append(f"{label}数值过大，请核对。")
     return errors
 

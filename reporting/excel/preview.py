@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from plans.models import Unit
 
 
-@dataclass
+@dataclass(slots=True)
 class PreviewRow:
     """One row of the upload: the figure read from it, or what is wrong with it."""
 
@@ -100,6 +100,9 @@ class ImportPreview:
             FigureInput(indicator_id=row.indicator.pk, figure=row.figure, version=row.seen_version)
             for row in self.writes
         ]
+
+
+STORED_FIELDS = ("indicator", "value", "numerator", "denominator", "done", "note", "state", "version")
 
 
 def _changes(stored: Submission, figure: Figure) -> bool:
@@ -189,7 +192,10 @@ def template_parse(file: IO[bytes], *, unit: Unit, period: Period, name: str | N
     upload = read_upload(file)
     check_template(upload, unit=unit, period=period)
     indicators = {indicator_key(indicator): indicator for indicator in unit_indicators(unit, period.year)}
-    stored = {row.indicator_id: row for row in Submission.objects.filter(unit=unit, period=period)}
+    # Only what the preview reads of a stored figure (`_changes`, `_as_text`, `_check_writable`): a template
+    # holds up to IPCITY_IMPORT_MAX_ROWS rows, and each stored row is a model instance built from these.
+    stored_rows = Submission.objects.filter(unit=unit, period=period).only(*STORED_FIELDS)
+    stored = {row.indicator_id: row for row in stored_rows}
     seen_versions = dict(upload.indicators)
     rows: list[PreviewRow] = []
     first_row: dict[str, int] = {}

@@ -26,21 +26,18 @@ from plans.services import task_units_set
 from reporting.evidence import max_bytes, size_text
 from reporting.forms import ExceptionForm, PeriodDatesForm, QuarterForm, ReasonForm, VersionForm
 from reporting.models import Period, PeriodException, Submission, TaskReport
+from reporting.queue import review_default_period, row_history
+from reporting.queue import review_queue as queue_rows
 from reporting.selectors import (
     default_period,
     evidence_visible,
     period_get,
     periods_missed,
-    review_default_period,
-    row_history,
     submissions_visible,
     task_reports_visible,
     unit_period_counts,
     unit_periods,
     unit_quarter,
-)
-from reporting.selectors import (
-    review_queue as queue_rows,
 )
 from reporting.services.calendar import exception_grant, period_update
 from reporting.services.quarter import quarter_save

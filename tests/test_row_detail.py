@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from indicators.measures import Figure
 from reporting.models import Submission, TaskReport
-from reporting.selectors import row_history
+from reporting.queue import row_history
 from reporting.services.entry import FigureInput, ProgressInput, figures_save, task_reports_save
 from reporting.services.review import review_approve, review_return, unit_period_submit
 from tests.page import seen

@@ -3,20 +3,17 @@ and the sentences it rests on, 待确认 first; the office confirms or changes a
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import REVIEWERS, role_required
-from audit.services import Conflict
 from indicators.models import Indicator
 from indicators.selectors import indicators_by_definition
 from indicators.services import definition_change
 from plans.models import Plan
 from reporting.forms import DefinitionForm
-from reporting.views import _to_form
+from reporting.views import office_save
 
 
 @role_required(*REVIEWERS)
@@ -39,21 +36,19 @@ def office_definition(request, pk: int):
     indicator = get_object_or_404(Indicator.objects.select_related("plan"), pk=pk)
     form = DefinitionForm(request.POST if request.method == "POST" else None, indicator=indicator)
     if request.method == "POST" and form.is_valid():
-        try:
-            definition_change(
+        saved = office_save(
+            request,
+            form,
+            lambda: definition_change(
                 indicator=indicator,
                 data=form.definition_input(),
                 by=request.user,
                 reason=form.cleaned_data["reason"],
                 seen=form.cleaned_data.get("seen"),
-            )
-        except ValidationError as error:
-            _to_form(form, error)
-        except Conflict as conflict:
-            form.add_error(None, str(conflict))
-        else:
-            messages.success(
-                request, f"“{indicator.name}”的口径已保存；涉及统计方式、基期值或口径的修改已安排重新汇总。"
-            )
-            return redirect(f"{reverse('office-definitions')}#indicator-{indicator.pk}")
+            ),
+            done=f"“{indicator.name}”的口径已保存；涉及统计方式、基期值或口径的修改已安排重新汇总。",
+            back=f"{reverse('office-definitions')}#indicator-{indicator.pk}",
+        )
+        if saved:
+            return saved
     return render(request, "reporting/office_definition.html", {"indicator": indicator, "form": form})

@@ -18,7 +18,7 @@ from indicators.models import Indicator, Population, Target
 from indicators.selectors import indicators_with_milestones, population_grid
 from plans.selectors import plan_get, plan_list, plan_regions
 from reporting.forms import MilestoneForm, PopulationForm
-from reporting.views import _to_form
+from reporting.views import _to_form, office_save
 
 
 @role_required(*REVIEWERS)
@@ -53,24 +53,22 @@ def office_population_edit(request, slug: str, region_id: int, year: int):
     posted = request.POST if request.method == "POST" else None
     form = PopulationForm(posted, region=region, year=year, population=current)
     if request.method == "POST" and form.is_valid():
-        try:
-            population_set(
+        saved = office_save(
+            request,
+            form,
+            lambda: population_set(
                 region=region,
                 year=year,
                 data=form.population_input(),
                 by=request.user,
                 reason=form.cleaned_data["reason"],
                 seen=form.cleaned_data.get("seen"),
-            )
-        except ValidationError as error:
-            _to_form(form, error)
-        except Conflict as conflict:
-            form.add_error(None, str(conflict))
-        else:
-            messages.success(
-                request, f"{region.name}{year}年常住人口已保存；涉及的每万人口指标已安排重新汇总。"
-            )
-            return redirect(f"{reverse('office-population', args=[plan.slug])}#region-{region.pk}")
+            ),
+            done=f"{region.name}{year}年常住人口已保存；涉及的每万人口指标已安排重新汇总。",
+            back=f"{reverse('office-population', args=[plan.slug])}#region-{region.pk}",
+        )
+        if saved:
+            return saved
     context = {"plan": plan, "region": region, "year": year, "current": current, "form": form}
     return render(request, "reporting/office_population_edit.html", context)
 

@@ -4,6 +4,7 @@ service or selector, and renders."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from django.contrib import messages
@@ -383,6 +384,24 @@ def _write(form, write) -> bool:
         _to_form(form, error)
         return False
     return True
+
+
+def office_save(
+    request, form, write: Callable[[], object], *, done: str, back: str
+) -> HttpResponseRedirect | None:
+    """An office page's audited write from a valid form: a refusal lands on the form (by field), a conflict
+    (someone saved the row meanwhile) at its top; on success `done` is said and the page goes back to `back`.
+    None when the form is to be shown again."""
+    try:
+        write()
+    except ValidationError as error:
+        _to_form(form, error)
+    except Conflict as conflict:
+        form.add_error(None, str(conflict))
+    else:
+        messages.success(request, done)
+        return redirect(back)
+    return None
 
 
 def _to_form(form, error: ValidationError) -> None:

@@ -23,6 +23,8 @@ The rows themselves are judged in `reporting.excel.preview`.
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import re
 import time
@@ -39,6 +41,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.crypto import constant_time_compare
 from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ipcity.quarters import Quarter
 from reporting.excel.template import (
@@ -307,6 +310,62 @@ class Upload:
     indicators: list[tuple[str, str]]  # (key, version seen) in template order
     header: tuple
     rows: list[tuple[int, tuple]]  # (sheet row number, values) of the non-empty rows after the header
+
+
+# The parsed upload kept for its preview and confirmation (parsed once, on upload), as JSON: cell values are
+# None, text, numbers, booleans, dates and times, or formulas (kept so the preview still refuses them).
+_TEMPORAL = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
+
+
+def _cell_to_json(value: Any) -> Any:
+    if isinstance(value, ArrayFormula):
+        return {"$": "array", "ref": value.ref, "text": value.text}
+    if isinstance(value, DataTableFormula):
+        return {"$": "table", **dict(value)}
+    if isinstance(value, datetime.timedelta):
+        return {"$": "timedelta", "seconds": value.total_seconds()}
+    for kind, type_ in _TEMPORAL.items():  # datetime before date: a datetime is a date too
+        if isinstance(value, type_):
+            return {"$": kind, "iso": value.isoformat()}
+    return value
+
+
+def _cell_from_json(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    kind = value.pop("$")
+    if kind == "array":
+        return ArrayFormula(value["ref"], value["text"])
+    if kind == "table":
+        value.pop("t", None)
+        return DataTableFormula(**value)
+    if kind == "timedelta":
+        return datetime.timedelta(seconds=value["seconds"])
+    return _TEMPORAL[kind].fromisoformat(value["iso"])
+
+
+def upload_dumps(upload: Upload) -> bytes:
+    return json.dumps(
+        {
+            "meta": upload.meta,
+            "indicators": upload.indicators,
+            "header": [_cell_to_json(value) for value in upload.header],
+            "rows": [[number, [_cell_to_json(value) for value in values]] for number, values in upload.rows],
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def upload_loads(data: bytes) -> Upload:
+    stored = json.loads(data)
+    return Upload(
+        meta=stored["meta"],
+        indicators=[tuple(pair) for pair in stored["indicators"]],
+        header=tuple(_cell_from_json(value) for value in stored["header"]),
+        rows=[
+            (number, tuple(_cell_from_json(value) for value in values)) for number, values in stored["rows"]
+        ],
+    )
 
 
 def cell_text(value: Any) -> str:

@@ -1,18 +1,20 @@
 """Pages of the Excel import, for reporters: download the unit's template, upload it, preview, confirm.
 
-An upload waits for its confirmation as a file under MEDIA_ROOT/imports/ named by a random token; the token
-is known only to the session that uploaded it, so another user's (or another unit's) token is a 404. Files
-older than IPCITY_IMPORT_TTL_SECONDS are discarded.
+The workbook is parsed once, on upload; its rows wait for the preview and the confirmation as JSON under
+MEDIA_ROOT/imports/ named by a random token (a preview view never opens the workbook again). The token and the
+JSON's SHA-256 are known only to the session that uploaded it, so another user's (or another unit's) token is
+a 404 and a file changed on disk is not read. Files older than IPCITY_IMPORT_TTL_SECONDS are discarded. The
+preview and the confirmation judge the stored rows afresh: signature, unit, quarter, layout, versions.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import secrets
 import time
 from pathlib import Path
-from typing import BinaryIO
 
 from django import forms
 from django.conf import settings
@@ -29,9 +31,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import REPORTERS, role_required
 from audit.services import Conflict
 from reporting.evidence import clean_name
-from reporting.excel.preview import template_confirm, template_parse
+from reporting.excel.preview import template_confirm, template_judge, template_read
 from reporting.excel.template import template_filename, template_write
-from reporting.excel.upload import ImportRefused, megabytes
+from reporting.excel.upload import ImportRefused, Upload, megabytes, upload_dumps, upload_loads
 from reporting.models import Period
 from reporting.services.calendar import period_accepts
 
@@ -58,7 +60,7 @@ class UploadForm(forms.Form):
         empty_label=None,
         error_messages={"required": "请选择季度。"},
     )
-    # An empty file reaches template_parse, which refuses it with the same message as every other refusal.
+    # An empty file reaches template_read, which refuses it with the same message as every other refusal.
     file = forms.FileField(
         label="填写好的模板（.xlsx）",
         allow_empty_file=True,
@@ -144,24 +146,29 @@ def _upload(request, limit: _UploadLimit):
     upload, period = form.cleaned_data["file"], form.cleaned_data["period"]
     name = clean_name(upload.name)  # the name the preview shows and the audit's reason quotes
     try:
-        template_parse(upload, unit=unit, period=period, name=name)
+        parsed = template_read(upload, name)
+        template_judge(parsed, unit=unit, period=period, name=name)
     except ImportRefused as refusal:
         form.add_error("file", refusal)
         return _start_page(request, form, status=400)
-    token = _store(request, upload, period, name)
+    token = _store(request, parsed, period, name)
     return redirect("import-preview", token=token)
 
 
-def _store(request, upload, period: Period, name: str) -> str:
-    """Keep the upload for its confirmation: a file named by a random token, the token in the session."""
+def _path(token: str) -> Path:
+    return _import_dir() / f"{token}.json"
+
+
+def _store(request, parsed: Upload, period: Period, name: str) -> str:
+    """Keep the parsed upload for its preview and confirmation: a file named by a random token, the token and
+    the file's hash in the session."""
     directory = _import_dir()
     directory.mkdir(parents=True, exist_ok=True)
     _discard_expired(directory)
     token = secrets.token_urlsafe(18)
-    upload.seek(0)
-    with open(directory / f"{token}.xlsx", "xb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    data = upload_dumps(parsed)
+    with open(_path(token), "xb") as out:
+        out.write(data)
     stored = request.session.get(SESSION_KEY, {})
     while len(stored) >= KEPT_PER_SESSION:
         _forget(request, min(stored, key=lambda key: stored[key]["at"]), stored)
@@ -169,6 +176,7 @@ def _store(request, upload, period: Period, name: str) -> str:
         "unit": request.user.unit_id,
         "period": period.pk,
         "name": name,
+        "sha256": hashlib.sha256(data).hexdigest(),
         "at": time.time(),
     }
     request.session[SESSION_KEY] = stored
@@ -177,7 +185,7 @@ def _store(request, upload, period: Period, name: str) -> str:
 
 def _discard_expired(directory: Path) -> None:
     cutoff = time.time() - settings.IPCITY_IMPORT_TTL_SECONDS
-    for path in directory.glob("*.xlsx"):
+    for path in directory.glob("*.json"):
         try:
             if path.stat().st_mtime < cutoff:
                 path.unlink()
@@ -189,25 +197,29 @@ def _forget(request, token: str, stored: dict | None = None) -> None:
     stored = request.session.get(SESSION_KEY, {}) if stored is None else stored
     stored.pop(token, None)
     request.session[SESSION_KEY] = stored
-    (_import_dir() / f"{token}.xlsx").unlink(missing_ok=True)
+    _path(token).unlink(missing_ok=True)
 
 
-def _stored(request, token: str) -> tuple[dict, Path] | None:
-    """The session's upload for `token` and its file; 404 for a token this session did not upload for this
-    user's unit, None (and the entry forgotten) once it has expired."""
+def _stored(request, token: str) -> tuple[dict, Upload] | None:
+    """The session's upload for `token` and its parsed rows; 404 for a token this session did not upload for
+    this user's unit, None (and the entry forgotten) once it has expired or its file is not the one stored."""
     entry = request.session.get(SESSION_KEY, {}).get(token)
     if entry is None or entry["unit"] != request.user.unit_id:
         raise Http404("没有找到该上传文件。")
-    path = _import_dir() / f"{token}.xlsx"
-    if time.time() - entry["at"] > settings.IPCITY_IMPORT_TTL_SECONDS or not path.exists():
+    try:
+        data = _path(token).read_bytes()
+    except FileNotFoundError:
+        data = b""
+    fresh = time.time() - entry["at"] <= settings.IPCITY_IMPORT_TTL_SECONDS
+    if not fresh or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
         _forget(request, token)
         return None
-    return entry, path
+    return entry, upload_loads(data)
 
 
 def _with_upload(view):
-    """Runs `view(request, token, period, file, name)` with the session's stored upload of `token` open, for
-    its period and file name; once the upload has expired, the reporter is sent back to upload it again."""
+    """Runs `view(request, token, period, parsed, name)` with the session's stored upload of `token`, for its
+    period and file name; once the upload has expired, the reporter is sent back to upload it again."""
 
     @functools.wraps(view)
     def with_upload(request, token: str):
@@ -215,10 +227,9 @@ def _with_upload(view):
         if found is None:
             messages.error(request, "上传的文件已过期（超过1小时未确认），请重新上传。")
             return redirect("import-start")
-        entry, path = found
+        entry, parsed = found
         period = get_object_or_404(Period, pk=entry["period"])
-        with open(path, "rb") as file:
-            return view(request, token, period, file, entry["name"])
+        return view(request, token, period, parsed, entry["name"])
 
     return with_upload
 
@@ -226,9 +237,9 @@ def _with_upload(view):
 @role_required(*REPORTERS)
 @require_GET
 @_with_upload
-def import_preview(request, token: str, period: Period, file: BinaryIO, name: str):
+def import_preview(request, token: str, period: Period, parsed: Upload, name: str):
     try:
-        preview = template_parse(file, unit=request.user.unit, period=period, name=name)
+        preview = template_judge(parsed, unit=request.user.unit, period=period, name=name)
     except ImportRefused as refusal:
         _forget(request, token)
         messages.error(request, refusal.messages[0])
@@ -247,9 +258,9 @@ def import_preview(request, token: str, period: Period, file: BinaryIO, name: st
 @role_required(*REPORTERS)
 @require_POST
 @_with_upload
-def import_confirm(request, token: str, period: Period, file: BinaryIO, name: str):
+def import_confirm(request, token: str, period: Period, parsed: Upload, name: str):
     try:
-        count = template_confirm(file, unit=request.user.unit, period=period, by=request.user, name=name)
+        count = template_confirm(parsed, unit=request.user.unit, period=period, by=request.user, name=name)
     except Conflict as conflict:
         messages.error(request, f"{conflict} 请重新下载模板，填写后再导入。")
         return redirect("import-preview", token=token)

@@ -12,6 +12,8 @@ has at least one row.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +31,9 @@ from rest_framework.test import APIClient
 
 from indicators.models import Assignment, Indicator
 from plans.models import Plan, Task, Unit
+from reporting.excel.preview import template_read
 from reporting.excel.template import template_write
+from reporting.excel.upload import upload_dumps
 from reporting.import_views import SESSION_KEY
 from reporting.models import Evidence, Period, Submission
 from tests import factories
@@ -165,26 +169,29 @@ def _plan_draft() -> int:
     return draft_save(draft=draft_read(pasted=text, slug="shili-2025-2027"), filename="", by=None).pk
 
 
-def _upload(unit: Unit, period: Period, token: str) -> None:
-    """A filled template waiting for confirmation under MEDIA_ROOT/imports/, as import_upload leaves it."""
-    path = Path(settings.MEDIA_ROOT) / "imports" / f"{token}.xlsx"
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out:
-        template_write(unit=unit, period=period, out=out)
+def _upload(unit: Unit, period: Period, token: str) -> str:
+    """A template's rows waiting for confirmation under MEDIA_ROOT/imports/, as import_upload leaves them;
+    returns the kept file's SHA-256 (the session holds it)."""
+    path = Path(settings.MEDIA_ROOT) / "imports" / f"{token}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        workbook = io.BytesIO()
+        template_write(unit=unit, period=period, out=workbook)
+        path.write_bytes(upload_dumps(template_read(workbook, "模板.xlsx")))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _keep_upload(client: Client, row: SimpleNamespace) -> None:
     """The upload in the reporter's session, its file back in place if a confirm or cancel removed it (the
     file system is not rolled back with the database)."""
-    _upload(row.unit, row.draft.period, row.token)
+    digest = _upload(row.unit, row.draft.period, row.token)
     session = client.session
     session[SESSION_KEY] = {
         row.token: {
             "unit": row.unit.pk,
             "period": row.draft.period_id,
             "name": "模板.xlsx",
+            "sha256": digest,
             "at": time.time(),
         }
     }

@@ -7,6 +7,7 @@ forged rows) reach the preview, which lists the errors, and their confirmation w
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,12 @@ REFUSED = [
         "huge",
         "表格超出上限（最多10000行数据",
     ),
-    case("huge-declared", lambda b: files.huge_declared(b.template), "huge", "表格超出上限"),
+    case(
+        "huge-declared",
+        lambda b: files.huge_declared(b.template),
+        "too_many_cells",
+        "单元格过多（超过200000个）",
+    ),
     case("far-row", lambda b: files.far_row(b.template), "huge", "表格超出上限"),
     case("foreign-workbook", lambda b: files.foreign_workbook(), "not_template", "这不是本系统的填报模板"),
     case(
@@ -184,6 +190,56 @@ def test_it_counts_rows_by_streaming_not_by_the_declared_dimension(unit_a, xl_pe
 
     with pytest.raises(ImportRefused, match="表格超出上限"):
         template_parse(as_file(data), unit=unit_a, period=xl_period)
+
+
+# Parse work bounded: a small file within every size limit can still hold millions of strings or cells.
+
+
+def test_it_refuses_a_million_shared_strings_within_a_second_and_keeps_nothing(
+    reporter_a_client, unit_a, xl_period, bases, upload_dir
+):
+    data = files.many_shared_strings(bases.template)
+    assert len(data) < settings.UPLOAD_MAX_BYTES  # the finding's file: under every size and ratio limit
+
+    started = time.monotonic()
+    response = upload(reporter_a_client, data, xl_period)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 400
+    assert "文件中的文字条目过多（超过200000条）" in response.content.decode()
+    assert elapsed < 1.0
+    assert not Submission.objects.exists()
+
+
+def test_it_counts_shared_strings_when_their_count_is_not_declared(unit_a, xl_period, bases):
+    data = files.many_shared_strings(bases.template, declared=False)
+
+    started = time.monotonic()
+    with pytest.raises(ImportRefused) as refusal:
+        template_parse(as_file(data), unit=unit_a, period=xl_period)
+
+    assert refusal.value.code == "too_many_strings"
+    assert time.monotonic() - started < 1.0
+
+
+def test_it_counts_cells_when_no_dimension_is_declared(unit_a, xl_period, bases, settings):
+    settings.IPCITY_IMPORT_MAX_CELLS = 1000
+    cells = "".join(f'<c r="A{r}"><v>{r}</v></c>' for r in range(1, 1002))
+    data = files.rezip(
+        bases.template, replace={files.SHEET_PART: files._sheet_xml(f'<row r="1">{cells}</row>')}
+    )
+
+    with pytest.raises(ImportRefused, match="表格的单元格过多（超过1000个）"):
+        template_parse(as_file(data), unit=unit_a, period=xl_period)
+
+
+def test_it_stops_reading_past_the_time_limit(unit_a, xl_period, bases, settings):
+    settings.IPCITY_IMPORT_MAX_SECONDS = -1  # already past: the first row read is refused
+
+    with pytest.raises(ImportRefused, match="文件读取超过-1秒仍未完成") as refusal:
+        template_parse(as_file(bases.template), unit=unit_a, period=xl_period)
+
+    assert refusal.value.code == "too_slow"
 
 
 # Row-level refusals: the file reaches the preview, which names every bad row; confirming writes nothing.

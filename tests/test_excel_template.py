@@ -451,7 +451,7 @@ def test_it_sends_anonymous_users_to_log_in(client, xl_period):
 def test_it_stops_reading_an_oversized_upload_before_parsing(reporter_a_client, xl_period, monkeypatch):
     from reporting import import_views
 
-    monkeypatch.setattr(import_views, "template_parse", lambda *args, **kwargs: pytest.fail("parsed"))
+    monkeypatch.setattr(import_views, "template_read", lambda *args, **kwargs: pytest.fail("parsed"))
 
     response = upload(reporter_a_client, b"PK" + b"\0" * settings.UPLOAD_MAX_BYTES, xl_period)
 
@@ -484,7 +484,7 @@ def test_it_hides_an_upload_from_everyone_but_its_uploader(
 def test_it_discards_an_upload_left_unconfirmed(reporter_a_client, unit_a, xl_period, xl_indicators, xl_now):
     data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
     token = token_of(upload(reporter_a_client, data, xl_period))
-    stored = Path(settings.MEDIA_ROOT) / "imports" / f"{token}.xlsx"
+    stored = Path(settings.MEDIA_ROOT) / "imports" / f"{token}.json"
     assert stored.exists()
 
     xl_now.shift(datetime.timedelta(seconds=settings.IPCITY_IMPORT_TTL_SECONDS + 1))
@@ -501,7 +501,7 @@ def test_it_keeps_only_the_latest_uploads_of_a_session(reporter_a_client, unit_a
     tokens = [token_of(upload(reporter_a_client, data, xl_period)) for _ in range(KEPT_PER_SESSION + 1)]
 
     assert reporter_a_client.get(reverse("import-preview", args=[tokens[0]])).status_code == 404
-    assert not (Path(settings.MEDIA_ROOT) / "imports" / f"{tokens[0]}.xlsx").exists()
+    assert not (Path(settings.MEDIA_ROOT) / "imports" / f"{tokens[0]}.json").exists()
     assert all(
         reporter_a_client.get(reverse("import-preview", args=[t])).status_code == 200 for t in tokens[1:]
     )
@@ -514,7 +514,7 @@ def test_it_cancels_an_upload(reporter_a_client, unit_a, xl_period, xl_indicator
     response = reporter_a_client.post(reverse("import-cancel", args=[token]))
 
     assert messages_of(response) == ["已取消本次导入，没有保存任何数据。"]
-    assert not (Path(settings.MEDIA_ROOT) / "imports" / f"{token}.xlsx").exists()
+    assert not (Path(settings.MEDIA_ROOT) / "imports" / f"{token}.json").exists()
     assert reporter_a_client.get(reverse("import-preview", args=[token])).status_code == 404
 
 
@@ -572,10 +572,43 @@ def test_it_reads_the_database_a_fixed_number_of_times(
     assert Submission.objects.count() == 5
 
 
+def test_it_parses_an_upload_once_and_previews_and_confirms_the_rows_kept(
+    reporter_a_client, unit_a, xl_period, xl_indicators, monkeypatch, django_assert_max_num_queries
+):
+    from reporting.excel import upload as reading
+
+    data = fill(download(reporter_a_client, xl_period), FILLED)
+    response = upload(reporter_a_client, data, xl_period)
+    monkeypatch.setattr(
+        reading, "_open", lambda *args, **kwargs: pytest.fail("the workbook was opened again")
+    )
+
+    with django_assert_max_num_queries(QUERIES["preview"]):
+        page = reporter_a_client.get(response["Location"])
+    reporter_a_client.get(response["Location"])
+    confirmed = reporter_a_client.post(reverse("import-confirm", args=[token_of(response)]))
+
+    assert page.status_code == 200 and "确认导入" in page.content.decode()
+    assert messages_of(confirmed)[-1].startswith(f"已导入{len(FILLED)}项")
+    assert Submission.objects.get(indicator__name="商标有效注册量").value == D("85.2")
+
+
+def test_it_does_not_read_kept_rows_changed_on_disk(reporter_a_client, unit_a, xl_period, xl_indicators):
+    data = fill(template_of(unit_a, xl_period), {"商标有效注册量": {"本季度数值": 85}})
+    token = token_of(upload(reporter_a_client, data, xl_period))
+    kept = Path(settings.MEDIA_ROOT) / "imports" / f"{token}.json"
+    kept.write_bytes(kept.read_bytes().replace(b"85", b"95"))
+
+    response = reporter_a_client.post(reverse("import-confirm", args=[token]))
+
+    assert messages_of(response) == ["上传的文件已过期（超过1小时未确认），请重新上传。"]
+    assert not kept.exists() and not Submission.objects.exists()
+
+
 # Per request, whatever the number of rows: session, user, unit, period, then the page's own reads (template:
 # indicators, the quarter's figures, four earlier quarters' figures; parse: indicators, the quarter's rows).
-# Confirming parses again, then figures_save reads its own two and writes each new figure (insert, history
-# row); the session is saved inside a savepoint.
+# Confirming judges the rows kept on upload again, then figures_save reads its own two and writes each new
+# figure (insert, history row); the session is saved inside a savepoint.
 WRITTEN = len(FILLED)
 QUERIES = {"download": 7, "upload": 10, "preview": 6, "confirm": 8 + 2 * WRITTEN + 5}
 

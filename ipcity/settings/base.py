@@ -169,6 +169,13 @@ IPCITY_IMPORT_MAX_ROWS = env.int("IPCITY_IMPORT_MAX_ROWS", default=10_000)
 IPCITY_IMPORT_MAX_PARTS = env.int("IPCITY_IMPORT_MAX_PARTS", default=100)
 IPCITY_IMPORT_MAX_INFLATED = env.int("IPCITY_IMPORT_MAX_INFLATED", default=50 * 1024 * 1024)
 IPCITY_IMPORT_MAX_RATIO = env.int("IPCITY_IMPORT_MAX_RATIO", default=100)
+# A template holds a few thousand rows of ~20 columns, so far fewer shared strings and cells than these; they
+# bound the parse work of a small file that inflates within the limits above (1.75 M short strings in 4.6 MB
+# cost a worker 12 s), and are counted in the zip before openpyxl parses anything. The parse itself is
+# refused past IPCITY_IMPORT_MAX_SECONDS of wall time, checked per row.
+IPCITY_IMPORT_MAX_STRINGS = env.int("IPCITY_IMPORT_MAX_STRINGS", default=200_000)
+IPCITY_IMPORT_MAX_CELLS = env.int("IPCITY_IMPORT_MAX_CELLS", default=200_000)
+IPCITY_IMPORT_MAX_SECONDS = env.float("IPCITY_IMPORT_MAX_SECONDS", default=5.0)
 # How long an uploaded template waits for its confirmation before it is discarded.
 IPCITY_IMPORT_TTL_SECONDS = env.int("IPCITY_IMPORT_TTL_SECONDS", default=3600)
 # The reporting calendar: a quarter is due this many days after it ends and locks this many days later.

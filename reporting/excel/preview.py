@@ -21,7 +21,7 @@ from indicators.measures import NO, YES, Figure, figure_errors, figure_parse
 from indicators.models import Indicator
 from ipcity.figures import plain
 from reporting.excel.template import COLUMNS, INPUTS, KEY, NOTE, indicator_key, shown_in_template
-from reporting.excel.upload import cell_text, check_template, check_upload, read_upload
+from reporting.excel.upload import Upload, cell_text, check_template, check_upload, read_upload
 from reporting.models import Period, Submission
 from reporting.selectors import unit_indicators
 from reporting.services.entry import EDITABLE, FigureInput, figures_save
@@ -183,13 +183,23 @@ def _judge(number: int, values: tuple, indicator: Indicator) -> PreviewRow:
     return row
 
 
-def template_parse(file: IO[bytes], *, unit: Unit, period: Period, name: str | None = None) -> ImportPreview:
-    """Read an uploaded template into a preview: per row the figure read, or its errors (in Chinese, naming
-    the sheet row and the indicator). Raises ImportRefused when the file as a whole is refused. Writes
-    nothing; reads the database in a fixed number of queries whatever the number of rows."""
-    name = name if name is not None else getattr(file, "name", "") or ""
+def template_read(file: IO[bytes], name: str) -> Upload:
+    """The uploaded file's rows, parsed once (the upload page keeps them for the preview and confirmation).
+    Raises ImportRefused when the file as a whole is refused."""
     check_upload(file, name)
-    upload = read_upload(file)
+    return read_upload(file)
+
+
+def template_parse(file: IO[bytes], *, unit: Unit, period: Period, name: str | None = None) -> ImportPreview:
+    """Read an uploaded template into a preview (see `template_judge`)."""
+    name = name if name is not None else getattr(file, "name", "") or ""
+    return template_judge(template_read(file, name), unit=unit, period=period, name=name)
+
+
+def template_judge(upload: Upload, *, unit: Unit, period: Period, name: str) -> ImportPreview:
+    """Judge a parsed upload: its signature, unit, quarter and layout (ImportRefused), then per row the figure
+    read, or its errors (in Chinese, naming the sheet row and the indicator), against what is stored now.
+    Writes nothing; reads the database in a fixed number of queries whatever the number of rows."""
     check_template(upload, unit=unit, period=period)
     indicators = {indicator_key(indicator): indicator for indicator in unit_indicators(unit, period.year)}
     # Only what the preview reads of a stored figure (`_changes`, `_as_text`, `_check_writable`): a template
@@ -237,7 +247,7 @@ def _check_writable(row: PreviewRow) -> None:
 
 
 def template_confirm(
-    file: IO[bytes],
+    source: IO[bytes] | Upload,
     *,
     unit: Unit,
     period: Period,
@@ -245,11 +255,16 @@ def template_confirm(
     name: str | None = None,
     today: datetime.date | None = None,
 ) -> int:
-    """Import an upload: judge it again exactly as the preview did and, when no row has an error, store every
-    new or changed figure as a draft through `figures_save`, in one transaction, audited as an Excel import.
-    Returns how many figures were stored. Raises ImportRefused or ValidationError (every row's message) and
-    writes nothing; a figure someone changed meanwhile raises services.Conflict, also writing nothing."""
-    preview = template_parse(file, unit=unit, period=period, name=name)
+    """Import an upload (the file, or its rows as parsed on upload): judge it again exactly as the preview
+    did (signature, unit, quarter, layout, every row, the versions seen) and, when no row has an error, store
+    every new or changed figure as a draft through `figures_save`, in one transaction, audited as an Excel
+    import. Returns how many figures were stored. Raises ImportRefused or ValidationError (every row's
+    message) and writes nothing; a figure someone changed meanwhile raises services.Conflict, also writing
+    nothing."""
+    if isinstance(source, Upload):
+        preview = template_judge(source, unit=unit, period=period, name=name or "")
+    else:
+        preview = template_parse(source, unit=unit, period=period, name=name)
     if preview.errors:
         raise ValidationError(preview.errors)
     inputs = preview.inputs()

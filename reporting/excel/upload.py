@@ -6,10 +6,16 @@ An upload is a file from outside, so it is judged in this order, each step refus
 1. size (settings.UPLOAD_MAX_BYTES), emptiness, the .xlsx extension;
 2. the file is really a zip: a bounded number of parts, a bounded total inflated size and compression ratio
    (zip bombs), only the parts an xlsx workbook has (no macros, external links, OLE or ActiveX objects);
-3. only then openpyxl reads it, in read-only mode, formulas as text (never evaluated), with defusedxml
+3. the parse work is counted without parsing: the shared strings (the `<sst count uniqueCount>` attributes
+   read from the part's first bytes, then the `<si>` tags counted by streaming the part, stopping at the
+   limit, since attributes may be missing or lie) and each sheet's cells (its `<dimension>`, then its `<c>`
+   tags, the same way) are refused past settings.IPCITY_IMPORT_MAX_STRINGS and IPCITY_IMPORT_MAX_CELLS: a
+   small file inflating within the limits can still hold millions of strings that take a worker seconds;
+4. only then openpyxl reads it, in read-only mode, formulas as text (never evaluated), with defusedxml
    underneath (checked at import: entity bombs and external entities are refused); rows are streamed and
-   counted, and the sheet is refused past settings.IPCITY_IMPORT_MAX_ROWS;
-4. the hidden metadata sheet must carry our signature (HMAC with SECRET_KEY over the unit, the quarter and
+   counted, the sheet is refused past settings.IPCITY_IMPORT_MAX_ROWS, and the reading past
+   settings.IPCITY_IMPORT_MAX_SECONDS of wall time;
+5. the hidden metadata sheet must carry our signature (HMAC with SECRET_KEY over the unit, the quarter and
    the indicators), so a foreign, tampered, other unit's or other quarter's workbook is refused.
 
 The rows themselves are judged in `reporting.excel.preview`.
@@ -17,8 +23,11 @@ The rows themselves are judged in `reporting.excel.preview`.
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +40,8 @@ from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.crypto import constant_time_compare
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ipcity.quarters import Quarter
 from reporting.excel.template import (
@@ -71,6 +81,17 @@ _ALLOWED_PARTS = re.compile(
     r"|xl/drawings/(vmlDrawing\d+\.vml|drawing\d+\.xml|_rels/(vmlDrawing|drawing)\d+\.(vml|xml)\.rels)"
     r"|customXml/(item\d+\.xml|itemProps\d+\.xml|_rels/item\d+\.xml\.rels)|docMetadata/LabelInfo\.xml"
 )
+_SHEET_PART = re.compile(r"xl/worksheets/sheet\d+\.xml")
+_STRINGS_PART = "xl/sharedStrings.xml"
+_HEAD_BYTES = 4096  # where a part's root attributes and a sheet's <dimension> are, before any content
+_PREFIX = rb"(?:[A-Za-z_][\w.-]{0,30}:)?"  # an XML namespace prefix, as other writers may use
+_SST_TAG = re.compile(rb"<" + _PREFIX + rb"sst\b[^>]*>")
+_COUNT_ATTRIBUTE = re.compile(rb"\b(?:count|uniqueCount)\s*=\s*[\"'](\d{1,15})[\"']")
+_DIMENSION = re.compile(rb"<" + _PREFIX + rb"dimension\b[^>]*\bref\s*=\s*[\"']([A-Za-z0-9:$]{1,40})[\"']")
+_STRING_TAG = re.compile(rb"<" + _PREFIX + rb"si[\s/>]")
+_CELL_TAG = re.compile(rb"<" + _PREFIX + rb"c[\s/>]")
+_TAG_OVERLAP = 64  # longer than any tag the patterns above match, so none is missed between two chunks
+
 # Parts refused with their own message (matched as substrings, case-insensitively).
 _FORBIDDEN_PARTS = (
     (("vbaproject", "vbadata", "macrosheets/", "xl/dialogsheets/"), "macro"),
@@ -102,6 +123,9 @@ MESSAGES = {
     "unsafe_xml": "文件含有不安全的XML内容（实体声明或外部引用），不予导入。" + REDOWNLOAD,
     "unreadable": "文件内容无法读取（不是有效的Excel工作簿）。" + REDOWNLOAD,
     "huge": "表格超出上限（最多{rows}行数据、{columns}列），不予导入。" + REDOWNLOAD,
+    "too_many_strings": "文件中的文字条目过多（超过{limit}条），不是正常填写的模板，不予导入。" + REDOWNLOAD,
+    "too_many_cells": "表格的单元格过多（超过{limit}个），不是正常填写的模板，不予导入。" + REDOWNLOAD,
+    "too_slow": "文件读取超过{seconds}秒仍未完成，表格内容异常，不予导入。" + REDOWNLOAD,
     "not_template": "这不是本系统的填报模板（找不到模板标识）。" + REDOWNLOAD,
     "tampered": "模板的标识信息与签名不符（模板被改动过，或来自其他系统），不予导入。" + REDOWNLOAD,
     "old_version": "模板版本已过期。" + REDOWNLOAD,
@@ -150,13 +174,17 @@ def check_upload(file: IO[bytes], name: str) -> None:
     if not zipfile.is_zipfile(file):
         raise ImportRefused("not_zip", name=name[:60])
     try:
-        with zipfile.ZipFile(file) as archive:
-            parts = archive.infolist()
+        archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise ImportRefused("not_zip", name=name[:60]) from None
-    finally:
         file.seek(0)
-    _check_parts(parts)
+        raise ImportRefused("not_zip", name=name[:60]) from None
+    try:
+        _check_parts(archive.infolist())
+        with _reading():  # a part that fails to inflate is the file's fault
+            _check_counts(archive)
+    finally:
+        archive.close()
+        file.seek(0)
 
 
 def _check_parts(parts: list[zipfile.ZipInfo]) -> None:
@@ -188,6 +216,56 @@ def _check_parts(parts: list[zipfile.ZipInfo]) -> None:
         raise ImportRefused("bomb")
 
 
+def _check_counts(archive: zipfile.ZipFile) -> None:
+    """Refuse too many shared strings or cells, counted in the zip's parts before any of them is parsed."""
+    names = set(archive.namelist())
+    if _STRINGS_PART in names:
+        limit = settings.IPCITY_IMPORT_MAX_STRINGS
+        head = _head(archive, _STRINGS_PART)
+        tag = _SST_TAG.search(head)
+        declared = [int(count) for count in _COUNT_ATTRIBUTE.findall(tag.group())] if tag else []
+        if any(count > limit for count in declared) or _tags_over(archive, _STRINGS_PART, _STRING_TAG, limit):
+            raise ImportRefused("too_many_strings", limit=limit)
+    for name in sorted(names):
+        if _SHEET_PART.fullmatch(name):
+            limit = settings.IPCITY_IMPORT_MAX_CELLS
+            dimension = _DIMENSION.search(_head(archive, name))
+            if (dimension and _cells_in(dimension.group(1).decode()) > limit) or _tags_over(
+                archive, name, _CELL_TAG, limit
+            ):
+                raise ImportRefused("too_many_cells", limit=limit)
+
+
+def _head(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as stream:
+        return stream.read(_HEAD_BYTES)
+
+
+def _cells_in(ref: str) -> int:
+    """How many cells a <dimension ref> spans (0 when it does not parse: the tags are counted anyway)."""
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+    except (ValueError, TypeError):
+        return 0
+    if None in (min_col, min_row, max_col, max_row):
+        return 0
+    return (max_col - min_col + 1) * (max_row - min_row + 1)
+
+
+def _tags_over(archive: zipfile.ZipFile, name: str, tag: re.Pattern[bytes], limit: int) -> bool:
+    """Whether the part holds more than `limit` of `tag`, streamed in chunks and stopped once past it."""
+    count, tail = 0, b""
+    with archive.open(name) as stream:
+        while chunk := stream.read(256 * 1024):
+            text = tail + chunk
+            # A match lying wholly in the tail was counted with the previous chunk.
+            count += sum(1 for match in tag.finditer(text) if match.end() > len(tail))
+            if count > limit:
+                return True
+            tail = text[-_TAG_OVERLAP:]
+    return False
+
+
 @contextmanager
 def _reading() -> Iterator[None]:
     """Turn whatever a hostile or broken file makes openpyxl raise into a refusal."""
@@ -211,15 +289,18 @@ def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
     return False
 
 
-def _bounded_rows(sheet, limit: int) -> Iterator[tuple]:
-    """The sheet's rows from the first, each WIDTH values wide, refused past `limit` rows. The declared
-    dimension is checked, then dropped: it may lie either way, and rows are counted as they stream."""
+def _bounded_rows(sheet, limit: int, deadline: float) -> Iterator[tuple]:
+    """The sheet's rows from the first, each WIDTH values wide, refused past `limit` rows or past the
+    `deadline` (time.monotonic()). The declared dimension is checked, then dropped: it may lie either way,
+    and rows are counted as they stream."""
     if (sheet.max_row or 0) > limit or (sheet.max_column or 0) > MAX_COLUMNS:
         raise ImportRefused("huge", rows=settings.IPCITY_IMPORT_MAX_ROWS, columns=MAX_COLUMNS)
     sheet.reset_dimensions()
     for number, values in enumerate(sheet.iter_rows(max_col=WIDTH, values_only=True), start=1):
         if number > limit:
             raise ImportRefused("huge", rows=settings.IPCITY_IMPORT_MAX_ROWS, columns=MAX_COLUMNS)
+        if time.monotonic() > deadline:
+            raise ImportRefused("too_slow", seconds=f"{settings.IPCITY_IMPORT_MAX_SECONDS:g}")
         yield values
 
 
@@ -229,6 +310,62 @@ class Upload:
     indicators: list[tuple[str, str]]  # (key, version seen) in template order
     header: tuple
     rows: list[tuple[int, tuple]]  # (sheet row number, values) of the non-empty rows after the header
+
+
+# The parsed upload kept for its preview and confirmation (parsed once, on upload), as JSON: cell values are
+# None, text, numbers, booleans, dates and times, or formulas (kept so the preview still refuses them).
+_TEMPORAL = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
+
+
+def _cell_to_json(value: Any) -> Any:
+    if isinstance(value, ArrayFormula):
+        return {"$": "array", "ref": value.ref, "text": value.text}
+    if isinstance(value, DataTableFormula):
+        return {"$": "table", **dict(value)}
+    if isinstance(value, datetime.timedelta):
+        return {"$": "timedelta", "seconds": value.total_seconds()}
+    for kind, type_ in _TEMPORAL.items():  # datetime before date: a datetime is a date too
+        if isinstance(value, type_):
+            return {"$": kind, "iso": value.isoformat()}
+    return value
+
+
+def _cell_from_json(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    kind = value.pop("$")
+    if kind == "array":
+        return ArrayFormula(value["ref"], value["text"])
+    if kind == "table":
+        value.pop("t", None)
+        return DataTableFormula(**value)
+    if kind == "timedelta":
+        return datetime.timedelta(seconds=value["seconds"])
+    return _TEMPORAL[kind].fromisoformat(value["iso"])
+
+
+def upload_dumps(upload: Upload) -> bytes:
+    return json.dumps(
+        {
+            "meta": upload.meta,
+            "indicators": upload.indicators,
+            "header": [_cell_to_json(value) for value in upload.header],
+            "rows": [[number, [_cell_to_json(value) for value in values]] for number, values in upload.rows],
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def upload_loads(data: bytes) -> Upload:
+    stored = json.loads(data)
+    return Upload(
+        meta=stored["meta"],
+        indicators=[tuple(pair) for pair in stored["indicators"]],
+        header=tuple(_cell_from_json(value) for value in stored["header"]),
+        rows=[
+            (number, tuple(_cell_from_json(value) for value in values)) for number, values in stored["rows"]
+        ],
+    )
 
 
 def cell_text(value: Any) -> str:
@@ -244,6 +381,7 @@ def _open(file: IO[bytes]) -> Any:
 
 
 def read_upload(file: IO[bytes]) -> Upload:
+    deadline = time.monotonic() + settings.IPCITY_IMPORT_MAX_SECONDS
     with _reading():
         book = _open(file)
         try:
@@ -251,7 +389,9 @@ def read_upload(file: IO[bytes]) -> Upload:
                 raise ImportRefused("not_template")
             meta: dict[str, list[str]] = {}
             indicators = []
-            for values in _bounded_rows(book[META_SHEET], META_LINES + settings.IPCITY_IMPORT_MAX_ROWS):
+            for values in _bounded_rows(
+                book[META_SHEET], META_LINES + settings.IPCITY_IMPORT_MAX_ROWS, deadline
+            ):
                 label, *rest = (cell_text(value) for value in values[:3])
                 if label == "指标":
                     indicators.append((rest[0], rest[1]))
@@ -260,7 +400,7 @@ def read_upload(file: IO[bytes]) -> Upload:
             header: tuple = ()
             rows = []
             rows_limit = HEADER_ROW + settings.IPCITY_IMPORT_MAX_ROWS
-            for number, values in enumerate(_bounded_rows(book[SHEET], rows_limit), start=1):
+            for number, values in enumerate(_bounded_rows(book[SHEET], rows_limit, deadline), start=1):
                 if number == HEADER_ROW:
                     header = values
                 elif number > HEADER_ROW and any(value is not None and value != "" for value in values):

@@ -76,7 +76,9 @@ def test_approve_all_on_a_hung_broker_sends_once_applies_all_and_tells_the_offic
     response = reviewer_client.post(f"/review/2026-4/{desk.unit_a.pk}/approve-all/", follow=True)
     elapsed = time.monotonic() - started
     assert hung_broker == [1]  # one send for the whole approval, not one per item
-    assert elapsed < 4, f"approve-all of {items} items took {elapsed:.1f} s on a hung broker"
+    # One broker timeout (3 s) and the page's own work; a send per item would take 3 s each. Generous for a
+    # loaded CI machine: the count of sends above is the exact check.
+    assert elapsed < 8, f"approve-all of {items} items took {elapsed:.1f} s on a hung broker"
     html = response.content.decode()
     assert f"全部{items}项已报送内容" in html and "看板数据将稍后自动更新" in html
     assert not Submission.objects.filter(unit=desk.unit_a, state="submitted").exists()
@@ -95,7 +97,7 @@ def test_the_admins_bulk_approval_on_a_hung_broker_is_one_transaction_that_says_
         {"action": "approve_selected", "_selected_action": rows},
         follow=True,
     )
-    assert hung_broker == [1] and time.monotonic() - started < 4
+    assert hung_broker == [1] and time.monotonic() - started < 8  # one broker timeout (3 s), not one per row
     html = response.content.decode()
     assert f"已审核通过{len(rows)}项" in html and "看板数据将稍后自动更新" in html
     assert TaskReport.objects.filter(pk__in=rows, state="approved").count() == len(rows)

@@ -33,6 +33,17 @@ def test_it_writes_the_bulletin(report_scenario, tmp_path):
     assert load_workbook(out).sheetnames == ["通报"]
 
 
+def test_export_bulletin_is_the_same_command_for_the_bulletin(report_scenario, tmp_path, capsys):
+    out = tmp_path / "bulletin.xlsx"
+    call_command("export_bulletin", "quanzhou-2024-2026", "--year", "2025", "--quarter", "3", "-o", str(out))
+    assert load_workbook(out).sheetnames == ["通报"]
+    assert "工作推进情况通报" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="季度应为 1—4"):
+        call_command(
+            "export_bulletin", "quanzhou-2024-2026", "--year", "2025", "--quarter", "5", "-o", str(out)
+        )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
+from tests.chromium import ARTIFACTS, CHROMIUM, signed_in_page
 from tests.excel_files import fill, with_macro
 from tests.test_excel_template import FILLED, template_of
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,20 +45,9 @@ def prepared(live_server, transactional_db, reporter_a, unit_a, xl_period, xl_in
 
 @pytest.fixture
 def page(prepared, live_server):
-    from playwright.sync_api import sync_playwright
-
     cookie, _ = prepared
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        yield context.new_page()
-        context.close()
-        chromium.close()
+    with signed_in_page(live_server, cookie, width=1280) as page:
+        yield page
 
 
 def _upload(page, live_server, path: Path) -> None:

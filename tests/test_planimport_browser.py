@@ -10,9 +10,8 @@ from django.conf import settings
 from django.test import Client
 
 from tests import factories
+from tests.chromium import ARTIFACTS, CHROMIUM, signed_in_page
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 DOCUMENT = Path(__file__).parent / "plan_documents" / "shili-city.txt"
 
 pytestmark = [
@@ -33,20 +32,9 @@ def prepared(live_server, transactional_db, plans, tmp_path):
 
 @pytest.fixture
 def page(prepared, live_server):
-    from playwright.sync_api import sync_playwright
-
     cookie, _ = prepared
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = chromium.new_context(viewport={"width": 1400, "height": 900})
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        yield context.new_page()
-        context.close()
-        chromium.close()
+    with signed_in_page(live_server, cookie, width=1400) as page:
+        yield page
 
 
 def test_the_office_imports_reviews_edits_and_publishes_a_plan(page, prepared, live_server):

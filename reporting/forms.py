@@ -55,6 +55,16 @@ def _text(rows: int = 3, placeholder: str = "") -> forms.CharField:
     )
 
 
+def _written(label: str, *, asked: str, max_length: int = 4000) -> forms.CharField:
+    """A required text of the office's (a reason, a source), two lines high; `asked` when it is left empty."""
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": asked},
+    )
+
+
 @dataclass
 class RowView:
     """One row of the page as the template draws it: the selector's row, its inputs, its problems."""
@@ -270,12 +280,7 @@ class DefinitionForm(forms.Form):
     baseline_source = forms.CharField(label="基期值来源（原文）", required=False, max_length=2000, widget=(
         forms.Textarea(attrs={"rows": 2})
     ))  # fmt: skip
-    reason = forms.CharField(
-        label="确认或修改理由",
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "请填写确认或修改理由。"},
-    )
+    reason = _written("确认或修改理由", asked="请填写确认或修改理由。")
     seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, indicator, **kwargs):
@@ -368,14 +373,8 @@ class PopulationForm(_ParsedFigures):
     FIGURES = ("value",)
 
     value = _figure("常住人口（万人）", required=True)
-    source = forms.CharField(
-        label="数据来源（原文）", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "请填写数据来源（如统计公报的原文）。"},
-    )  # fmt: skip
-    reason = forms.CharField(
-        label="修改原因", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "请填写修改原因。"},
-    )  # fmt: skip
+    source = _written("数据来源（原文）", asked="请填写数据来源（如统计公报的原文）。", max_length=2000)
+    reason = _written("修改原因", asked="请填写修改原因。")
 
     seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -397,10 +396,7 @@ class MilestoneForm(_ParsedFigures):
     comparator = forms.ChoiceField(label="比较方式", choices=Target.Comparator.choices)
     min = _figure("下限", required=False)
     max = _figure("上限", required=False)
-    reason = forms.CharField(
-        label="设定理由（记为目标依据）", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "请填写设定理由。"},
-    )  # fmt: skip
+    reason = _written("设定理由（记为目标依据）", asked="请填写设定理由。")
 
     seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

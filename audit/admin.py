@@ -163,6 +163,10 @@ class AuditRecordAdmin(ReadOnly, admin.ModelAdmin):
     show_full_result_count = False
     actions = None
 
+    class Media:
+        # The admin's list keeps a cell on one line: a reason or a long change would be cut off at the edge.
+        css = {"all": ["css/admin-audit.css"]}
+
     def get_changelist(self, request, **kwargs):
         return AuditChangeList
 

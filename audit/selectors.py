@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.apps import apps
@@ -22,22 +23,32 @@ class Change:
     new: str
 
 
-def changes(fields: Iterable[Field], old: Model | None, new: Model) -> list[Change]:
+# How a related object is named in a change: (the foreign key, the id it held) → its name, or None if unknown.
+Names = Callable[[Field, object], "str | None"]
+
+
+def changes(
+    fields: Iterable[Field], old: Model | None, new: Model, names: Names | None = None
+) -> list[Change]:
     """Each field whose value differs between two history records of one object, as people read it. A new
     object (`old` None) is compared with the fields' defaults, so it lists only what was actually filled in,
-    its old values shown as —. The audit page and a figure's own history both read it."""
+    its old values shown as —. A foreign key shows the related object's name through `names` (else its id).
+    The audit page and a figure's own history both read it."""
     found = []
     for field in fields:
-        was = _shown(field, field.get_default() if old is None else getattr(old, field.attname))
-        now = _shown(field, getattr(new, field.attname))
+        was = _shown(field, field.get_default() if old is None else getattr(old, field.attname), names)
+        now = _shown(field, getattr(new, field.attname), names)
         if was != now:
             found.append(Change(str(field.verbose_name), "—" if old is None else was, now))
     return found
 
 
-def _shown(field, value) -> str:
+def _shown(field, value, names: Names | None = None) -> str:
     if value is None or value == "":
         return "—"
+    if field.is_relation:
+        name = names(field, value) if names else None
+        return name if name is not None else f"#{value}"
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -77,7 +88,8 @@ def audit_details(records: Iterable[AuditRecord]) -> dict[str, AuditDetail]:
     """For each record (by id), the object it is about and each field's old and new value against the
     object's previous record (a new object against the field defaults; a deletion lists nothing).
 
-    Two queries per kind of object among `records`, whatever their number: meant for one page of the list."""
+    Two queries per kind of object among `records`, and two per kind of object their foreign keys name,
+    whatever their number: meant for one page of the list."""
     by_model: dict[str, list[AuditRecord]] = defaultdict(list)
     for record in records:
         by_model[record.model].append(record)
@@ -93,10 +105,53 @@ def audit_details(records: Iterable[AuditRecord]) -> dict[str, AuditDetail]:
             )
         )
         before = history.objects.in_bulk([row.previous_id for row in rows if row.previous_id])
+        names = RelatedNames(fields, [*rows, *before.values()])
         for row in rows:
             old = before.get(row.previous_id)
             details[f"{label}:{row.history_id}"] = AuditDetail(
                 label=f"{tracked._meta.verbose_name} #{row.id}",
-                changes=[] if row.history_type == "-" else changes(fields, old, row),
+                changes=[]
+                if row.history_type == "-"
+                else changes(fields, old, row, names.at(row.history_date)),
             )
     return details
+
+
+class RelatedNames:
+    """The objects the foreign keys of some history records point at, by their names as they were when each
+    record was written: the related object's last history record at or before that moment, else its row as it
+    is now, else "#id（已删除）". Two queries per kind of related object, whatever the number of records."""
+
+    def __init__(self, fields: Iterable[Field], rows: Iterable[Model]):
+        wanted: dict[type[Model], set] = defaultdict(set)
+        relations = [field for field in fields if field.is_relation]
+        for row in rows:
+            for field in relations:
+                value = getattr(row, field.attname)
+                if value is not None:
+                    wanted[field.related_model].add(value)
+        self._versions: dict[tuple[type[Model], object], list[tuple[datetime, str]]] = defaultdict(list)
+        self._now: dict[tuple[type[Model], object], str] = {}
+        for model, ids in wanted.items():
+            history = getattr(model, "history", None)
+            key = model._meta.pk.attname  # the tracked object's id, not the history record's
+            if history is not None:
+                versions = history.filter(**{f"{key}__in": ids}).order_by("history_date", "history_id")
+                for version in versions:
+                    self._versions[model, getattr(version, key)].append(
+                        (version.history_date, str(version.instance))
+                    )
+            for pk, row in model._default_manager.in_bulk(list(ids)).items():
+                self._now[model, pk] = str(row)
+
+    def at(self, when: datetime) -> Names:
+        """`names` for `changes`, as of `when`."""
+
+        def name(field: Field, value: object) -> str:
+            key = (field.related_model, value)
+            then = [named for at, named in self._versions.get(key, ()) if at <= when]
+            if then:
+                return then[-1]
+            return self._now.get(key) or f"#{value}（已删除）"
+
+        return name

@@ -11,7 +11,7 @@ import codecs
 import json
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import exceptions
@@ -22,7 +22,6 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 NOT_FOUND = "没有找到该数据：不存在，或不在您的查看范围内。"
-NO_SUCH_ENDPOINT = "没有这个接口地址，请对照 /api/docs/ 中的接口说明。"
 
 
 def exception_handler(exc, context):
@@ -31,17 +30,6 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND)
     return drf_exception_handler(exc, context)
-
-
-def page_not_found(request, exception):
-    """handler404: JSON under /api/ (a program reads the answer), the site's page everywhere else."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"detail": NO_SUCH_ENDPOINT}, status=404, json_dumps_params={"ensure_ascii": False}
-        )
-    from django.views.defaults import page_not_found as html_page_not_found
-
-    return html_page_not_found(request, exception)
 
 
 # A figure in the API: a decimal string (never rounded on its way), null where there is none.

@@ -14,7 +14,10 @@ admin.site.index_title = "系统管理"
 
 register_converter(QuarterConverter, "quarter")
 
-handler404 = "ipcity.api.page_not_found"
+handler400 = "ipcity.errors.bad_request"
+handler403 = "ipcity.errors.permission_denied"
+handler404 = "ipcity.errors.page_not_found"
+handler500 = "ipcity.errors.server_error"
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),

@@ -8,8 +8,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import BadRequest
 from django.db.models import CharField, Count, IntegerField, Q, QuerySet, Value
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.permissions import is_reporter, scope_to_unit
@@ -276,12 +276,13 @@ def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarte
 
 
 def period_get(at: Quarter | str | None) -> Period:
-    """The period of a quarter, or of its text as a URL carries it (`2026-4`); 404 when there is none."""
+    """The period of a quarter, or of its text as a URL carries it (`2026-4`); 404 when there is none, 400
+    when the text is no quarter at all."""
     if not isinstance(at, Quarter):
         try:
             at = Quarter.parse(at)
         except ValueError:
-            raise Http404("没有该填报期。") from None
+            raise BadRequest(f"填报期“{str(at)[:20]}”格式不正确，应为“年份-季度”，例如 2026-3。") from None
     return get_object_or_404(Period, year=at.year, quarter=at.quarter)
 
 

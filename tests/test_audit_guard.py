@@ -8,6 +8,7 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
+import time_machine
 from django.contrib import admin
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -213,3 +214,31 @@ def test_the_office_reads_the_audit_page(client, trail):
     client.force_login(factories.UserFactory(role="reviewer", is_staff=True))
     page = client.get("/admin/audit/auditrecord/?model=reporting.submission").content.decode()
     assert "修改草稿" in page
+
+
+@pytest.fixture
+def unit_recorded(desk):
+    """unit_a with a history record under its first name, before the trail's figure is saved."""
+    desk.unit_a._change_reason = "核对单位名称"
+    desk.unit_a.save()
+    return desk.unit_a.name
+
+
+def test_the_audit_page_names_related_objects_as_they_were(admin_client_, desk, unit_recorded, trail):
+    unit_then = unit_recorded
+    with time_machine.travel(SENT + datetime.timedelta(days=5), tick=False):
+        desk.unit_a.name, desk.unit_a._change_reason = "改名后的单位", "机构改革更名"
+        desk.unit_a.save()
+    page = admin_client_.get("/admin/audit/auditrecord/?model=reporting.submission").content.decode()
+    # the figure was created under the unit's old name: that is what the record says, not its id
+    assert f"填报单位：— → {unit_then}" in page
+    assert f"指标：— → {desk.count.name}" in page
+    assert "改名后的单位" not in page
+    assert f"→ {desk.unit_a.pk}<" not in page
+
+
+def test_the_audit_page_wraps_reasons_and_changes(admin_client_, trail):
+    page = admin_client_.get("/admin/audit/auditrecord/").content.decode()
+    assert "css/admin-audit.css" in page
+    css = admin_client_.get("/static/css/admin-audit.css")
+    assert b"td.field-history_change_reason" in b"".join(css.streaming_content)

@@ -2,11 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts.forms import OwnPasswordChangeForm
-from accounts.views import LoginView
+from accounts.views import LoginView, LogoutView
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     # Everyone changes their own password here (reporters and leaders have no admin access).
     path(
         "password/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse
 
@@ -22,3 +23,13 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         return landing_url(self.request.user)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out says so on the login page it leads to (a shared office computer: the next person sees
+    that the last one's session is closed)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "您已安全退出。如需继续使用，请重新登录。")
+        return response

@@ -157,13 +157,21 @@ QUARTERS = [
     (year, quarter) for year in (2024, 2025, 2026) for quarter in (1, 2, 3, 4) if (year, quarter) <= LAST
 ]
 
+# Task titles begin with their own verb (推进…, 加强…), so they are quoted, never glued to another verb.
 PROGRESS_TEXTS = [
-    "本季度按计划推进{task}相关工作，已召开专题推进会，落实责任分工。",
-    "围绕{task}开展调研走访，梳理企业需求，形成工作清单并逐项推进。",
-    "{task}工作稳步推进，相关政策文件已起草完成，正在征求意见。",
-    "持续推进{task}，组织开展培训和宣传活动，工作成效逐步显现。",
+    "本季度按计划落实“{task}”相关工作，已召开专题会议，明确责任分工。",
+    "围绕“{task}”开展调研走访，梳理企业需求，形成工作清单并逐项落实。",
+    "“{task}”相关工作稳步开展，政策文件已起草完成，正在征求意见。",
+    "持续抓好“{task}”，组织开展培训和宣传活动，工作成效逐步显现。",
 ]
-NEXT_TEXTS = ["下季度继续抓好落实，按期完成年度目标。", "下步将加强部门协同，加快推进进度。"]
+DONE_TEXTS = [
+    "本项任务已完成，下步将巩固工作成效，做好常态化跟踪。",
+    "任务已按期完成，下步将总结经验做法，做好宣传推广。",
+]
+NEXT_TEXTS = {
+    "lagging": ["下步将加强部门协同，加快工作进度，确保完成年度目标。"],
+    "in_progress": ["下季度继续抓好落实，按期完成年度目标。", "下步将加强部门协同，细化工作举措。"],
+}
 PROBLEM_TEXT = "受项目审批进度影响，部分工作进度滞后，已协调相关部门加快推进。"
 
 
@@ -196,7 +204,10 @@ def demo_load() -> DemoReport:
     plans = {plan.slug: plan for plan in Plan.objects.filter(slug__in=[QUANZHOU, ZHENJIANG])}
     if len(plans) != 2:
         raise RuntimeError("请先运行 manage.py load_plans 装载工作方案。")
-    periods_ensure(years=range(2024, 2028))
+    # The plans' own years only: a 2027 quarter would be offered for plans that end in 2026.
+    periods_ensure(
+        years=range(min(p.start_year for p in plans.values()), max(p.end_year for p in plans.values()) + 1)
+    )
     zone = plans[ZHENJIANG].region
     for name in ZHENJIANG_UNITS:
         Unit.objects.get_or_create(region=zone, name=name, defaults={"kind": Unit.Kind.GOV_DEPT})
@@ -479,7 +490,9 @@ def _task_reports(plans, reporters, office, periods) -> list[TaskReport]:
                     status=status,
                     progress=rng.choice(PROGRESS_TEXTS).format(task=task.title),
                     problems=PROBLEM_TEXT if status == TaskReport.Status.LAGGING else "",
-                    next_steps=rng.choice(NEXT_TEXTS),
+                    next_steps=rng.choice(
+                        DONE_TEXTS if status == TaskReport.Status.DONE else NEXT_TEXTS[status.value]
+                    ),
                     **reviewed,
                 )
             )

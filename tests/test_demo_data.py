@@ -82,3 +82,16 @@ def test_it_is_idempotent(plans, capsys):
     ) == counts
     out = capsys.readouterr().out
     assert "演示填报已存在" in out and "qz-zscqj" in out and "ipcity2026" in out
+
+
+def test_it_opens_only_the_quarters_of_the_plans_years(demo):
+    from reporting.models import Period
+
+    assert sorted(set(Period.objects.values_list("year", flat=True))) == [2024, 2025, 2026]
+
+
+def test_its_task_texts_read_like_a_unit_wrote_them(demo):
+    texts = list(TaskReport.objects.values_list("status", "progress", "next_steps"))
+    assert not any("推进推进" in progress for _, progress, _ in texts)
+    done = [next_steps for status, _, next_steps in texts if status == TaskReport.Status.DONE]
+    assert done and not any("加快" in next_steps for next_steps in done)

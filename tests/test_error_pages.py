@@ -87,3 +87,13 @@ def test_the_console_handler_drops_refusal_tracebacks():
     from ipcity.settings import base
 
     assert "refusals" in base.LOGGING["handlers"]["console"]["filters"]
+
+
+def test_the_admin_names_the_login_locks_in_chinese(admin_client_):
+    page = admin_client_.get("/admin/").content.decode()
+    assert "登录锁定" in page and "登录尝试" in page and "Axes" not in page and "Access attempts" not in page
+
+
+def test_every_page_title_has_a_separator(reporter_a_client):
+    page = reporter_a_client.get("/report/history/").content.decode()
+    assert "<title>历史填报 · 知识产权强市建设工作平台</title>" in page

@@ -38,6 +38,11 @@ def test_logging_out_ends_the_session(reporter_a_client):
     assert reporter_a_client.get("/report/")["Location"].startswith("/login/")
 
 
+def test_logging_out_says_so_on_the_login_page(reporter_a_client):
+    page = reporter_a_client.post("/logout/", follow=True).content.decode()
+    assert "您已安全退出" in page and "登录" in page
+
+
 @pytest.mark.parametrize(
     ("fixture", "shown", "hidden"),
     [

@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "simple_history",
-    "axes",
+    "accounts.axes_app.LockoutAppConfig",  # django-axes, named in Chinese
     # The product's apps, bottom of the ladder first (README, Architecture).
     "accounts",
     "audit",
@@ -141,6 +141,8 @@ SESSION_COOKIE_AGE = int(env.float("IPCITY_SESSION_IDLE_HOURS", default=8) * 360
 SESSION_ACTIVITY_SECONDS = 15 * 60
 
 LANGUAGE_CODE = "zh-hans"
+# Chinese for the libraries that ship none (django-axes' admin): locale/zh_Hans/LC_MESSAGES/django.po.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

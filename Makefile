@@ -3,19 +3,32 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1:8000
 
 .PHONY: run test test-sqlite lint format security check-deploy audit-deps bench loadtest worker beat demo check-compose clean
 
-$(STAMP): pyproject.toml
+# Installs go through uv (Astral's installer, pinned here): the same exact pins of pyproject.toml, resolved and
+# downloaded in parallel, about eight times faster than pip on a fresh machine (issue 19: `make run` ≤ 45 s).
+# The virtualenv keeps its pip for anyone who wants it.
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -qq --upgrade pip
-	$(BIN)/pip install -qq -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/pip install -qq --disable-pip-version-check uv==$(UV_VERSION)
+
+# `make run` needs the application only; `make test` and the tools add the [dev] extras.
+$(RUN_STAMP): pyproject.toml | $(UV)
+	$(UV) pip install -q --python $(BIN)/python -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(UV)
+	$(UV) pip install -q --python $(BIN)/python -e ".[dev]"
+	touch $(STAMP) $(RUN_STAMP)
 
 # The embedded default: SQLite under var/, Celery eager, console email. Set DATABASE_URL / REDIS_URL for real services.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_plans

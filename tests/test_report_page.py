@@ -167,6 +167,18 @@ def test_a_stock_that_falls_needs_a_note_before_it_is_submitted(reporter_a_clien
     assert post(reporter_a_client, desk, figures=figures, fill_tasks=True, action="submit").status_code == 302
 
 
+def test_a_milestone_done_before_and_not_done_now_needs_a_note(reporter_a_client, desk):
+    approved(desk.milestone, desk.unit_a, 2026, 3, value=None, done=True)
+    figures = full_quarter(desk)
+    figures[desk.milestone] = {"done": "0"}
+    response = post(reporter_a_client, desk, figures=figures, fill_tasks=True, action="submit")
+    assert "该事项上期填报为“已完成”，本期为“未完成”，请在说明中解释原因" in response.content.decode()
+    assert not Submission.objects.filter(period=desk.period, state="submitted").exists()
+    figures[desk.milestone] = {"done": "0", "note": "验收结论被撤销，正在整改"}
+    assert post(reporter_a_client, desk, figures=figures, fill_tasks=True, action="submit").status_code == 302
+    assert Submission.objects.get(period=desk.period, indicator=desk.milestone).state == "submitted"
+
+
 def test_the_second_of_two_saves_gets_a_conflict_and_keeps_what_was_typed(
     reporter_a_client, desk, reporter_a
 ):

@@ -291,7 +291,7 @@ def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[De
         period__year__lte=before.year,
     ).exclude(period__year=before.year, period__quarter__gte=before.quarter)
     ordered = rows.order_by("period__year", "period__quarter")
-    figures = ordered.values_list("value", "numerator", "denominator")
+    figures = ordered.values_list("value", "numerator", "denominator", "done")
     compared = (compared_value(indicator, *figure) for figure in figures)
     return [value for value in compared if value is not None]
 

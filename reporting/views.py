@@ -90,41 +90,45 @@ def report(request):
         status = 409
     elif request.method == "POST":
         form = QuarterForm(quarter, request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                result = quarter_save(
-                    unit=unit,
-                    period=period,
-                    figures=form.figures,
-                    tasks=form.tasks,
-                    evidence=form.evidence,
-                    removed_evidence=form.removed_evidence,
-                    submit=form.submit,
-                    by=request.user,
-                    today=today,
+        form.is_valid()
+        try:
+            saved = quarter_save(
+                unit=unit,
+                period=period,
+                figures=form.figures,
+                tasks=form.tasks,
+                evidence=form.evidence,
+                removed_evidence=form.removed_evidence,
+                problems=form.row_errors,
+                submit=form.submit,
+                by=request.user,
+                today=today,
+            )
+        except ValidationError as error:  # the whole quarter refused: nothing was written
+            form.add_service_errors(_errors(error))
+            if request.FILES:
+                form.row_errors.setdefault(NON_FIELD_ERRORS, []).append(
+                    "所选佐证材料也未上传：请修正后重新选择文件。"
                 )
-            except ValidationError as error:
-                form.add_service_errors(_errors(error))
-            except Conflict as conflict:
-                quarter, form = _after_conflict(request, unit, period, today)
-                messages.error(
-                    request,
-                    f"{conflict} 您刚才填写的内容仍保留在下方（标为“有冲突”的项显示了他人保存的值）。",
-                )
-            else:
-                if result is None:
+        except Conflict as conflict:
+            quarter, form = _after_conflict(request, unit, period, today)
+            messages.error(
+                request,
+                f"{conflict} 您刚才填写的内容仍保留在下方（标为“有冲突”的项显示了他人保存的值）。",
+            )
+        else:
+            if saved.complete:
+                if saved.submitted is None:
                     messages.success(request, "已保存草稿。报送前仍可修改。")
                 else:
-                    late = "（已超过截止日期，记为逾期报送）" if result.late else ""
+                    late = "（已超过截止日期，记为逾期报送）" if saved.submitted.late else ""
                     messages.success(
                         request,
-                        f"已报送{result.figures}项指标、{result.tasks}项任务进展，等待办公室审核{late}。",
+                        f"已报送{saved.submitted.figures}项指标、{saved.submitted.tasks}项任务进展，"
+                        f"等待办公室审核{late}。",
                     )
                 return redirect(url)
-        if form.row_errors and request.FILES:
-            form.row_errors.setdefault(NON_FIELD_ERRORS, []).append(
-                "本次保存未生效，所选佐证材料也未上传：请修正后重新选择文件。"
-            )
+            quarter, form = _after_partial(request, unit, period, today, saved)
     return render(
         request,
         "reporting/report.html",
@@ -162,6 +166,28 @@ def _refused(request, quarter):
         ]
     }
     return typed, form
+
+
+def _after_partial(request, unit, period, today, saved):
+    """Some items were kept and some not: the page comes back with what is stored now, what the user typed in
+    every row (nothing typed is lost), and for each item whether it was saved. The rows this save wrote carry
+    their new versions, so saving again does not conflict with itself; a row someone else changed meanwhile
+    is marked and takes their version, as after a conflict."""
+    quarter = unit_quarter(unit, period, today)
+    data = request.POST.copy()
+    moved = {*saved.saved, *saved.holders, *saved.conflicts}
+    for row in quarter.rows:
+        name = f"{row.key}-version"
+        if row.row is not None and row.key in moved:
+            data[name] = str(row.row.version)
+    form = QuarterForm(quarter, data)
+    form.is_valid()
+    form.row_errors = {key: list(messages) for key, messages in saved.errors.items()}
+    for key, message in saved.conflicts.items():
+        form.row_errors.setdefault(key, []).append(message)
+    form.conflicts = set(saved.conflicts)
+    form.outcome = saved
+    return quarter, form
 
 
 def _after_conflict(request, unit, period, today):

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django import forms
 from django.forms import BoundField
+from django.http import Http404
 from django.utils import timezone
 
 from indicators.editing import MilestoneInput, PopulationInput, year_seen
@@ -84,7 +85,10 @@ class QuarterForm(forms.Form):
     """本季度填报: for every row that may still change, the figure (or numerator and denominator, or done),
     the note and the evidence files; for every task the status and three texts; a hidden version per row."""
 
-    action = forms.ChoiceField(choices=[("save", "保存草稿"), ("submit", "报送本季度")], initial="save")
+    # Empty when another button (沿用上季度) sent the page: the page's typing is then saved as a draft.
+    action = forms.ChoiceField(
+        choices=[("save", "保存草稿"), ("submit", "报送本季度")], initial="save", required=False
+    )
 
     def __init__(self, quarter: UnitQuarter, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,7 +186,26 @@ class QuarterForm(forms.Form):
 
     @property
     def submit(self) -> bool:
-        return self.cleaned_data.get("action") == "submit"
+        return self.cleaned_data.get("action") == "submit" and not self.carry_asked
+
+    @property
+    def carry_asked(self) -> bool:
+        return "carry" in self.data
+
+    def carry_tasks(self) -> list[int] | None:
+        """The tasks 沿用上季度 was asked for (None: all of them); a task that is not one of the unit's
+        editable tasks on this page is no task to the reporter: 404."""
+        value = self.data.get("carry")
+        if value == "all":
+            return None
+        tasks = {str(row.task.pk): row.task.pk for row in self.quarter.tasks if row.editable}
+        if value not in tasks:
+            raise Http404("本单位本季度没有该任务，或其进展已不能修改。")
+        return [tasks[value]]
+
+    @property
+    def carry_overwrite(self) -> bool:
+        return self.data.get("carry_overwrite") == "1"
 
     @property
     def evidence(self) -> list[EvidenceInput]:

@@ -41,6 +41,7 @@ from reporting.selectors import (
     unit_quarter,
 )
 from reporting.services.calendar import exception_grant, period_update
+from reporting.services.entry import TASK_TEXTS
 from reporting.services.quarter import quarter_save
 from reporting.services.review import review_approve, review_reopen, review_return
 from reporting.services.review import review_approve_all as approve_all
@@ -91,6 +92,7 @@ def report(request):
     elif request.method == "POST":
         form = QuarterForm(quarter, request.POST, request.FILES)
         form.is_valid()
+        carry = form.carry_tasks() if form.carry_asked else False
         try:
             saved = quarter_save(
                 unit=unit,
@@ -101,6 +103,8 @@ def report(request):
                 removed_evidence=form.removed_evidence,
                 problems=form.row_errors,
                 submit=form.submit,
+                carry=carry,
+                carry_overwrite=form.carry_overwrite,
                 by=request.user,
                 today=today,
             )
@@ -117,6 +121,10 @@ def report(request):
                 f"{conflict} 您刚才填写的内容仍保留在下方（标为“有冲突”的项显示了他人保存的值）。",
             )
         else:
+            if saved.carried is not None:
+                _say_carried(request, saved.carried, quarter)
+            if saved.complete and saved.carried is not None:
+                return redirect(f"{url}#{f'task-{carry[0]}' if carry else 'tasks'}")
             if saved.complete:
                 if saved.submitted is None:
                     messages.success(request, "已保存草稿。报送前仍可修改。")
@@ -168,6 +176,27 @@ def _refused(request, quarter):
     return typed, form
 
 
+def _say_carried(request, carried, quarter) -> None:
+    """What 沿用上季度 did, item by item, in the reporter's words."""
+    names = {row.key: f"任务“{row.task.title}”" for row in quarter.tasks}
+    if carried.copied:
+        sources = "、".join(sorted(set(carried.copied.values())))
+        messages.success(
+            request,
+            f"已沿用{sources}的进展填入{len(carried.copied)}项任务的本季度草稿，请逐项核改后再报送。"
+            "页面上已填写的内容已一并保存。",
+        )
+    if carried.kept:
+        messages.info(
+            request,
+            f"{len(carried.kept)}项任务本季度已填写，未覆盖："
+            f"{'、'.join(names[key] for key in carried.kept)}。"
+            "如需以上季度内容替换，请勾选“覆盖本季度已填写的内容”后再沿用。",
+        )
+    for key, why in carried.skipped.items():
+        messages.warning(request, f"{names.get(key, key)}未沿用：{why}")
+
+
 def _after_partial(request, unit, period, today, saved):
     """Some items were kept and some not: the page comes back with what is stored now, what the user typed in
     every row (nothing typed is lost), and for each item whether it was saved. The rows this save wrote carry
@@ -175,11 +204,14 @@ def _after_partial(request, unit, period, today, saved):
     is marked and takes their version, as after a conflict."""
     quarter = unit_quarter(unit, period, today)
     data = request.POST.copy()
-    moved = {*saved.saved, *saved.holders, *saved.conflicts}
+    carried = set(saved.carried.copied) if saved.carried else set()
+    moved = {*saved.saved, *saved.holders, *saved.conflicts, *carried}
     for row in quarter.rows:
-        name = f"{row.key}-version"
         if row.row is not None and row.key in moved:
-            data[name] = str(row.row.version)
+            data[f"{row.key}-version"] = str(row.row.version)
+        if row.key in carried:  # the page shows what was copied in, not what it had sent
+            for name in ("status", *TASK_TEXTS):
+                data[f"{row.key}-{name}"] = getattr(row.row, name)
     form = QuarterForm(quarter, data)
     form.is_valid()
     form.row_errors = {key: list(messages) for key, messages in saved.errors.items()}

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 EDITABLE = (ReviewState.DRAFT, ReviewState.RETURNED)
+# A task report's texts, as the page and messages label them.
+TASK_TEXTS = {"progress": "进展情况", "problems": "存在问题", "next_steps": "下步计划"}
 
 
 def _ensure_accepts(period: Period, unit: Unit, today: datetime.date, *, returned: bool = False) -> None:
@@ -296,7 +298,7 @@ def _figure_values(item: FigureInput) -> dict[str, Any]:
 
 def _task_problems(task: Task, item: ProgressInput, values: dict[str, Any]) -> list[str]:
     problems = [] if item.status in TaskReport.Status.values else ["请选择推进状态。"]
-    for label, name in (("进展情况", "progress"), ("存在问题", "problems"), ("下步计划", "next_steps")):
+    for name, label in TASK_TEXTS.items():
         problems += _text_errors(label, values[name])
     return problems
 
@@ -317,12 +319,7 @@ TASK_PROGRESS = _Entry(
     model=TaskReport,
     key="task",
     owed=unit_tasks,
-    values=lambda item: {
-        "status": item.status,
-        "progress": item.progress.strip(),
-        "problems": item.problems.strip(),
-        "next_steps": item.next_steps.strip(),
-    },
+    values=lambda item: {"status": item.status, **{name: getattr(item, name).strip() for name in TASK_TEXTS}},
     problems=_task_problems,
     named=lambda task: f"任务“{task.title}”" if task else "该任务",
     not_owed="本单位不是该任务的责任单位。",

@@ -5,9 +5,9 @@ wrong, in one transaction."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +16,7 @@ from plans.models import Unit
 from reporting.evidence import evidence_problem
 from reporting.models import Period
 from reporting.services.calendar import today_or
+from reporting.services.carry import Carried, task_reports_carry
 from reporting.services.entry import (
     FIGURES,
     TASK_PROGRESS,
@@ -35,9 +36,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class QuarterSaved(Kept):
-    """`Kept`, and the quarter's submission when it was asked for and made (None otherwise)."""
+    """`Kept`, the quarter's submission when it was asked for and made (None otherwise), and what 沿用上季度
+    did when it was asked for."""
 
     submitted: SubmitResult | None = None
+    carried: Carried | None = None
 
     @property
     def complete(self) -> bool:
@@ -56,6 +59,8 @@ def quarter_save(
     evidence: list[EvidenceInput] | tuple = (),
     removed_evidence: list[int] | tuple = (),
     problems: Mapping[str, list[str]] | None = None,
+    carry: Collection[int] | Literal[False] | None = False,
+    carry_overwrite: bool = False,
     today: datetime.date | None = None,
 ) -> QuarterSaved:
     """The reporting page's one write: keep every valid figure and task report as a draft, each item all or
@@ -70,6 +75,9 @@ def quarter_save(
     - the quarter is submitted only when nothing at all was refused and everything owed is valid
       (`unit_period_submit`); otherwise `submitted` is None and the drafts stay, the submission's problems
       added to `errors`.
+    - `carry` (task ids, None for all; False: no) then copies last quarter's task progress into this
+      quarter's drafts (`task_reports_carry`, after what the page sent was kept, so nothing typed is lost
+      and, without `carry_overwrite`, nothing typed is replaced); nothing is submitted with it.
     - a refusal of the whole quarter (the period does not take the unit's drafts) is a ValidationError and
       a database error propagates: then nothing is written and no uploaded file stays stored.
     """
@@ -90,7 +98,12 @@ def quarter_save(
                 unit=unit, period=period, added=acceptable, removed=list(removed_evidence), by=by,
                 today=today, stored=stored, kept=saved,
             )  # fmt: skip
-        if submit and saved.complete:
+        if carry is not False:
+            saved.carried = task_reports_carry(
+                unit=unit, period=period, tasks=carry, by=by, today=today, overwrite=carry_overwrite
+            )
+            saved.conflicts.update(saved.carried.conflicts)
+        elif submit and saved.complete:
             try:
                 with transaction.atomic():
                     saved.submitted = unit_period_submit(unit=unit, period=period, by=by, today=today)

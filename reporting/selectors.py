@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -223,12 +223,14 @@ def previous_task_reports(
     """For each task, the unit's latest report of the `PAST_QUARTERS` quarters before `period` (`past`, when
     the caller has them): what 沿用上季度 copies. One query, whatever the history holds."""
     past = periods_before(period, PAST_QUARTERS) if past is None else past
+    rows = TaskReport.objects.filter(unit=unit, period__in=past, task__in=tasks).select_related("period")
+    return _latest_by_task(rows)
+
+
+def _latest_by_task(rows: Iterable[TaskReport]) -> dict[int, TaskReport]:
+    """Each task's report of the latest quarter among `rows` (their periods loaded)."""
     latest: dict[int, TaskReport] = {}
-    for row in (
-        TaskReport.objects.filter(unit=unit, period__in=past, task__in=tasks)
-        .select_related("period")
-        .order_by("-period__year", "-period__quarter")
-    ):
+    for row in sorted(rows, key=lambda row: (row.period.year, row.period.quarter), reverse=True):
         latest.setdefault(row.task_id, row)
     return latest
 
@@ -249,8 +251,16 @@ def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarte
             unit=unit, period__in=[period, *past], indicator__in=indicators
         ).select_related("indicator")
     }
-    reports = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
-    previous = previous_task_reports(unit, period, tasks, past=past)
+    # This quarter's reports and, in the same query, the earlier ones 沿用上季度 copies (as
+    # `previous_task_reports` reads them).
+    reports, earlier = {}, []
+    for row in TaskReport.objects.filter(unit=unit, period__in=[period, *past]).select_related("period"):
+        if row.period_id == period.pk:
+            reports[row.task_id] = row
+        else:
+            earlier.append(row)
+    task_ids = {task.pk for task in tasks}
+    previous = _latest_by_task(row for row in earlier if row.task_id in task_ids)
     current = [row for (period_id, _), row in figures.items() if period_id == period.pk]
     keys = {("s", row.pk): f"indicator-{row.indicator_id}" for row in current}
     keys.update({("t", row.pk): f"task-{row.task_id}" for row in reports.values()})

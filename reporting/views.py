@@ -193,8 +193,11 @@ def _say_carried(request, carried, quarter) -> None:
             f"{'、'.join(names[key] for key in carried.kept)}。"
             "如需以上季度内容替换，请勾选“覆盖本季度已填写的内容”后再沿用。",
         )
+    by_reason: dict[str, list[str]] = {}
     for key, why in carried.skipped.items():
-        messages.warning(request, f"{names.get(key, key)}未沿用：{why}")
+        by_reason.setdefault(why, []).append(names.get(key, key))
+    for why, skipped in by_reason.items():
+        messages.warning(request, f"{'、'.join(skipped)}未沿用：{why}")
 
 
 def _after_partial(request, unit, period, today, saved):

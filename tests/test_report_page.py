@@ -222,6 +222,22 @@ def test_the_second_of_two_saves_gets_a_conflict_and_keeps_what_was_typed(
     assert Submission.objects.get(indicator=desk.stock).value == D("88.5")
 
 
+def test_a_conflict_on_one_figure_leaves_the_others_saved(reporter_a_client, desk, reporter_a):
+    figures = {desk.stock: {"value": "88.5"}, desk.count: {"value": "70"}}
+    stale = quarter_post(desk.unit_a, desk.period, desk.today, figures=figures)
+    colleague = factories.UserFactory(role="reporter", unit=desk.unit_a, username="colleague")
+    figures_save(
+        unit=desk.unit_a, period=desk.period, by=colleague,
+        inputs=[FigureInput(desk.stock.pk, Figure(value=D(81)))],
+    )  # fmt: skip
+    page = seen(reporter_a_client.post(Q4, stale))
+    assert "已保存为草稿（1项）：地理标志商标和地理标志保护产品总量。" in page.text
+    assert "以下1项未保存" in page.text and "有冲突" in page.text and "他人已保存为“81万件”" in page.text
+    assert Submission.objects.get(indicator=desk.stock).value == D(81)  # theirs, not overwritten
+    assert Submission.objects.get(indicator=desk.count).value == D(70)  # mine, beside it, kept
+    assert page.fields()[f"indicator-{desk.stock.pk}-value"] == "88.5"
+
+
 def test_a_figure_someone_else_created_meanwhile_is_a_conflict_too(reporter_a_client, desk):
     blank = quarter_post(desk.unit_a, desk.period, desk.today, figures={desk.stock: {"value": "88"}})
     colleague = factories.UserFactory(role="reporter", unit=desk.unit_a, username="colleague")

@@ -85,7 +85,8 @@ class QuarterForm(forms.Form):
     """本季度填报: for every row that may still change, the figure (or numerator and denominator, or done),
     the note and the evidence files; for every task the status and three texts; a hidden version per row."""
 
-    # Empty when another button (沿用上季度) sent the page: the page's typing is then saved as a draft.
+    # Empty when another button sent the page (沿用上季度, or Enter in a field: the form's first, unnamed
+    # button): the page's typing is then saved as a draft.
     action = forms.ChoiceField(
         choices=[("save", "保存草稿"), ("submit", "报送本季度")], initial="save", required=False
     )

@@ -113,6 +113,25 @@ class Measure:
         return self.reads_year_as is Reading.PER_POPULATION
 
     @property
+    def outliers_need_note(self) -> bool:
+        """Whether a figure far outside the unit's own history needs a note: any number does, done or not
+        is no amount to be far from."""
+        return not self.is_qualitative
+
+    def backwards_note(self, indicator: Indicator, previous: Decimal, current: Decimal) -> str | None:
+        """Why a change from the unit's previous figure (`compared_value`s) needs an explanatory note, or
+        None: a level reported as its value at the quarter's end that falls, a milestone that was done and
+        is now reported not done. Flows, running sums' amounts and rates may go down from quarter to
+        quarter without saying why."""
+        if current >= previous:
+            return None
+        if self.is_qualitative:
+            return f"该事项上期填报为“{DONE_TEXT[True]}”，本期为“{DONE_TEXT[False]}”，请在说明中解释原因。"
+        if self.reported_as_level:
+            return f"存量指标较上期（{plain(previous)}{indicator.unit}）下降，请在说明中解释原因。"
+        return None
+
+    @property
     def needed_verb(self) -> str:
         """How the dashboard says what each remaining quarter must still do: raise a level, or complete."""
         return "提高" if self.reported_as_level else "完成"
@@ -377,12 +396,19 @@ def figure_missing(indicator: Indicator, figure: Figure) -> str | None:
 
 
 def compared_value(
-    indicator: Indicator, value: Decimal | None, numerator: Decimal | None, denominator: Decimal | None
+    indicator: Indicator,
+    value: Decimal | None,
+    numerator: Decimal | None,
+    denominator: Decimal | None,
+    done: bool | None = None,
 ) -> Decimal | None:
     """A reported figure as it is held against the unit's earlier ones: its value, for a rate n/d×100 (None
-    while either part is missing or the denominator is 0)."""
-    if measure_of(indicator).is_rate:
+    while either part is missing or the denominator is 0), for a milestone 1 when done and 0 when not."""
+    kind = measure_of(indicator)
+    if kind.is_rate:
         return numerator / denominator * HUNDRED if numerator is not None and denominator else None
+    if kind.is_qualitative:
+        return None if done is None else Decimal(int(done))
     return value
 
 
@@ -390,18 +416,19 @@ def figure_needs_note(indicator: Indicator, figure: Figure, history: list[Decima
     """Why this figure needs an explanatory note before it can be submitted, or None.
 
     `history` holds the unit's earlier figures for the indicator, oldest first (`compared_value`).
-    A level that falls below its previous figure, or a value far outside the unit's own history, needs a note.
+    A change the measure says needs explaining (`Measure.backwards_note`: a level that falls, a milestone no
+    longer done), or a value far outside the unit's own history, needs a note.
     """
     if figure.note.strip() or not history:
         return None
-    current = compared_value(indicator, figure.value, figure.numerator, figure.denominator)
+    current = compared_value(indicator, figure.value, figure.numerator, figure.denominator, figure.done)
     if current is None:
         return None
     kind = measure_of(indicator)
+    backwards = kind.backwards_note(indicator, history[-1], current)
+    if backwards or not kind.outliers_need_note:
+        return backwards
     unit = "%" if kind.is_rate else indicator.unit  # the history of a rate is rates
-    previous = history[-1]
-    if kind.reported_as_level and current < previous:
-        return f"存量指标较上期（{plain(previous)}{unit}）下降，请在说明中解释原因。"
     low, high = min(history), max(history)
     if len(history) >= 2 and (
         current > high * OUTLIER_FACTOR or (low > 0 and current < low / OUTLIER_FACTOR)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
 from django.forms import BoundField
+from django.http import Http404
 from django.utils import timezone
 
 from indicators.editing import MilestoneInput, PopulationInput, year_seen
@@ -31,6 +33,7 @@ from reporting.evidence import ACCEPT
 from reporting.models import Period, TaskReport
 from reporting.selectors import FigureRow, TaskRow, UnitQuarter
 from reporting.services.entry import EvidenceInput, FigureInput, ProgressInput
+from reporting.services.quarter import QuarterSaved
 
 NO_VERSION = "页面缺少版本信息，本次保存未生效（以免覆盖他人的修改）。请刷新页面后重新填写。"
 NOT_STORED = 0  # the version a page sends for a row it showed empty: someone else's new row is a conflict
@@ -74,19 +77,27 @@ class RowView:
     errors: list[str]
     conflict: bool = False
     removed: set[int] = field(default_factory=set)
+    saved: bool = False  # written by the save that brought the page back (others of it were not)
+    refused_files: list[str] = field(default_factory=list)
 
 
 class QuarterForm(forms.Form):
     """本季度填报: for every row that may still change, the figure (or numerator and denominator, or done),
     the note and the evidence files; for every task the status and three texts; a hidden version per row."""
 
-    action = forms.ChoiceField(choices=[("save", "保存草稿"), ("submit", "报送本季度")], initial="save")
+    # Empty when another button sent the page (沿用上季度, or Enter in a field: the form's first, unnamed
+    # button): the page's typing is then saved as a draft.
+    action = forms.ChoiceField(
+        choices=[("save", "保存草稿"), ("submit", "报送本季度")], initial="save", required=False
+    )
 
     def __init__(self, quarter: UnitQuarter, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.quarter = quarter
         self.row_errors: dict[str, list[str]] = {}
         self.conflicts: set[str] = set()
+        # What a save that kept only part of the page did (`quarter_save`'s answer); None when nothing was.
+        self.outcome: QuarterSaved | None = None
         for row in quarter.figures:
             if row.editable:
                 self._figure_fields(row)
@@ -131,7 +142,13 @@ class QuarterForm(forms.Form):
         self._version(row.key, stored)
 
     def clean(self):
+        """Inputs for the services from every row the page could read; a row with a problem of its own (a
+        number that is no number, a text too long, a missing version) is left out and its problems kept in
+        `row_errors`, so the other rows can still be saved."""
         cleaned = super().clean()
+        for name, problems in self.errors.items():  # a field's own check (length, a tampered version)
+            key = name.rsplit("-", 1)[0]
+            self.row_errors.setdefault(key, []).extend(problems)
         self.figures: list[FigureInput] = []
         self.tasks: list[ProgressInput] = []
         for row in self.quarter.figures:
@@ -143,10 +160,13 @@ class QuarterForm(forms.Form):
             # The figure rules too, here: every problem of the page shows at once, not a second round later.
             problems = problems or figure_errors(row.indicator, figure)
             if problems:
-                self.row_errors[row.key] = [f"{row.indicator.name}：{problem}" for problem in problems]
-            self.figures.append(FigureInput(row.indicator.pk, figure, cleaned.get(f"{row.key}-version")))
+                self.row_errors.setdefault(row.key, []).extend(
+                    f"{row.indicator.name}：{problem}" for problem in problems
+                )
+            if row.key not in self.row_errors:
+                self.figures.append(FigureInput(row.indicator.pk, figure, cleaned.get(f"{row.key}-version")))
         for row in self.quarter.tasks:
-            if not row.editable:
+            if not row.editable or row.key in self.row_errors:
                 continue
             texts = {
                 name: cleaned.get(f"{row.key}-{name}") or ""
@@ -160,9 +180,6 @@ class QuarterForm(forms.Form):
                     **texts,
                 )
             )
-        for name, problems in self.errors.items():  # a field's own check (length, a tampered version)
-            key = name.rsplit("-", 1)[0]
-            self.row_errors.setdefault(key, []).extend(problems)
         return cleaned
 
     def is_valid(self) -> bool:
@@ -170,7 +187,26 @@ class QuarterForm(forms.Form):
 
     @property
     def submit(self) -> bool:
-        return self.cleaned_data.get("action") == "submit"
+        return self.cleaned_data.get("action") == "submit" and not self.carry_asked
+
+    @property
+    def carry_asked(self) -> bool:
+        return "carry" in self.data
+
+    def carry_tasks(self) -> list[int] | None:
+        """The tasks 沿用上季度 was asked for (None: all of them); a task that is not one of the unit's
+        editable tasks on this page is no task to the reporter: 404."""
+        value = self.data.get("carry")
+        if value == "all":
+            return None
+        tasks = {str(row.task.pk): row.task.pk for row in self.quarter.tasks if row.editable}
+        if value not in tasks:
+            raise Http404("本单位本季度没有该任务，或其进展已不能修改。")
+        return [tasks[value]]
+
+    @property
+    def carry_overwrite(self) -> bool:
+        return self.data.get("carry_overwrite") == "1"
 
     @property
     def evidence(self) -> list[EvidenceInput]:
@@ -197,8 +233,36 @@ class QuarterForm(forms.Form):
             message for key, messages in self.row_errors.items() if key not in rows for message in messages
         ]
 
+    def _names(self, keys: Collection[str]) -> list[str]:
+        """The items of `keys` as people call them, in the page's order."""
+        return [
+            row.indicator.name if isinstance(row, FigureRow) else f"任务“{row.task.title}”"
+            for row in self.quarter.rows
+            if row.key in keys
+        ]
+
+    @property
+    def saved_names(self) -> list[str]:
+        return self._names(self.outcome.saved) if self.outcome else []
+
+    @property
+    def unsaved_names(self) -> list[str]:
+        return self._names({*self.row_errors, *self.conflicts})
+
+    @property
+    def refused_files(self) -> list[str]:
+        return (
+            [m for messages in self.outcome.refused_files.values() for m in messages] if self.outcome else []
+        )
+
+    @property
+    def submit_refused(self) -> bool:
+        """The reporter asked to submit, and the quarter was not submitted (its drafts were kept)."""
+        return self.outcome is not None and self.submit and self.outcome.submitted is None
+
     def views(self, rows: list[FigureRow] | list[TaskRow]) -> list[RowView]:
         removed = set(self.removed_evidence) if self.is_bound else set()
+        outcome = self.outcome
         return [
             RowView(
                 row=row,
@@ -210,6 +274,8 @@ class QuarterForm(forms.Form):
                 errors=self.row_errors.get(row.key, []),
                 conflict=row.key in self.conflicts,
                 removed=removed,
+                saved=outcome is not None and row.key in outcome.saved,
+                refused_files=outcome.refused_files.get(row.key, []) if outcome else [],
             )
             for row in rows
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -72,6 +72,7 @@ class TaskRow:
     report: TaskReport | None
     evidence: list[Evidence]
     editable: bool
+    previous: TaskReport | None = None  # the unit's latest report of the quarters before: what 沿用 copies
 
     @property
     def key(self) -> str:
@@ -112,6 +113,11 @@ class UnitQuarter:
     def counts(self) -> dict[str, int]:
         counts = Counter(row.state for row in self.rows)
         return {state: counts.get(state, 0) for state in ("missing", *ReviewState.values)}
+
+    @property
+    def carryable(self) -> bool:
+        """Some task that may still change has an earlier report to copy (沿用上季度)."""
+        return any(row.editable and row.previous is not None for row in self.tasks)
 
     @property
     def returned(self) -> list[FigureRow | TaskRow]:
@@ -211,6 +217,24 @@ def periods_before(period: Period, count: int) -> list[Period]:
     return list(reversed(earlier.order_by("-year", "-quarter")[:count]))
 
 
+def previous_task_reports(
+    unit: Unit, period: Period, tasks: Collection[Task | int], *, past: list[Period] | None = None
+) -> dict[int, TaskReport]:
+    """For each task, the unit's latest report of the `PAST_QUARTERS` quarters before `period` (`past`, when
+    the caller has them): what 沿用上季度 copies. One query, whatever the history holds."""
+    past = periods_before(period, PAST_QUARTERS) if past is None else past
+    rows = TaskReport.objects.filter(unit=unit, period__in=past, task__in=tasks).select_related("period")
+    return _latest_by_task(rows)
+
+
+def _latest_by_task(rows: Iterable[TaskReport]) -> dict[int, TaskReport]:
+    """Each task's report of the latest quarter among `rows` (their periods loaded)."""
+    latest: dict[int, TaskReport] = {}
+    for row in sorted(rows, key=lambda row: (row.period.year, row.period.quarter), reverse=True):
+        latest.setdefault(row.task_id, row)
+    return latest
+
+
 def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarter:
     """Everything about a unit's quarter: each assigned indicator with the unit's figure, its previous
     quarters, the year's target and the expected pace; each task the unit is named on with its report; the
@@ -227,7 +251,16 @@ def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarte
             unit=unit, period__in=[period, *past], indicator__in=indicators
         ).select_related("indicator")
     }
-    reports = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
+    # This quarter's reports and, in the same query, the earlier ones 沿用上季度 copies (as
+    # `previous_task_reports` reads them).
+    reports, earlier = {}, []
+    for row in TaskReport.objects.filter(unit=unit, period__in=[period, *past]).select_related("period"):
+        if row.period_id == period.pk:
+            reports[row.task_id] = row
+        else:
+            earlier.append(row)
+    task_ids = {task.pk for task in tasks}
+    previous = _latest_by_task(row for row in earlier if row.task_id in task_ids)
     current = [row for (period_id, _), row in figures.items() if period_id == period.pk]
     keys = {("s", row.pk): f"indicator-{row.indicator_id}" for row in current}
     keys.update({("t", row.pk): f"task-{row.task_id}" for row in reports.values()})
@@ -267,6 +300,7 @@ def unit_quarter(unit: Unit, period: Period, today: datetime.date) -> UnitQuarte
             task=task,
             role=roles.get(task.pk, TaskUnit.Role.CO),
             report=reports.get(task.pk),
+            previous=previous.get(task.pk),
             evidence=evidence.get(f"task-{task.pk}", []),
             editable=_editable(reports.get(task.pk), accepts),
         )

@@ -41,6 +41,7 @@ from reporting.selectors import (
     unit_quarter,
 )
 from reporting.services.calendar import exception_grant, period_update
+from reporting.services.entry import TASK_TEXTS
 from reporting.services.quarter import quarter_save
 from reporting.services.review import review_approve, review_reopen, review_return
 from reporting.services.review import review_approve_all as approve_all
@@ -90,41 +91,52 @@ def report(request):
         status = 409
     elif request.method == "POST":
         form = QuarterForm(quarter, request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                result = quarter_save(
-                    unit=unit,
-                    period=period,
-                    figures=form.figures,
-                    tasks=form.tasks,
-                    evidence=form.evidence,
-                    removed_evidence=form.removed_evidence,
-                    submit=form.submit,
-                    by=request.user,
-                    today=today,
+        form.is_valid()
+        carry = form.carry_tasks() if form.carry_asked else False
+        try:
+            saved = quarter_save(
+                unit=unit,
+                period=period,
+                figures=form.figures,
+                tasks=form.tasks,
+                evidence=form.evidence,
+                removed_evidence=form.removed_evidence,
+                problems=form.row_errors,
+                submit=form.submit,
+                carry=carry,
+                carry_overwrite=form.carry_overwrite,
+                by=request.user,
+                today=today,
+            )
+        except ValidationError as error:  # the whole quarter refused: nothing was written
+            form.add_service_errors(_errors(error))
+            if request.FILES:
+                form.row_errors.setdefault(NON_FIELD_ERRORS, []).append(
+                    "所选佐证材料也未上传：请修正后重新选择文件。"
                 )
-            except ValidationError as error:
-                form.add_service_errors(_errors(error))
-            except Conflict as conflict:
-                quarter, form = _after_conflict(request, unit, period, today)
-                messages.error(
-                    request,
-                    f"{conflict} 您刚才填写的内容仍保留在下方（标为“有冲突”的项显示了他人保存的值）。",
-                )
-            else:
-                if result is None:
+        except Conflict as conflict:
+            quarter, form = _after_conflict(request, unit, period, today)
+            messages.error(
+                request,
+                f"{conflict} 您刚才填写的内容仍保留在下方（标为“有冲突”的项显示了他人保存的值）。",
+            )
+        else:
+            if saved.carried is not None:
+                _say_carried(request, saved.carried, quarter)
+            if saved.complete and saved.carried is not None:
+                return redirect(f"{url}#{f'task-{carry[0]}' if carry else 'tasks'}")
+            if saved.complete:
+                if saved.submitted is None:
                     messages.success(request, "已保存草稿。报送前仍可修改。")
                 else:
-                    late = "（已超过截止日期，记为逾期报送）" if result.late else ""
+                    late = "（已超过截止日期，记为逾期报送）" if saved.submitted.late else ""
                     messages.success(
                         request,
-                        f"已报送{result.figures}项指标、{result.tasks}项任务进展，等待办公室审核{late}。",
+                        f"已报送{saved.submitted.figures}项指标、{saved.submitted.tasks}项任务进展，"
+                        f"等待办公室审核{late}。",
                     )
                 return redirect(url)
-        if form.row_errors and request.FILES:
-            form.row_errors.setdefault(NON_FIELD_ERRORS, []).append(
-                "本次保存未生效，所选佐证材料也未上传：请修正后重新选择文件。"
-            )
+            quarter, form = _after_partial(request, unit, period, today, saved)
     return render(
         request,
         "reporting/report.html",
@@ -162,6 +174,55 @@ def _refused(request, quarter):
         ]
     }
     return typed, form
+
+
+def _say_carried(request, carried, quarter) -> None:
+    """What 沿用上季度 did, item by item, in the reporter's words."""
+    names = {row.key: f"任务“{row.task.title}”" for row in quarter.tasks}
+    if carried.copied:
+        sources = "、".join(sorted(set(carried.copied.values())))
+        messages.success(
+            request,
+            f"已沿用{sources}的进展填入{len(carried.copied)}项任务的本季度草稿，请逐项核改后再报送。"
+            "页面上已填写的内容已一并保存。",
+        )
+    if carried.kept:
+        messages.info(
+            request,
+            f"{len(carried.kept)}项任务本季度已填写，未覆盖："
+            f"{'、'.join(names[key] for key in carried.kept)}。"
+            "如需以上季度内容替换，请勾选“覆盖本季度已填写的内容”后再沿用。",
+        )
+    by_reason: dict[str, list[str]] = {}
+    for key, why in carried.skipped.items():
+        by_reason.setdefault(why, []).append(names.get(key, key))
+    for why, skipped in by_reason.items():
+        messages.warning(request, f"{'、'.join(skipped)}未沿用：{why}")
+
+
+def _after_partial(request, unit, period, today, saved):
+    """Some items were kept and some not: the page comes back with what is stored now, what the user typed in
+    every row (nothing typed is lost), and for each item whether it was saved. The rows this save wrote carry
+    their new versions, so saving again does not conflict with itself; a row someone else changed meanwhile
+    is marked and takes their version, as after a conflict."""
+    quarter = unit_quarter(unit, period, today)
+    data = request.POST.copy()
+    carried = set(saved.carried.copied) if saved.carried else set()
+    moved = {*saved.saved, *saved.holders, *saved.conflicts, *carried}
+    for row in quarter.rows:
+        if row.row is not None and row.key in moved:
+            data[f"{row.key}-version"] = str(row.row.version)
+        if row.key in carried:  # the page shows what was copied in, not what it had sent
+            for name in ("status", *TASK_TEXTS):
+                data[f"{row.key}-{name}"] = getattr(row.row, name)
+    form = QuarterForm(quarter, data)
+    form.is_valid()
+    form.row_errors = {key: list(messages) for key, messages in saved.errors.items()}
+    for key, message in saved.conflicts.items():
+        form.row_errors.setdefault(key, []).append(message)
+    form.conflicts = set(saved.conflicts)
+    form.outcome = saved
+    return quarter, form
 
 
 def _after_conflict(request, unit, period, today):

@@ -6,15 +6,17 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 
+from indicators.measures import Figure
 from reporting.evidence import OLE_HEADER, clean_name
 from reporting.models import Evidence, Submission, TaskReport
-from reporting.services.entry import EvidenceInput
+from reporting.services.entry import EvidenceInput, FigureInput
 from reporting.services.quarter import quarter_save
 from tests import factories
 from tests.page import seen
@@ -107,18 +109,36 @@ def test_it_keeps_each_allowed_type(reporter_a_client, desk, settings, name):
 
 
 @pytest.mark.parametrize(("name", "content", "message"), HOSTILE)
-def test_it_refuses_a_hostile_upload_with_a_clear_message_and_writes_nothing(
+def test_it_refuses_a_hostile_upload_alone_with_a_clear_message(
     reporter_a_client, desk, settings, name, content, message
 ):
     figures = {desk.stock: {"value": "88"}}
     response = upload(reporter_a_client, desk, f"indicator-{desk.stock.pk}", name, content, figures=figures)
-    html = response.content.decode()
+    page = seen(response)
     assert response.status_code == 200
-    assert message in html and "本次保存未生效" in html and "请修正后重新选择文件" in html
-    assert (
-        not Evidence.objects.exists() and not Submission.objects.exists()
-    )  # the figure was not saved either
-    assert stored_files(settings) == []
+    assert message in page.text and "以下佐证材料未上传" in page.text
+    assert "已保存为草稿（1项）：商标有效注册量。" in page.text  # the figure beside it was saved
+    assert not Evidence.objects.exists() and stored_files(settings) == []
+    assert Submission.objects.get().value == 88
+
+
+def test_one_bad_file_among_good_ones_is_refused_alone(reporter_a_client, desk, settings):
+    task = desk.unit_a.tasks.order_by("pk").first()
+    data = quarter_post(desk.unit_a, desk.period, desk.today)
+    data[f"indicator-{desk.stock.pk}-evidence"] = [
+        SimpleUploadedFile("通知.pdf", PDF),
+        SimpleUploadedFile("setup.exe", b"MZ\x90\x00"),
+    ]
+    data[f"task-{task.pk}-evidence"] = SimpleUploadedFile("现场照片.png", PNG)
+    page = seen(reporter_a_client.post(Q4, data))
+    assert "“setup.exe”的文件类型不允许上传" in page.text
+    assert "以下佐证材料未上传（其他文件已上传）" in page.text
+    assert "已上传佐证材料：“通知.pdf”、“现场照片.png”。" in page.text
+    assert sorted(Evidence.objects.values_list("name", flat=True)) == ["现场照片.png", "通知.pdf"]
+    assert len(stored_files(settings)) == 2
+    # The rows created to hold the files carry their versions on the page: the next save does not conflict.
+    fields = {**page.fields(), "action": "save", f"task-{task.pk}-status": "in_progress"}
+    assert reporter_a_client.post(Q4, fields).status_code == 302
 
 
 def test_it_refuses_a_file_over_the_size_limit(reporter_a_client, desk, settings):
@@ -130,11 +150,26 @@ def test_it_refuses_a_file_over_the_size_limit(reporter_a_client, desk, settings
     assert not Evidence.objects.exists() and not TaskReport.objects.exists() and stored_files(settings) == []
 
 
-def test_a_refused_save_removes_files_it_had_already_stored(desk, reporter_a, settings):
-    """Files are stored before the quarter is submitted; a submit that fails takes them away again."""
-    with pytest.raises(ValidationError, match="尚未填写"):
-        attach(desk, reporter_a, f"indicator-{desk.stock.pk}", submit=True)
-    assert not Evidence.objects.exists() and stored_files(settings) == []
+def test_a_failed_submit_keeps_the_files_as_drafts_and_a_refused_save_removes_them(
+    desk, reporter_a, settings, monkeypatch
+):
+    saved = attach(desk, reporter_a, f"indicator-{desk.stock.pk}", submit=True)
+    assert saved.submitted is None and "尚未填写" in str(saved.errors)  # submitting needs everything owed
+    assert Evidence.objects.count() == 1 and len(stored_files(settings)) == 1  # the file stays, as a draft's
+
+    def refuse(**kwargs):
+        raise DatabaseError("disk full")
+
+    # A write that fails after the files were stored (here the submit) keeps nothing: no new file either.
+    figures = [FigureInput(i.pk, Figure(value=D(1)), 0) for i in (desk.count,)]
+    monkeypatch.setattr("reporting.services.quarter.unit_period_submit", refuse)
+    with pytest.raises(DatabaseError):
+        quarter_save(
+            unit=desk.unit_a, period=desk.period, figures=figures, tasks=[], by=reporter_a, submit=True,
+            evidence=[EvidenceInput(f"indicator-{desk.count.pk}", SimpleUploadedFile("照片.png", PNG))],
+        )  # fmt: skip
+    assert Evidence.objects.count() == 1 and len(stored_files(settings)) == 1
+    assert not Submission.objects.filter(indicator=desk.count).exists()
 
 
 def test_a_submitted_row_takes_no_more_evidence(desk, reporter_a):
@@ -142,14 +177,17 @@ def test_a_submitted_row_takes_no_more_evidence(desk, reporter_a):
         indicator=desk.stock, unit=desk.unit_a, period=desk.period, state="submitted",
         submitted_at="2026-11-20T10:00:00+08:00",
     )  # fmt: skip
-    with pytest.raises(ValidationError, match="“已报送”，不能再修改佐证材料"):
-        attach(desk, reporter_a, f"indicator-{desk.stock.pk}")
+    saved = attach(desk, reporter_a, f"indicator-{desk.stock.pk}")
+    assert saved.refused_files == {
+        f"indicator-{desk.stock.pk}": ["“通知.pdf”未上传：当前为“已报送”，不能再修改佐证材料。"]
+    }
+    assert not Evidence.objects.exists()
 
 
 def test_it_refuses_evidence_for_something_the_unit_does_not_report(desk, reporter_a):
     other = factories.IndicatorFactory()
-    with pytest.raises(ValidationError, match="本单位不填报该项"):
-        attach(desk, reporter_a, f"indicator-{other.pk}")
+    saved = attach(desk, reporter_a, f"indicator-{other.pk}")
+    assert "本单位不填报该项" in str(saved.refused_files) and not Evidence.objects.exists()
 
 
 def test_it_limits_the_files_of_one_row(desk, reporter_a):
@@ -157,11 +195,13 @@ def test_it_limits_the_files_of_one_row(desk, reporter_a):
         EvidenceInput(key=f"indicator-{desk.stock.pk}", upload=SimpleUploadedFile(f"{n}.pdf", PDF))
         for n in range(11)
     ]
-    with pytest.raises(ValidationError, match="最多上传10个"):
-        quarter_save(
-            unit=desk.unit_a, period=desk.period, figures=[], tasks=[], by=reporter_a, evidence=files
-        )
-    assert not Evidence.objects.exists()
+    saved = quarter_save(
+        unit=desk.unit_a, period=desk.period, figures=[], tasks=[], by=reporter_a, evidence=files
+    )
+    assert saved.refused_files == {
+        f"indicator-{desk.stock.pk}": ["“10.pdf”未上传：每项最多上传10个佐证材料。"]
+    }
+    assert Evidence.objects.count() == 10
 
 
 def test_a_file_name_loses_any_directory_part_and_its_bidirectional_controls():
@@ -181,7 +221,7 @@ def test_a_stored_name_has_no_bidirectional_control(reporter_a_client, desk):
 def attach(desk, by, key, name="通知.pdf", content=PDF, **kwargs):
     """Attach a file through the quarter's one write, as the page does."""
     upload_ = SimpleUploadedFile(name, content)
-    quarter_save(
+    return quarter_save(
         unit=desk.unit_a, period=desk.period, figures=[], tasks=[], by=by,
         evidence=[EvidenceInput(key=key, upload=upload_)], **kwargs,
     )  # fmt: skip

@@ -208,6 +208,25 @@ def test_it_holds_a_rate_against_earlier_rates_and_a_value_against_earlier_value
     assert compared_value(indicator("ratio"), None, D(9), D(0)) is None
     assert compared_value(indicator("stock"), D(7), None, None) == D(7)
     assert compared_value(indicator("milestone"), None, None, None) is None
+    assert compared_value(indicator("milestone"), None, None, None, True) == D(1)
+    assert compared_value(indicator("milestone"), None, None, None, False) == D(0)
+
+
+def test_a_milestone_that_goes_back_from_done_needs_a_note_as_a_falling_stock_does():
+    milestone = indicator("milestone")
+    undone = Figure(done=False)
+    assert figure_needs_note(milestone, undone, [D(0), D(1)]) == (
+        "该事项上期填报为“已完成”，本期为“未完成”，请在说明中解释原因。"
+    )
+    assert figure_needs_note(milestone, Figure(done=False, note="验收被撤回，需重新整改"), [D(1)]) is None
+    assert figure_needs_note(milestone, Figure(done=True), [D(0), D(0)]) is None  # done now: no outlier
+    assert figure_needs_note(milestone, undone, [D(1), D(0)]) is None  # the previous one was not done
+    assert figure_needs_note(milestone, Figure(), [D(1)]) is None  # nothing chosen yet: figure_missing says
+    # The one rule, asked of every kind: only levels and milestones must explain going backwards.
+    for key in ("stock", "per_capita", "milestone"):
+        assert MEASURES[key].backwards_note(indicator(key), D(1), D(0)) is not None
+    for key in ("flow", "cumulative", "ratio"):
+        assert MEASURES[key].backwards_note(indicator(key), D(1), D(0)) is None
 
 
 def test_it_asks_for_a_note_when_a_level_falls_but_not_when_a_flow_does():

@@ -90,19 +90,33 @@ def test_it_saves_drafts_without_submitting(reporter_a_client, desk):
         ({"value": "NaN"}, "数值：“NaN”不是有效的数字，请填写具体数值。"),
     ],
 )
-def test_it_refuses_a_bad_figure_saves_nothing_and_keeps_what_was_typed(
+def test_a_bad_figure_is_not_saved_the_others_are_and_what_was_typed_is_kept(
     reporter_a_client, desk, parts, message
 ):
     figures = {desk.count: {"value": "70"}, desk.stock: parts}
     response = post(reporter_a_client, desk, figures=figures)
-    html = response.content.decode()
+    page = seen(response)
     assert response.status_code == 200
-    assert message in html
-    assert "本次保存未生效" in html
-    kept = seen(response).fields()  # the user's input, kept
+    assert message in page.text
+    assert "已保存为草稿（1项）：地理标志商标和地理标志保护产品总量。" in page.text
+    assert (
+        "以下1项未保存（其余项不受影响），请修正后再次保存。您填写的内容仍保留在下方：商标有效注册量"
+        in page.text
+    )
+    kept = page.fields()  # the user's input, kept
     assert kept[f"indicator-{desk.stock.pk}-value"] == parts["value"]
     assert kept[f"indicator-{desk.count.pk}-value"] == "70"
-    assert not Submission.objects.exists()  # the good figure was not written either
+    assert kept[f"indicator-{desk.count.pk}-version"] == "1"  # saving again does not conflict with itself
+    [row] = Submission.objects.all()  # the good figure was written, the bad one not
+    assert (row.indicator, row.value, row.state) == (desk.count, D(70), "draft")
+    assert (
+        reporter_a_client.post(
+            Q4, {**kept, "action": "save", f"indicator-{desk.stock.pk}-value": "88"}
+        ).status_code
+        == 302
+    )
+    assert Submission.objects.get(indicator=desk.stock).value == D(88)
+    assert Submission.objects.get(indicator=desk.count).version == 1  # unchanged: not rewritten
 
 
 def test_it_names_every_bad_figure_of_the_page_at_once(reporter_a_client, desk):
@@ -140,21 +154,23 @@ def test_it_submits_the_whole_quarter_at_once(reporter_a_client, desk):
     assert "action" not in page.fields()  # nothing left to change: no buttons
 
 
-def test_submit_names_everything_missing_and_stores_nothing(reporter_a_client, desk):
+def test_submit_names_everything_missing_keeps_the_drafts_and_submits_nothing(reporter_a_client, desk):
     response = post(reporter_a_client, desk, figures={desk.stock: {"value": "88"}}, action="submit")
-    html = response.content.decode()
-    assert "地理标志保护产品总量：尚未填写" in html and "尚未填写进展" in html
-    assert seen(response).fields()[f"indicator-{desk.stock.pk}-value"] == "88"
-    assert not Submission.objects.exists()  # a submit that fails keeps nothing half-done
+    page = seen(response)
+    assert "地理标志保护产品总量：尚未填写" in page.text and "尚未填写进展" in page.text
+    assert "本季度未报送：" in page.text and "已保存为草稿（1项）：商标有效注册量。" in page.text
+    assert page.fields()[f"indicator-{desk.stock.pk}-value"] == "88"
+    assert Submission.objects.get().state == "draft"  # kept as a draft; nothing submitted
 
 
 def test_a_lagging_task_needs_its_problems(reporter_a_client, desk):
     data = quarter_post(desk.unit_a, desk.period, desk.today, figures=full_quarter(desk), fill_tasks=True)
     task = desk.unit_a.tasks.order_by("pk").first()
     data.update({"action": "submit", f"task-{task.pk}-status": "lagging"})
-    html = reporter_a_client.post(Q4, data).content.decode()
-    assert "推进滞后，请填写存在问题" in html
-    data[f"task-{task.pk}-problems"] = "资金未到位"
+    response = reporter_a_client.post(Q4, data)
+    assert "推进滞后，请填写存在问题" in response.content.decode()
+    assert not TaskReport.objects.filter(state="submitted").exists()
+    data = {**seen(response).fields(), "action": "submit", f"task-{task.pk}-problems": "资金未到位"}
     assert reporter_a_client.post(Q4, data).status_code == 302
 
 
@@ -165,6 +181,18 @@ def test_a_stock_that_falls_needs_a_note_before_it_is_submitted(reporter_a_clien
     assert "存量指标较上期（75件）下降，请在说明中解释原因" in html
     figures[desk.count] = {"value": "70", "note": "2件地理标志被撤销"}
     assert post(reporter_a_client, desk, figures=figures, fill_tasks=True, action="submit").status_code == 302
+
+
+def test_a_milestone_done_before_and_not_done_now_needs_a_note(reporter_a_client, desk):
+    approved(desk.milestone, desk.unit_a, 2026, 3, value=None, done=True)
+    figures = full_quarter(desk)
+    figures[desk.milestone] = {"done": "0"}
+    response = post(reporter_a_client, desk, figures=figures, fill_tasks=True, action="submit")
+    assert "该事项上期填报为“已完成”，本期为“未完成”，请在说明中解释原因" in response.content.decode()
+    assert not Submission.objects.filter(period=desk.period, state="submitted").exists()
+    figures[desk.milestone] = {"done": "0", "note": "验收结论被撤销，正在整改"}
+    assert post(reporter_a_client, desk, figures=figures, fill_tasks=True, action="submit").status_code == 302
+    assert Submission.objects.get(period=desk.period, indicator=desk.milestone).state == "submitted"
 
 
 def test_the_second_of_two_saves_gets_a_conflict_and_keeps_what_was_typed(
@@ -192,6 +220,22 @@ def test_the_second_of_two_saves_gets_a_conflict_and_keeps_what_was_typed(
     stale[f"indicator-{desk.stock.pk}-version"] = 2  # the page now carries the version it showed
     assert reporter_a_client.post(Q4, stale).status_code == 302
     assert Submission.objects.get(indicator=desk.stock).value == D("88.5")
+
+
+def test_a_conflict_on_one_figure_leaves_the_others_saved(reporter_a_client, desk, reporter_a):
+    figures = {desk.stock: {"value": "88.5"}, desk.count: {"value": "70"}}
+    stale = quarter_post(desk.unit_a, desk.period, desk.today, figures=figures)
+    colleague = factories.UserFactory(role="reporter", unit=desk.unit_a, username="colleague")
+    figures_save(
+        unit=desk.unit_a, period=desk.period, by=colleague,
+        inputs=[FigureInput(desk.stock.pk, Figure(value=D(81)))],
+    )  # fmt: skip
+    page = seen(reporter_a_client.post(Q4, stale))
+    assert "已保存为草稿（1项）：地理标志商标和地理标志保护产品总量。" in page.text
+    assert "以下1项未保存" in page.text and "有冲突" in page.text and "他人已保存为“81万件”" in page.text
+    assert Submission.objects.get(indicator=desk.stock).value == D(81)  # theirs, not overwritten
+    assert Submission.objects.get(indicator=desk.count).value == D(70)  # mine, beside it, kept
+    assert page.fields()[f"indicator-{desk.stock.pk}-value"] == "88.5"
 
 
 def test_a_figure_someone_else_created_meanwhile_is_a_conflict_too(reporter_a_client, desk):

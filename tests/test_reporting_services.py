@@ -351,33 +351,50 @@ def test_units_report_progress_on_every_task_they_are_named_on(customs, period):
         )
 
 
-def test_the_quarter_saves_completely_or_not_at_all(customs, period):
+def test_the_quarter_keeps_each_valid_item_and_submits_only_when_all_is_valid(customs, period):
     reporter = factories.UserFactory(role="reporter", unit=customs, username="customs")
     indicator = Indicator.objects.get(code="protection-centers")
     factories.AssignmentFactory(indicator=indicator, unit=customs)
     task = customs.tasks.get()
-    with pytest.raises(ValidationError) as error:
-        quarter_save(
-            unit=customs,
-            period=period,
-            figures=[fig(indicator, value=D("-2"))],
-            tasks=[ProgressInput(task_id=task.pk, status="in_progress", progress="推进中")],
-            by=reporter,
-            today=Q3_2025_OPEN,
-        )
-    assert set(error.value.message_dict) == {f"indicator-{indicator.pk}"}
-    assert not Submission.objects.exists() and not TaskReport.objects.exists()
+    progress = ProgressInput(task_id=task.pk, status="in_progress", progress="推进中")
+    saved = quarter_save(
+        unit=customs, period=period, figures=[fig(indicator, value=D("-2"))], tasks=[progress],
+        by=reporter, submit=True, today=Q3_2025_OPEN,
+    )  # fmt: skip
+    assert set(saved.errors) == {f"indicator-{indicator.pk}"} and "不能为负数" in str(saved.errors)
+    assert saved.saved == [f"task-{task.pk}"] and saved.submitted is None and not saved.complete
+    assert not Submission.objects.exists()  # the bad figure: not written at all
+    report = TaskReport.objects.get()  # the good task report: kept as a draft, audited as any save
+    assert (report.state, report.progress, report.history.get().history_change_reason) == (
+        "draft", "推进中", "新建草稿",
+    )  # fmt: skip
 
-    result = quarter_save(
-        unit=customs,
-        period=period,
-        figures=[fig(indicator, value=D(2))],
-        tasks=[ProgressInput(task_id=task.pk, status="in_progress", progress="推进中")],
-        by=reporter,
-        submit=True,
-        today=Q3_2025_OPEN,
+    progress = ProgressInput(task_id=task.pk, status="in_progress", progress="推进中", version=report.version)
+    saved = quarter_save(
+        unit=customs, period=period, figures=[fig(indicator, value=D(2))], tasks=[progress],
+        by=reporter, submit=True, today=Q3_2025_OPEN,
+    )  # fmt: skip
+    assert saved.complete and (saved.submitted.figures, saved.submitted.tasks) == (1, 1)
+
+
+def test_a_conflict_on_one_item_leaves_the_others_saved(customs, period):
+    reporter = factories.UserFactory(role="reporter", unit=customs, username="customs")
+    indicator = Indicator.objects.get(code="protection-centers")
+    factories.AssignmentFactory(indicator=indicator, unit=customs)
+    task = customs.tasks.get()
+    quarter_save(unit=customs, period=period, figures=[fig(indicator, value=D(1))], tasks=[], by=reporter,
+                 today=Q3_2025_OPEN)  # fmt: skip
+    stale = fig(indicator, value=D(3), version=0)
+    progress = ProgressInput(task_id=task.pk, status="in_progress", progress="推进中")
+    saved = quarter_save(
+        unit=customs, period=period, figures=[stale], tasks=[progress], by=reporter, today=Q3_2025_OPEN
     )
-    assert (result.figures, result.tasks) == (1, 1)
+    assert (
+        list(saved.conflicts) == [f"indicator-{indicator.pk}"]
+        and "已被他人" in saved.conflicts[f"indicator-{indicator.pk}"]
+    )
+    assert saved.saved == [f"task-{task.pk}"]
+    assert Submission.objects.get().value == D(1) and TaskReport.objects.get().progress == "推进中"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -186,4 +186,5 @@ def test_only_the_office_reviews(sent, client, desk, page, reporter_a, leader):
 
 def test_quarter_save_left_nothing_for_the_reviewer_to_redo(sent, desk, reporter_a):
     """A reporter's quarter that is submitted cannot be saved over."""
-    assert quarter_save(unit=desk.unit_a, period=desk.period, figures=[], tasks=[], by=reporter_a) is None
+    saved = quarter_save(unit=desk.unit_a, period=desk.period, figures=[], tasks=[], by=reporter_a)
+    assert saved.complete and not saved.saved and saved.submitted is None

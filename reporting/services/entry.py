@@ -9,11 +9,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 EDITABLE = (ReviewState.DRAFT, ReviewState.RETURNED)
+# A task report's texts, as the page and messages label them.
+TASK_TEXTS = {"progress": "进展情况", "problems": "存在问题", "next_steps": "下步计划"}
 
 
 def _ensure_accepts(period: Period, unit: Unit, today: datetime.date, *, returned: bool = False) -> None:
@@ -98,6 +100,7 @@ def _created_meanwhile(rows: list[Submission | TaskReport]) -> Conflict | None:
 class _Draft:
     """One row a save would write: the stored row (None when new) and the field values the user gave."""
 
+    key: str  # `indicator-<id>` or `task-<id>`, as the page and the errors name the item
     row: Submission | TaskReport | None
     values: dict[str, Any]
     version: int | None
@@ -107,6 +110,30 @@ class _Draft:
         if self.row is None:
             return any(value not in (None, "") for value in self.values.values())
         return any(getattr(self.row, name) != value for name, value in self.values.items())
+
+
+def _write_draft(draft: _Draft, *, by: User, reason: str | None, created: list) -> None:
+    """Write one draft under the optimistic lock, audited with `reason` or with what happened to the row."""
+    row = draft.row
+    if row is None:
+        row, happened = draft.new(), "新建草稿"
+        created.append(row)
+    else:
+        claim(row, draft.version)
+        happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
+    for name, value in draft.values.items():
+        setattr(row, name, value)
+    stamp(row, by, reason or happened)
+    row.save()
+    draft.row = row
+
+
+def _changing(drafts: list[_Draft], *, unit: Unit, period: Period, today: datetime.date) -> list[_Draft]:
+    """The drafts that change something; a new or draft row among them needs the period to accept the unit."""
+    changing = [draft for draft in drafts if draft.changes()]
+    if any(draft.row is None or draft.row.state == ReviewState.DRAFT for draft in changing):
+        _ensure_accepts(period, unit, today)
+    return changing
 
 
 def _write_drafts(
@@ -120,31 +147,43 @@ def _write_drafts(
 ) -> list:
     """Write the drafts that change something, in one transaction, each under the optimistic lock. The audit
     reason is `reason` when given, else what happened to the row (新建草稿, 修改草稿, 按退回意见修改)."""
-    changing = [draft for draft in drafts if draft.changes()]
-    if any(draft.row is None or draft.row.state == ReviewState.DRAFT for draft in changing):
-        _ensure_accepts(period, unit, today)
-    created = []
+    created: list = []
     try:
         with transaction.atomic():
-            for draft in changing:
-                row = draft.row
-                if row is None:
-                    row, happened = draft.new(), "新建草稿"
-                    created.append(row)
-                else:
-                    claim(row, draft.version)
-                    happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
-                for name, value in draft.values.items():
-                    setattr(row, name, value)
-                stamp(row, by, reason or happened)
-                row.save()
-                draft.row = row
+            for draft in _changing(drafts, unit=unit, period=period, today=today):
+                _write_draft(draft, by=by, reason=reason, created=created)
     except IntegrityError as error:  # rolled back: the database can be asked what happened
         conflict = _created_meanwhile(created)
         if conflict is None:
             raise
         raise conflict from error
     return [draft.row for draft in drafts if draft.row is not None]
+
+
+def _write_each(
+    drafts: list[_Draft], *, unit: Unit, period: Period, by: User, today: datetime.date, reason: str | None
+) -> tuple[list[str], dict[str, str]]:
+    """Write each draft that changes something on its own (a savepoint each): a row someone else changed or
+    created meanwhile is that row's conflict, and the others are still written. Returns the keys written and
+    the conflicts' messages by key. Any other database error propagates and the caller's transaction ends."""
+    written: list[str] = []
+    conflicts: dict[str, str] = {}
+    for draft in _changing(drafts, unit=unit, period=period, today=today):
+        created: list = []
+        try:
+            with transaction.atomic():
+                _write_draft(draft, by=by, reason=reason, created=created)
+        except Conflict as conflict:
+            conflicts[draft.key] = str(conflict)
+        except IntegrityError:
+            meanwhile = _created_meanwhile(created)
+            if meanwhile is None:
+                raise
+            draft.row = None
+            conflicts[draft.key] = str(meanwhile)
+        else:
+            written.append(draft.key)
+    return written, conflicts
 
 
 @dataclass(frozen=True)
@@ -163,16 +202,11 @@ class _Entry:
     skips_untouched: bool = False  # an input left empty for a row not stored yet is no draft at all
 
 
-def _save(
-    entry: _Entry,
-    *,
-    unit: Unit,
-    period: Period,
-    inputs: Iterable[Any],
-    by: User,
-    today: datetime.date | None = None,
-    reason: str | None = None,
-) -> list:
+def _checked(
+    entry: _Entry, *, unit: Unit, period: Period, inputs: Iterable[Any], by: User
+) -> tuple[list[_Draft], dict[str, list[str]]]:
+    """Every input checked against what the unit owes and the rows stored: the drafts of the valid ones that
+    may still change, and the problems of the others keyed `<key>-<id>`, each naming its item."""
     ensure_reporter_of(by, unit)
     owed = {item.pk: item for item in entry.owed(unit, period.year)}
     id_field = f"{entry.key}_id"
@@ -184,6 +218,7 @@ def _save(
         owed_item, row = owed.get(item_id), stored.get(item_id)
         values = entry.values(item)
         draft = _Draft(
+            key=f"{entry.key}-{item_id}",
             row=row,
             values=values,
             version=item.version,
@@ -199,12 +234,55 @@ def _save(
             problems = entry.problems(owed_item, item, values)
         if problems:
             name = entry.named(owed_item)
-            errors[f"{entry.key}-{item_id}"] = [f"{name}：{problem}" for problem in problems]
+            errors[draft.key] = [f"{name}：{problem}" for problem in problems]
         elif row is None or row.state in EDITABLE:
             drafts.append(draft)
+    return drafts, errors
+
+
+def _save(
+    entry: _Entry,
+    *,
+    unit: Unit,
+    period: Period,
+    inputs: Iterable[Any],
+    by: User,
+    today: datetime.date | None = None,
+    reason: str | None = None,
+) -> list:
+    drafts, errors = _checked(entry, unit=unit, period=period, inputs=inputs, by=by)
     if errors:
         raise ValidationError(errors)
     return _write_drafts(drafts, unit=unit, period=period, by=by, today=today_or(today), reason=reason)
+
+
+@dataclass
+class Kept:
+    """What a save that keeps every valid item did: the items written (`indicator-<id>`, `task-<id>`), the
+    problems of those not written, and the items someone else changed meanwhile (their conflict message)."""
+
+    saved: list[str] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    conflicts: dict[str, str] = field(default_factory=dict)
+    uploaded: list[str] = field(default_factory=list)  # the names of the evidence files stored
+    holders: list[str] = field(default_factory=list)  # items created empty to hold a file (no values saved)
+    refused_files: dict[str, list[str]] = field(default_factory=dict)  # by row key: each file's name, why
+
+    def refuse_file(self, key: str, message: str) -> None:
+        self.refused_files.setdefault(key, []).append(message)
+
+
+def _save_valid(
+    entry: _Entry, *, unit: Unit, period: Period, inputs: Iterable[Any], by: User, today: datetime.date,
+    kept: Kept, reason: str | None = None,
+) -> None:  # fmt: skip
+    """Write every valid input as a draft, each item all or nothing on its own; what was written, what was
+    wrong and what conflicted go into `kept`."""
+    drafts, errors = _checked(entry, unit=unit, period=period, inputs=inputs, by=by)
+    written, conflicts = _write_each(drafts, unit=unit, period=period, by=by, today=today, reason=reason)
+    kept.saved += written
+    kept.errors.update(errors)
+    kept.conflicts.update(conflicts)
 
 
 def _figure_values(item: FigureInput) -> dict[str, Any]:
@@ -220,7 +298,7 @@ def _figure_values(item: FigureInput) -> dict[str, Any]:
 
 def _task_problems(task: Task, item: ProgressInput, values: dict[str, Any]) -> list[str]:
     problems = [] if item.status in TaskReport.Status.values else ["请选择推进状态。"]
-    for label, name in (("进展情况", "progress"), ("存在问题", "problems"), ("下步计划", "next_steps")):
+    for name, label in TASK_TEXTS.items():
         problems += _text_errors(label, values[name])
     return problems
 
@@ -241,12 +319,7 @@ TASK_PROGRESS = _Entry(
     model=TaskReport,
     key="task",
     owed=unit_tasks,
-    values=lambda item: {
-        "status": item.status,
-        "progress": item.progress.strip(),
-        "problems": item.problems.strip(),
-        "next_steps": item.next_steps.strip(),
-    },
+    values=lambda item: {"status": item.status, **{name: getattr(item, name).strip() for name in TASK_TEXTS}},
     problems=_task_problems,
     named=lambda task: f"任务“{task.title}”" if task else "该任务",
     not_owed="本单位不是该任务的责任单位。",
@@ -291,7 +364,7 @@ def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[De
         period__year__lte=before.year,
     ).exclude(period__year=before.year, period__quarter__gte=before.quarter)
     ordered = rows.order_by("period__year", "period__quarter")
-    figures = ordered.values_list("value", "numerator", "denominator")
+    figures = ordered.values_list("value", "numerator", "denominator", "done")
     compared = (compared_value(indicator, *figure) for figure in figures)
     return [value for value in compared if value is not None]
 
@@ -353,8 +426,11 @@ def _evidence_parent(
 
 def _evidence_write(
     *, unit: Unit, period: Period, added: list[EvidenceInput], removed: list[int], by: User,
-    today: datetime.date, stored: list[str],
+    today: datetime.date, stored: list[str], kept: Kept,
 ) -> None:  # fmt: skip
+    """Store each added file and delete each removed one, every file on its own: one that cannot be kept
+    here (its row no longer changes, the row's limit is reached, not the unit's item) is refused alone into
+    `kept.refused_files`, naming it; a removal of files that are gone is refused into `kept.errors`."""
     ensure_reporter_of(by, unit)
     rows = _evidence_rows(unit, period)
     doomed = list(
@@ -366,11 +442,16 @@ def _evidence_write(
         )
     )
     if len(doomed) != len(set(removed)):
-        raise ValidationError("要删除的佐证材料不存在或已被删除，请刷新页面。")
-    for item in doomed:
-        _evidence_parent(
-            _row_key(item.submission or item.task_report), rows, unit=unit, period=period, by=by, today=today
+        kept.errors.setdefault(NON_FIELD_ERRORS, []).append(
+            "要删除的佐证材料有的不存在或已被删除，请刷新页面。"
         )
+    for item in doomed:
+        key = _row_key(item.submission or item.task_report)
+        try:
+            _evidence_parent(key, rows, unit=unit, period=period, by=by, today=today)
+        except ValidationError as error:
+            kept.refuse_file(key, f"“{item.name}”未删除：{' '.join(error.messages)}")
+            continue
         name = item.file.name
         stamp(item, by, f"删除佐证材料：{item.name}")
         item.delete()
@@ -383,11 +464,19 @@ def _evidence_write(
         ).select_related("submission", "task_report")
     )
     for item in added:
-        counts[item.key] += 1
-        if counts[item.key] > MAX_FILES_PER_ROW:
-            raise ValidationError({item.key: [f"每项最多上传{MAX_FILES_PER_ROW}个佐证材料。"]})
-        row = _evidence_parent(item.key, rows, unit=unit, period=period, by=by, today=today)
         name = clean_name(item.upload.name or "")
+        if counts[item.key] >= MAX_FILES_PER_ROW:
+            kept.refuse_file(item.key, f"“{name}”未上传：每项最多上传{MAX_FILES_PER_ROW}个佐证材料。")
+            continue
+        new = item.key not in rows
+        try:
+            row = _evidence_parent(item.key, rows, unit=unit, period=period, by=by, today=today)
+        except ValidationError as error:
+            kept.refuse_file(item.key, f"“{name}”未上传：{' '.join(error.messages)}")
+            continue
+        if new:
+            kept.holders.append(item.key)
+        counts[item.key] += 1
         evidence = Evidence(
             name=name,
             size=item.upload.size,
@@ -398,6 +487,7 @@ def _evidence_write(
         stored.append(evidence.file.name)
         stamp(evidence, by, f"上传佐证材料：{name}")
         evidence.save()
+        kept.uploaded.append(name)
 
 
 def _row_key(row: Submission | TaskReport) -> str:

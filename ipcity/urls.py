@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/", include("plans.api_urls")),
     path("api/", include("indicators.api_urls")),
     path("api/", include("progress.api_urls")),
+    path("api/", include("assessment.api_urls")),
     path("api/", include("reporting.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # A person opening the docs page without a session is sent to log in, like on every other page.

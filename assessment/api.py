@@ -77,6 +77,9 @@ class RankingOutput(serializers.Serializer):
     responses=RankingOutput(many=True),
 )
 class PlanRankingApi(KnownQueryParams, APIView):
+    """目标考核排名：年度必填；季度不填即为全年。未到截止日的季度不排名（返回空列表）；本期尚有数据待审核或已退回的
+    单位列在最后，名次和综合得分为 null。"""
+
     permission_classes = [HasRole.of(*READERS)]
     query_params = ("year", "quarter")
 

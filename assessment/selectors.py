@@ -68,6 +68,11 @@ def ranking_weights(plan: Plan) -> RankingWeights:
     return RankingWeights.objects.filter(plan=plan).first() or RankingWeights(plan=plan, **DEFAULT_WEIGHTS)
 
 
+def weight_list(weights: RankingWeights) -> list[tuple[str, int]]:
+    """Each part's Chinese name and weight, in the order pages show them."""
+    return [(PART_LABELS[part], getattr(weights, part)) for part in PARTS]
+
+
 @dataclass
 class Items:
     """A unit's figures or task reports of the results quarter, as the results or tasks part counts them."""

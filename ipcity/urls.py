@@ -26,6 +26,7 @@ urlpatterns = [
     # slug by the plan editor's /office/plans/<slug>/ (planimport refuses those two words as a slug).
     path("", include("planimport.urls")),
     path("", include("reporting.urls")),
+    path("", include("assessment.urls")),
     # The leaders' pages and the exports share the `reports` namespace their URL names have always had.
     path("", include(([path("", include("dashboards.urls")), path("", include("exports.urls"))], "reports"))),
     path("api/", include("plans.api_urls")),

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 import time_machine
+from django.test import Client
 
 from assessment.models import RankingWeights
 from assessment.selectors import ranking
@@ -187,3 +188,79 @@ def test_the_weights_service_refuses_bad_weights_and_a_stale_version(world, revi
         ranking_weights_set(plan=world.plan, weights=zero | {"results": 2}, by=reviewer, reason="二",
                             seen_version=0)  # fmt: skip
     assert RankingWeights.objects.get(plan=world.plan).results == 1
+
+
+# Pages and the API ----------------------------------------------------------------------------------------
+
+API = "/api/plans/rank-test/ranking/"
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_api_gives_each_unit_with_rank_score_and_parts(world, leader_client):
+    rows = leader_client.get(API, {"year": 2024, "quarter": 1}).json()
+    assert [(row["unit"], row["rank"], row["score"], row["state"]) for row in rows] == [
+        ("丙局", 1, "83.3000", "ranked"), ("甲局", 2, "80.0000", "ranked"), ("乙局", 3, "66.3000", "ranked"),
+        ("丁局", 4, "41.3000", "ranked"), ("戊局", None, None, "pending"),
+    ]  # fmt: skip
+    parts = rows[0]["parts"]
+    assert parts["results"] == {"weight": 40, "score": None, "basis": "已审核计分0项指标，无目标不计1项"}
+    assert parts["timeliness"] == {"weight": 25, "score": "100.0000", "basis": "应报2项：按时2，逾期0，未报送0"}
+    assert rows[2]["parts"]["quality"]["basis"] == "已报送2项，被退回1项"
+    year = leader_client.get(API, {"year": 2024}).json()
+    assert [row["unit"] for row in year] == [row["unit"] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({}, "请提供年度（year），例如 year=2025。"),
+        ({"year": "x"}, "年度（year）须为整数，例如 2025。"),
+        ({"year": 2023}, "年度（year）须在方案实施期 2024—2026 年之内。"),
+        ({"year": 2024, "quarter": 5}, "季度（quarter）须为 1—4 的整数；不填即为全年。"),
+        ({"year": 2024, "quarter": "一"}, "季度（quarter）须为 1—4 的整数；不填即为全年。"),
+    ],
+)
+def test_the_api_refuses_a_bad_year_or_quarter_in_chinese(world, leader_client, query, message):
+    response = leader_client.get(API, query)
+    assert response.status_code == 400
+    assert message in str(response.json())
+
+
+def test_the_api_and_page_are_not_for_reporters(world, reporter_a_client):
+    assert reporter_a_client.get(API, {"year": 2024}).status_code == 403
+    assert reporter_a_client.get("/plans/rank-test/ranking/").status_code == 403
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_page_shows_each_part_with_what_it_stands_on(world, leader_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(14):
+        response = leader_client.get("/plans/rank-test/ranking/", {"year": 2024, "quarter": 1})
+    text = response.content.decode()
+    assert response.status_code == 200 and "2024年第一季度" in text
+    assert text.index("丙局") < text.index("甲局") < text.index("乙局") < text.index("丁局") < text.index("戊局")
+    assert "应报3项：按时3，逾期0，未报送0" in text and "1项待审核或已退回，暂不排名" in text
+    assert "本单位数据1项，多单位合计1项" in text
+    assert "调整权重" not in text  # the leader reads; the office sets weights
+    assert leader_client.get("/plans/rank-test/ranking/", {"year": 2024}).context["result"].label == "2024年度"
+    bad = leader_client.get("/plans/rank-test/ranking/", {"year": 2030})
+    assert bad.status_code == 400 and "年度须在方案实施期2024—2026年之内。" in bad.content.decode()
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_office_sets_weights_on_its_page_with_a_reason(world, reviewer_client, leader):
+    leader_client = Client()
+    leader_client.force_login(leader)
+    url = "/office/plans/rank-test/ranking-weights/"
+    page = reviewer_client.get(url)
+    assert "默认值，办公室尚未设定" in page.content.decode()
+    bad = reviewer_client.post(url, {"results": 120, "tasks": 10, "timeliness": 10, "quality": 10, "seen": 0})
+    assert "权重须为0—100的整数。" in bad.content.decode() and "请填写修改原因。" in bad.content.decode()
+    data = {"results": 70, "tasks": 10, "timeliness": 10, "quality": 10, "reason": "突出成效", "seen": 0}
+    response = reviewer_client.post(url, data)
+    assert response.status_code == 302 and response["Location"] == "/plans/rank-test/ranking/"
+    rows = leader_client.get(API, {"year": 2024, "quarter": 1}).json()
+    assert [row["unit"] for row in rows[:4]] == ["丙局", "乙局", "甲局", "丁局"]
+    stale = reviewer_client.post(url, data | {"results": 60})  # drawn before the first save
+    assert "已被他人" in stale.content.decode()
+    assert RankingWeights.objects.get(plan=world.plan).results == 70
+    assert leader_client.get(url).status_code == 403

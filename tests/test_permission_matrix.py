@@ -195,6 +195,7 @@ URLS: dict[str, Url] = {
     "review": Url({"GET": OFFICE_PAGE}),
     "review-unit": Url({"GET": OFFICE_PAGE}, fill=unit_quarter),
     "review-approve-all": Url({"POST": OFFICE_POST}, fill=unit_quarter),
+    "review-urge": Url({"POST": OFFICE_POST}, fill=unit_quarter),
     "review-act": Url({"POST": OFFICE_POST}, fill=review_act),
     "submission-detail": Url({"GET": UNIT_ITEM}, fill=pk_of("draft")),
     "task-report-detail": Url({"GET": UNIT_ITEM}, fill=pk_of("report")),

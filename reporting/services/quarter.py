@@ -36,12 +36,14 @@ def quarter_save(
     tasks: list[ProgressInput],
     by: User,
     submit: bool = False,
+    expected: int | None = None,
     evidence: list[EvidenceInput] | tuple = (),
     removed_evidence: list[int] | tuple = (),
     today: datetime.date | None = None,
 ) -> SubmitResult | None:
     """The reporting page's one write: save the unit's figures, task progress and evidence files as drafts
-    and, when `submit`, submit the whole quarter.
+    and, when `submit`, submit the whole quarter (`expected`: the number of items the reporter confirmed;
+    another number refuses the submit and saves nothing).
 
     All or nothing: any error (ValidationError with every problem found, keyed `indicator-<id>` / `task-<id>`,
     or Conflict) leaves the database as it was and no uploaded file stored. Every file is checked (size, type
@@ -65,4 +67,6 @@ def quarter_save(
                 unit=unit, period=period, added=list(evidence), removed=list(removed_evidence), by=by,
                 today=today, stored=stored,
             )  # fmt: skip
-        return unit_period_submit(unit=unit, period=period, by=by, today=today) if submit else None
+        if not submit:
+            return None
+        return unit_period_submit(unit=unit, period=period, by=by, today=today, expected=expected)

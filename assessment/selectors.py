@@ -16,7 +16,8 @@ The rules (README 目标考核 says them in Chinese; tests/test_ranking.py compu
 - Tasks (任务推进): each task the unit is named on, by its approved report of the results quarter: 已完成 and
   推进中 100, 未启动 50, 滞后 0; not sent past due 0.
 - Timeliness (报送及时): the roll-up's `Timeliness` of the due quarters: (on time + ½ late) ÷ owed.
-- Quality (数据质量): 1 − items the office ever returned (the audit trail's 退回) ÷ items sent.
+- Quality (数据质量): 1 − items the office returned (or reopened) at least once, as the audit trail keeps
+  them, ÷ items sent.
 - Score: the weighted mean of the parts that apply (a unit owing no figures has no results part), weights
   the office sets per plan (`RankingWeights`). One decimal, half up; equal scores share a rank (1, 2, 2, 4).
 - A unit with any item of the results quarter awaiting review or returned is not ranked: its score would stand
@@ -40,7 +41,6 @@ from plans.models import Plan
 from progress.models import Progress, Timeliness
 from reporting.models import Period, ReviewState, Submission, TaskReport
 from reporting.selectors import owed_figures, owed_tasks
-from reporting.services.review import RETURN
 
 INDICATOR_POINTS = {
     Progress.Status.ACHIEVED: 100,
@@ -306,7 +306,6 @@ def _reporting(units: dict[int, UnitScore], plan: Plan, periods: list[Period]) -
         reporting.late, reporting.sent = row["late"], row["sent"]
     returned: Counter[int] = Counter()
     returns = {"period__in": periods, "state": ReviewState.RETURNED}
-    returns["history_change_reason__startswith"] = f"{RETURN.audit}："
     for history, plan_lookup in (
         (Submission.history, "indicator__plan"),
         (TaskReport.history, "task__section__plan"),

@@ -148,28 +148,39 @@ def pending_queue(*, plan: Plan | None = None, state: str = "submitted") -> Pend
     every quarter: one row per unit and quarter, the oldest quarter first and within it the unit that has
     waited longest; and the counts per quarter. Four queries, however many quarters and units."""
     states = [ReviewState.SUBMITTED, ReviewState.RETURNED] if state == "all" else [state]
-    found: dict[tuple[int, int], PendingRow] = {}
+    counted: Counter[tuple[int, int, str]] = Counter()
+    since: dict[tuple[int, int], datetime.datetime] = {}
     for model in (Submission, TaskReport):
         items = model.objects.filter(state__in=states)
         if plan is not None:
             items = items.filter(**{PLAN_OF[model]: plan})
-        for period_id, unit_id, item_state, count, since in items.values_list(
-            "period_id", "unit_id", "state"
-        ).annotate(n=Count("pk"), since=Min("submitted_at")):
-            row = found.setdefault((period_id, unit_id), PendingRow(None, None))  # type: ignore[arg-type]
-            setattr(row, item_state, getattr(row, item_state) + count)
-            row.since = min(filter(None, (row.since, since)), default=None)
-    periods = Period.objects.in_bulk({period_id for period_id, _ in found})
-    units = Unit.objects.select_related("region").in_bulk({unit_id for _, unit_id in found})
+        grouped = items.values_list("period_id", "unit_id", "state").annotate(
+            n=Count("pk"), at=Min("submitted_at")
+        )
+        for period_id, unit_id, item_state, count, sent_at in grouped:
+            counted[(period_id, unit_id, item_state)] += count
+            key = (period_id, unit_id)
+            since[key] = min(since.get(key, sent_at), sent_at)
+    periods = Period.objects.in_bulk({period_id for period_id, _ in since})
+    units = Unit.objects.select_related("region").in_bulk({unit_id for _, unit_id in since})
+    found = [
+        PendingRow(
+            periods[period_id],
+            units[unit_id],
+            submitted=counted[(period_id, unit_id, ReviewState.SUBMITTED)],
+            returned=counted[(period_id, unit_id, ReviewState.RETURNED)],
+            since=sent_at,
+        )
+        for (period_id, unit_id), sent_at in since.items()
+    ]
     quarters: dict[int, QuarterCount] = {}
-    for (period_id, unit_id), row in found.items():
-        row.period, row.unit = periods[period_id], units[unit_id]
-        count = quarters.setdefault(period_id, QuarterCount(row.period))
+    for row in found:
+        count = quarters.setdefault(row.period.pk, QuarterCount(row.period))
         count.submitted += row.submitted
         count.returned += row.returned
     oldest = datetime.datetime.max.replace(tzinfo=datetime.UTC)
     rows = sorted(
-        found.values(),
+        found,
         key=lambda row: (row.period.year, row.period.quarter, row.since or oldest, row.unit.name),
     )
     return PendingQueue(

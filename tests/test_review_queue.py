@@ -139,13 +139,15 @@ def test_the_reporter_confirms_the_count_before_submitting(desk, reporter_a_clie
 
 
 def test_urge_emails_a_late_unit_once_a_day_and_is_audited(sent, reviewer_client, reviewer, desk):
+    desk.unit_a.email = "zscqj@example.cn"
+    desk.unit_a.save()
     queue = seen(reviewer_client.get(QUEUE, {"period": "2026-3"}))
     assert queue.find(id=f"unit-{desk.unit_a.pk}").find(cls="btn-urge")  # unit A sent nothing for Q3
     url = f"/review/2026-3/{desk.unit_a.pk}/urge/"
     back = f"/review/?period=2026-3#unit-{desk.unit_a.pk}"
     response = reviewer_client.post(url, {"next": back})
     assert response["Location"] == back
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == [desk.unit_a.email]
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["zscqj@example.cn"]
     assert mail.outbox[0].subject == "【催报】办公室提醒：2026年第三季度知识产权工作数据请尽快报送"
     assert "领导小组办公室现专门提醒" in mail.outbox[0].body
     reminder = Reminder.objects.get(unit=desk.unit_a, kind="urge")
@@ -161,7 +163,7 @@ def test_urge_emails_a_late_unit_once_a_day_and_is_audited(sent, reviewer_client
 def test_urge_is_refused_before_the_due_date_and_without_an_email(desk, reviewer_client):
     early = reviewer_client.post(f"/review/2026-4/{desk.unit_a.pk}/urge/", follow=True)
     assert "2026年第四季度的截止日期（2027年1月10日）未过，尚不能催报。" in early.content.decode()
-    desk.unit_b.email = ""
+    desk.unit_b.email = ""  # as the plans' fixture leaves it
     desk.unit_b.save()
     no_email = reviewer_client.post(f"/review/2026-3/{desk.unit_b.pk}/urge/", follow=True)
     assert "没有联系邮箱，无法发送催报邮件" in no_email.content.decode()

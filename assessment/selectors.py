@@ -355,6 +355,8 @@ def part_rows(ranking_: Ranking, unit: UnitScore) -> list[PartRow]:
 
 
 def _items_text(items: Items, what: str) -> str:
+    if not (items.scored or items.missing or items.pending or items.unjudged):
+        return f"本期无应报{what.removeprefix('项')}"
     said = [f"已审核计分{items.scored}{what}"]
     said += [f"{label}{n}项" for label, n in (("未报送", items.missing), ("待审核或已退回", items.pending),
                                              ("无目标不计", items.unjudged)) if n]  # fmt: skip

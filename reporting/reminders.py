@@ -205,3 +205,12 @@ def urge_unit(*, unit: Unit, period: Period, by: User, today: datetime.date | No
 def _urged_today(unit: Unit, period: Period, earlier: Reminder) -> str:
     when = timezone.localtime(earlier.sent_at).strftime("%H:%M")
     return f"今天{when}已向{unit}催报过{period}的数据，每个单位每天最多催报一次，请明天再催。"
+
+
+def urged_on(period: Period, day: datetime.date) -> set[int]:
+    """The units the office urged (催报) for the period on `day`: the queue marks them. One query."""
+    return set(
+        Reminder.objects.filter(period=period, kind=Reminder.Kind.URGE, sent_on=day).values_list(
+            "unit_id", flat=True
+        )
+    )

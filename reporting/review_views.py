@@ -20,7 +20,7 @@ from reporting.forms import ReasonForm, VersionForm
 from reporting.models import Period, Submission, TaskReport
 from reporting.queue import QUEUE_STATES, next_awaiting, pending_queue
 from reporting.queue import review_queue as queue_rows
-from reporting.reminders import urge_unit
+from reporting.reminders import urge_unit, urged_on
 from reporting.selectors import period_get, unit_quarter
 from reporting.services.review import review_approve, review_reopen, review_return
 from reporting.services.review import review_approve_all as approve_all
@@ -107,6 +107,7 @@ def review_queue(request):
         "totals": totals,
         "states": ROW_STATES,
         "urgeable": today > period.due_on,
+        "urged": urged_on(period, today),
     }
     return render(request, "reporting/review_queue.html", context)
 

@@ -204,6 +204,8 @@ def test_the_api_gives_each_unit_with_rank_score_and_parts(world, leader_client)
     ]  # fmt: skip
     parts = rows[0]["parts"]
     assert parts["results"] == {"weight": 40, "score": None, "basis": "已审核计分0项指标，无目标不计1项"}
+    assert rows[3]["parts"]["results"]["basis"] == "已审核计分0项指标，未报送1项"
+    assert rows[4]["parts"]["tasks"] == {"weight": 20, "score": None, "basis": "本期无应报任务"}
     timeliness = {"weight": 25, "score": "100.0000", "basis": "应报2项：按时2，逾期0，未报送0"}
     assert parts["timeliness"] == timeliness
     assert rows[2]["parts"]["quality"]["basis"] == "已报送2项，被退回1项"

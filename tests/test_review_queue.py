@@ -156,7 +156,7 @@ def test_urge_emails_a_late_unit_once_a_day_and_is_audited(sent, reviewer_client
         "办公室催报：2026年第三季度尚有"
     )
     urged = seen(reviewer_client.get(QUEUE, {"period": "2026-3"})).find(id=f"unit-{desk.unit_a.pk}")
-    assert "今日已催报" in urged.text and not urged.find(cls="btn-urge")
+    assert "今日已催报" in urged.text and not urged.find_all(cls="btn-urge")
     again = reviewer_client.post(url, {"next": back}, follow=True)
     assert "每个单位每天最多催报一次，请明天再催" in again.content.decode()
     assert len(mail.outbox) == 1 and Reminder.objects.filter(kind="urge").count() == 1

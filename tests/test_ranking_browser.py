@@ -76,4 +76,12 @@ def test_the_office_works_the_queue(dashboard_sample, live_server, browser):  # 
     assert page.url.endswith(f"#unit-{Reminder.objects.get(kind='urge').unit_id}")
     _shot(page, "office-urged")
     assert "今日已催报" in page.locator("tr", has_text="中国人民银行泉州市分行").inner_text()
+    page.goto(f"{live_server.url}/office/plans/quanzhou-2024-2026/ranking-weights/")
+    page.fill("#id_results", "70")
+    page.fill("#id_reason", "年度考核办法调整")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url("**/plans/quanzhou-2024-2026/ranking/")
+    assert "考核权重已保存" in page.locator(".messages").inner_text()
+    assert "指标成效（权重70）" in page.locator("table.ranking thead").inner_text()
+    _shot(page, "office-ranking-after-weights")
     assert errors == []

@@ -269,3 +269,5 @@ def test_the_office_sets_weights_on_its_page_with_a_reason(world, reviewer_clien
     assert "已被他人" in stale.content.decode()
     assert RankingWeights.objects.get(plan=world.plan).results == 70
     assert leader_client.get(url).status_code == 403
+    nav = reviewer_client.get("/plans/rank-test/ranking/").content.decode().split("</nav>")[0]
+    assert 'class="active">进度看板' in nav and 'class="active">方案维护' not in nav

@@ -52,3 +52,28 @@ class OverviewForm(QuarterForm):
     )
     # Plans with more units than a list can hold (a national plan's counties) ask for the unit's name.
     unit_name = forms.CharField(label="责任单位名称", max_length=64, required=False)
+
+
+class RankingForm(forms.Form):
+    """目标考核: a year, and a quarter of it or none (the whole year)."""
+
+    year = _whole_number("年度", 2000, 2100, YEAR_ERROR)
+    quarter = _whole_number("季度", 1, 4, QUARTER_ERROR)
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
+    def clean_year(self):
+        year = self.cleaned_data.get("year")
+        if year is not None and not self.plan.start_year <= year <= self.plan.end_year:
+            raise forms.ValidationError(
+                f"年度须在方案实施期{self.plan.start_year}—{self.plan.end_year}年之内。"
+            )
+        return year
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and data.get("year") is None and data.get("quarter") is not None:
+            raise forms.ValidationError("请同时选择年度。")
+        return data

@@ -11,6 +11,7 @@ plan_pages = [
     path("indicators/<slug:code>/", views.indicator, name="indicator"),
     path("units/", views.units, name="units"),
     path("tasks/", views.tasks, name="tasks"),
+    path("ranking/", views.ranking_page, name="ranking"),
 ]
 
 urlpatterns = [

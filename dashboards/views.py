@@ -14,15 +14,17 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import READERS, REPORTERS, role_required
+from assessment.selectors import part_rows, ranking, weight_list
 from dashboards import charts
-from dashboards.forms import OverviewForm, QuarterForm
-from dashboards.selectors.common import PeriodChoice, period_choose, progress_quarters
+from dashboards.forms import OverviewForm, QuarterForm, RankingForm
+from dashboards.selectors.common import PeriodChoice, period_choose, progress_quarters, ranking_default
 from dashboards.selectors.compare import comparison, comparison_quarters
 from dashboards.selectors.indicator import indicator_page
 from dashboards.selectors.overview import CARD_UNITS, plan_overview, plans_at_a_glance
 from dashboards.selectors.tasks import task_board
 from dashboards.selectors.units import units_page
 from indicators.selectors import indicators_with_targets
+from ipcity.quarters import Quarter, quarter_name
 from plans.selectors import plan_get, plan_list, plans_with_tasks
 
 
@@ -133,3 +135,23 @@ def compare(request):
         "dashboards/compare.html",
         {"period": period, "page": page, "completion": completion, "themes": themes},
     )
+
+
+@role_required(*READERS)
+@require_GET
+def ranking_page(request, slug: str):
+    """目标考核: the plan's units ranked for a quarter or a year, each part of the score shown."""
+    plan = plan_get(slug)
+    form = RankingForm(request.GET, plan=plan)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    year, quarter = ranking_default(plan, form.cleaned_data["year"], form.cleaned_data["quarter"])
+    result = ranking(plan, year, quarter)
+    rows = [(unit, part_rows(result, unit)) for unit in result.units]
+    at = Quarter(year, quarter) if quarter else None
+    context = {
+        "plan": plan, "result": result, "rows": rows, "period": PeriodChoice(at, []),
+        "weights": weight_list(result.weights),
+        "quarter_choices": [(q, quarter_name(q)) for q in (1, 2, 3, 4)],
+    }  # fmt: skip
+    return render(request, "dashboards/ranking.html", context)

@@ -90,6 +90,8 @@ class QuarterForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("save", "保存草稿"), ("submit", "报送本季度")], initial="save", required=False
     )
+    # The number of items the page offered to submit, which the reporter confirmed (reporting.services).
+    expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, quarter: UnitQuarter, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -254,6 +254,7 @@ class Reminder(models.Model):
         BEFORE = "before", "截止前提醒"
         DUE = "due", "截止日提醒"
         OVERDUE = "overdue", "逾期催报"
+        URGE = "urge", "办公室催报"  # one click on the review queue (reminders.urge_unit)
 
     unit = models.ForeignKey("plans.Unit", verbose_name="单位", on_delete=models.CASCADE, related_name="+")
     period = models.ForeignKey(Period, verbose_name="填报期", on_delete=models.CASCADE, related_name="+")
@@ -262,6 +263,9 @@ class Reminder(models.Model):
     recipients = models.TextField("收件人")
     owed = models.PositiveIntegerField("未报项数")
     sent_at = models.DateTimeField("发送时间", auto_now_add=True)
+
+    # The office's 催报 is an action someone took: the audit trail keeps who sent it (urge_unit stamps it).
+    history = HistoricalRecords(table_name="indicators_historicalreminder", verbose_name="催报记录变更记录")
 
     class Meta:
         db_table = "indicators_reminder"  # the table kept its name when the model moved here

@@ -6,12 +6,12 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from audit.models import AuditRecord
 from audit.selectors import Change, changes
 from indicators.models import Assignment
-from plans.models import TaskUnit, Unit
+from plans.models import Plan, TaskUnit, Unit
 from reporting.models import Evidence, Period, ReviewState, Submission, TaskReport
 
 
@@ -58,10 +58,17 @@ def _count_by_unit(queryset: QuerySet, **filters) -> dict[int, int]:
     return dict(queryset.filter(**filters).values_list("unit_id").annotate(n=Count("pk")))
 
 
-def review_queue(period: Period) -> list[QueueRow]:
+# Where each model's items name their plan.
+PLAN_OF = {Submission: "indicator__plan", TaskReport: "task__section__plan"}
+
+
+def review_queue(period: Period, plan: Plan | None = None) -> list[QueueRow]:
     """Every unit that reports in the period (group units never do), with its items by state and its late
-    items: the units with figures awaiting review first. A fixed number of queries."""
+    items: the units with figures awaiting review first. Only `plan`'s items when given. A fixed number of
+    queries."""
     running = {"plan__start_year__lte": period.year, "plan__end_year__gte": period.year}
+    if plan is not None:
+        running["plan"] = plan
     indicators = _count_by_unit(
         Assignment.objects.filter(
             **{f"indicator__{key}": value for key, value in running.items()},
@@ -74,10 +81,11 @@ def review_queue(period: Period) -> list[QueueRow]:
     states: Counter[tuple[int, str]] = Counter()
     late: Counter[int] = Counter()
     for model in (Submission, TaskReport):
-        for unit_id, state, is_late, count in (
-            model.objects.filter(period=period)
-            .values_list("unit_id", "state", "is_late")
-            .annotate(n=Count("pk"))
+        items = model.objects.filter(period=period)
+        if plan is not None:
+            items = items.filter(**{PLAN_OF[model]: plan})
+        for unit_id, state, is_late, count in items.values_list("unit_id", "state", "is_late").annotate(
+            n=Count("pk")
         ):
             states[(unit_id, state)] += count
             if is_late and state != ReviewState.DRAFT:
@@ -100,15 +108,94 @@ def review_queue(period: Period) -> list[QueueRow]:
     return sorted(rows, key=lambda row: (order[row.status], row.unit.region.code, row.unit.name))
 
 
-def review_default_period(today: datetime.date) -> Period | None:
-    """Where the review queue opens: the newest period with items awaiting review, else the newest opened."""
-    waiting = (
-        Period.objects.filter(opens_on__lte=today)
-        .filter(Q(submissions__state=ReviewState.SUBMITTED) | Q(taskreports__state=ReviewState.SUBMITTED))
-        .order_by("-year", "-quarter")
-        .first()
+@dataclass
+class PendingRow:
+    """One unit's items of one quarter still to be dealt with: awaiting review, or returned to the unit."""
+
+    period: Period
+    unit: Unit
+    submitted: int = 0
+    returned: int = 0
+    since: datetime.datetime | None = None  # the oldest item's time of sending
+
+
+@dataclass
+class QuarterCount:
+    period: Period
+    submitted: int = 0
+    returned: int = 0
+
+
+@dataclass
+class PendingQueue:
+    rows: list[PendingRow]  # oldest quarter first, then the unit waiting longest
+    quarters: list[QuarterCount]  # every quarter with anything pending, oldest first
+
+    @property
+    def submitted(self) -> int:
+        return sum(count.submitted for count in self.quarters)
+
+    @property
+    def returned(self) -> int:
+        return sum(count.returned for count in self.quarters)
+
+
+QUEUE_STATES = {"submitted": "待审核", "returned": "已退回待修改", "all": "待审核和已退回"}
+
+
+def pending_queue(*, plan: Plan | None = None, state: str = "submitted") -> PendingQueue:
+    """Everything awaiting review (`state` submitted), returned to its unit (returned) or both (all), across
+    every quarter: one row per unit and quarter, the oldest quarter first and within it the unit that has
+    waited longest; and the counts per quarter. Four queries, however many quarters and units."""
+    states = [ReviewState.SUBMITTED, ReviewState.RETURNED] if state == "all" else [state]
+    counted: Counter[tuple[int, int, str]] = Counter()
+    since: dict[tuple[int, int], datetime.datetime] = {}
+    for model in (Submission, TaskReport):
+        items = model.objects.filter(state__in=states)
+        if plan is not None:
+            items = items.filter(**{PLAN_OF[model]: plan})
+        grouped = items.values_list("period_id", "unit_id", "state").annotate(
+            n=Count("pk"), at=Min("submitted_at")
+        )
+        for period_id, unit_id, item_state, count, sent_at in grouped:
+            counted[(period_id, unit_id, item_state)] += count
+            key = (period_id, unit_id)
+            since[key] = min(since.get(key, sent_at), sent_at)
+    periods = Period.objects.in_bulk({period_id for period_id, _ in since})
+    units = Unit.objects.select_related("region").in_bulk({unit_id for _, unit_id in since})
+    found = [
+        PendingRow(
+            periods[period_id],
+            units[unit_id],
+            submitted=counted[(period_id, unit_id, ReviewState.SUBMITTED)],
+            returned=counted[(period_id, unit_id, ReviewState.RETURNED)],
+            since=sent_at,
+        )
+        for (period_id, unit_id), sent_at in since.items()
+    ]
+    quarters: dict[int, QuarterCount] = {}
+    for row in found:
+        count = quarters.setdefault(row.period.pk, QuarterCount(row.period))
+        count.submitted += row.submitted
+        count.returned += row.returned
+    oldest = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+    rows = sorted(
+        found,
+        key=lambda row: (row.period.year, row.period.quarter, row.since or oldest, row.unit.name),
     )
-    return waiting or Period.objects.filter(opens_on__lte=today).order_by("-year", "-quarter").first()
+    return PendingQueue(
+        rows, sorted(quarters.values(), key=lambda count: (count.period.year, count.period.quarter))
+    )
+
+
+def next_awaiting(period: Period, after: Unit, plan: Plan | None = None) -> PendingRow | None:
+    """Where the office goes after finishing `after`'s quarter: the next unit of the queue awaiting review,
+    in the same quarter first. None when nothing else awaits review."""
+    rows = [
+        row for row in pending_queue(plan=plan).rows if (row.period.pk, row.unit.pk) != (period.pk, after.pk)
+    ]
+    same = [row for row in rows if row.period.pk == period.pk]
+    return (same or rows or [None])[0]
 
 
 # The audit trail -------------------------------------------------------------------------------------------

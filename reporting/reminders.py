@@ -10,16 +10,26 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
+from django.utils import timezone
 
+from accounts.permissions import ensure_reviewer
+from audit.services import stamp
 from plans.models import Unit
 from reporting.models import WITH_OFFICE, Period, Reminder, Submission, TaskReport
 from reporting.selectors import owed_figures, owed_tasks
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -45,17 +55,16 @@ class Owed:
         return len(self.indicators) + len(self.tasks)
 
 
-def units_owing(period: Period) -> list[Owed]:
-    """Every unit with items it owes (`owed_figures`, `owed_tasks`) and has not handed to the office for the
-    period: missing, draft or returned. Five queries."""
-    indicators = owed_figures(year=period.year).values_list("unit_id", "indicator_id", "indicator__name")
-    tasks = owed_tasks(year=period.year).values_list("unit_id", "task_id", "task__title")
-    sent_figures = set(
-        Submission.objects.filter(period=period, state__in=WITH_OFFICE).values_list("unit_id", "indicator_id")
+def units_owing(period: Period, units: Collection[int] | None = None) -> list[Owed]:
+    """Every unit (of `units` when given) with items it owes (`owed_figures`, `owed_tasks`) and has not
+    handed to the office for the period: missing, draft or returned. Five queries."""
+    indicators = owed_figures(year=period.year, units=units).values_list(
+        "unit_id", "indicator_id", "indicator__name"
     )
-    sent_tasks = set(
-        TaskReport.objects.filter(period=period, state__in=WITH_OFFICE).values_list("unit_id", "task_id")
-    )
+    tasks = owed_tasks(year=period.year, units=units).values_list("unit_id", "task_id", "task__title")
+    sent = Q(period=period, state__in=WITH_OFFICE) & (Q() if units is None else Q(unit_id__in=units))
+    sent_figures = set(Submission.objects.filter(sent).values_list("unit_id", "indicator_id"))
+    sent_tasks = set(TaskReport.objects.filter(sent).values_list("unit_id", "task_id"))
     figures_left: dict[int, list[str]] = defaultdict(list)
     tasks_left: dict[int, list[str]] = defaultdict(list)
     for unit_id, indicator_id, name in indicators.order_by("indicator__plan", "indicator__position"):
@@ -86,6 +95,7 @@ SUBJECTS = {
     Reminder.Kind.BEFORE: "【提醒】{period}知识产权工作数据将于{due}截止报送",
     Reminder.Kind.DUE: "【提醒】今日截止：{period}知识产权工作数据报送",
     Reminder.Kind.OVERDUE: "【催报】{period}知识产权工作数据已逾期未报送",
+    Reminder.Kind.URGE: "【催报】办公室提醒：{period}知识产权工作数据请尽快报送",
 }
 
 
@@ -114,7 +124,7 @@ def _message(owed: Owed, period: Period, kind: str, today: datetime.date) -> Ema
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[owed.unit.email],
         cc=[settings.IPCITY_OFFICE_EMAIL]
-        if kind == Reminder.Kind.OVERDUE and settings.IPCITY_OFFICE_EMAIL
+        if kind in (Reminder.Kind.OVERDUE, Reminder.Kind.URGE) and settings.IPCITY_OFFICE_EMAIL
         else [],
     )
 
@@ -156,3 +166,51 @@ def reminders_send(*, today: datetime.date) -> int:
                 continue  # another run sent it a moment ago
             count += 1
     return count
+
+
+def urge_unit(*, unit: Unit, period: Period, by: User, today: datetime.date | None = None) -> Reminder:
+    """催报 by the office, one click: email the unit (the reminder path above, the office copied) what it
+    still owes for a period whose due date has passed, and log it (the Reminder row, in the audit trail with
+    who sent it). At most once per unit, period and day: a second one raises ValidationError saying when the
+    first went out. Refused too when the period is not yet due, nothing is owed, or the unit has no email.
+
+    The one place an office's 催报 goes out: an in-application notification belongs here too."""
+    ensure_reviewer(by)
+    today = today or timezone.localdate()
+    if today <= period.due_on:
+        raise ValidationError(f"{period}的截止日期（{_day(period.due_on)}）未过，尚不能催报。")
+    owed = units_owing(period, units=[unit.pk])
+    if not owed:
+        raise ValidationError(f"{unit}{period}应报的内容均已报送，无需催报。")
+    today_urge = Reminder.objects.filter(unit=unit, period=period, kind=Reminder.Kind.URGE, sent_on=today)
+    if (earlier := today_urge.first()) is not None:
+        raise ValidationError(_urged_today(unit, period, earlier))
+    if not unit.email:
+        raise ValidationError(f"{unit}没有联系邮箱，无法发送催报邮件；请先在系统管理中补充单位邮箱。")
+    message = _message(owed[0], period, Reminder.Kind.URGE, today)
+    try:
+        with transaction.atomic():
+            row = Reminder(
+                unit=unit, period=period, kind=Reminder.Kind.URGE, sent_on=today,
+                recipients=", ".join([*message.to, *message.cc]), owed=owed[0].count,
+            )  # fmt: skip
+            stamp(row, by, f"办公室催报：{period}尚有{owed[0].count}项未报送")
+            row.save()  # first: its unique key stops a second click racing this one
+            message.send()
+    except IntegrityError:
+        raise ValidationError(_urged_today(unit, period, today_urge.get())) from None
+    return row
+
+
+def _urged_today(unit: Unit, period: Period, earlier: Reminder) -> str:
+    when = timezone.localtime(earlier.sent_at).strftime("%H:%M")
+    return f"今天{when}已向{unit}催报过{period}的数据，每个单位每天最多催报一次，请明天再催。"
+
+
+def urged_on(period: Period, day: datetime.date) -> set[int]:
+    """The units the office urged (催报) for the period on `day`: the queue marks them. One query."""
+    return set(
+        Reminder.objects.filter(period=period, kind=Reminder.Kind.URGE, sent_on=day).values_list(
+            "unit_id", flat=True
+        )
+    )

@@ -17,6 +17,7 @@ from indicators.models import Assignment, Indicator, Target
 from ipcity.quarters import Quarter
 from plans.models import Plan, Task, TaskUnit, Unit
 from reporting.models import (
+    WITH_OFFICE,
     Evidence,
     Period,
     PeriodException,
@@ -126,6 +127,17 @@ class UnitQuarter:
     @property
     def submitted(self) -> int:
         return sum(row.state == ReviewState.SUBMITTED for row in self.rows)
+
+    @property
+    def to_submit(self) -> dict[str, int]:
+        """What 报送本季度 would hand to the office, as the reporter confirms it: the rows still editable and
+        not with the office (not filled, draft, returned), figures and tasks."""
+
+        def waiting(rows: list) -> int:
+            return sum(row.editable and row.state not in WITH_OFFICE for row in rows)
+
+        figures, tasks = waiting(self.figures), waiting(self.tasks)
+        return {"figures": figures, "tasks": tasks, "total": figures + tasks}
 
     @property
     def late(self) -> bool:

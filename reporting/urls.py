@@ -1,18 +1,20 @@
 from django.urls import path
 
-from reporting import definition_views, import_views, plan_views, views
+from reporting import definition_views, import_views, plan_views, review_views, views
 
 urlpatterns = [
     path("report/", views.report, name="report"),
     path("report/history/", views.report_history, name="report-history"),
-    path("review/", views.review_queue, name="review"),
-    path("review/<quarter:period>/<int:unit_id>/", views.review_unit, name="review-unit"),
+    # The office's review (reporting/review_views.py)
+    path("review/", review_views.review_queue, name="review"),
+    path("review/<quarter:period>/<int:unit_id>/", review_views.review_unit, name="review-unit"),
     path(
         "review/<quarter:period>/<int:unit_id>/approve-all/",
-        views.review_approve_all,
+        review_views.review_approve_all,
         name="review-approve-all",
     ),
-    path("review/<str:kind>/<int:pk>/<str:action>/", views.review_act, name="review-act"),
+    path("review/<quarter:period>/<int:unit_id>/urge/", review_views.review_urge, name="review-urge"),
+    path("review/<str:kind>/<int:pk>/<str:action>/", review_views.review_act, name="review-act"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission-detail"),
     path("task-reports/<int:pk>/", views.task_report_detail, name="task-report-detail"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),

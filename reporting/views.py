@@ -15,20 +15,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import READERS, REPORTERS, REVIEWERS, is_reviewer, role_required
 from audit.services import Conflict
 from indicators.models import Assignment, Indicator
-from indicators.rollup_queue import CATCH_UP
 from indicators.services import assignments_set
 from plans.models import Plan, Task, TaskUnit, Unit
 from plans.services import task_units_set
 from reporting.evidence import max_bytes, size_text
-from reporting.forms import ExceptionForm, PeriodDatesForm, QuarterForm, ReasonForm, VersionForm
-from reporting.models import Period, PeriodException, Submission, TaskReport
-from reporting.queue import review_default_period, row_history
-from reporting.queue import review_queue as queue_rows
+from reporting.forms import ExceptionForm, PeriodDatesForm, QuarterForm
+from reporting.models import Period, PeriodException, Submission
+from reporting.queue import row_history
 from reporting.selectors import (
     default_period,
     evidence_visible,
@@ -43,8 +41,6 @@ from reporting.selectors import (
 from reporting.services.calendar import exception_grant, period_update
 from reporting.services.entry import TASK_TEXTS
 from reporting.services.quarter import quarter_save
-from reporting.services.review import review_approve, review_reopen, review_return
-from reporting.services.review import review_approve_all as approve_all
 
 
 def _period_param(period: Period) -> str:
@@ -103,6 +99,7 @@ def report(request):
                 removed_evidence=form.removed_evidence,
                 problems=form.row_errors,
                 submit=form.submit,
+                expected=form.cleaned_data.get("expected"),
                 carry=carry,
                 carry_overwrite=form.carry_overwrite,
                 by=request.user,
@@ -253,93 +250,6 @@ def report_history(request):
 
 
 # Review ----------------------------------------------------------------------------------------------------
-
-
-@role_required(*REVIEWERS)
-@require_GET
-def review_queue(request):
-    today = timezone.localdate()
-    period = period_get(request.GET["period"]) if "period" in request.GET else review_default_period(today)
-    periods = Period.objects.filter(opens_on__lte=today).order_by("-year", "-quarter")
-    rows = queue_rows(period) if period else []
-    totals = {
-        name: sum(getattr(row, name) for row in rows)
-        for name in ("expected", "submitted", "returned", "approved", "draft", "missing", "late")
-    }
-    return render(
-        request,
-        "reporting/review_queue.html",
-        {
-            "period": period,
-            "period_param_value": _period_param(period) if period else "",
-            "periods": periods,
-            "rows": rows,
-            "totals": totals,
-            "today": today,
-        },
-    )
-
-
-@role_required(*REVIEWERS)
-@require_GET
-def review_unit(request, period: str, unit_id: int):
-    """One unit's quarter for review: every figure with its context, every task report, and the actions."""
-    period_ = period_get(period)
-    unit = get_object_or_404(Unit.objects.exclude(kind=Unit.Kind.GROUP), pk=unit_id)
-    quarter = unit_quarter(unit, period_, timezone.localdate())
-    return render(
-        request,
-        "reporting/review_unit.html",
-        {"quarter": quarter, "period_param": _period_param(period_), "next": request.get_full_path()},
-    )
-
-
-REVIEW_ACTIONS = {
-    "approve": (review_approve, VersionForm, "已审核通过。"),
-    "return": (review_return, ReasonForm, "已退回，填报单位将看到退回理由。"),
-    "reopen": (review_reopen, ReasonForm, "已重新打开，退回填报单位修改。"),
-}
-KINDS = {"submission": Submission, "task-report": TaskReport}
-
-
-@role_required(*REVIEWERS)
-@require_POST
-def review_act(request, kind: str, pk: int, action: str):
-    """Approve, return (with a reason) or reopen (with a reason) one figure or task report."""
-    if kind not in KINDS or action not in REVIEW_ACTIONS:
-        raise Http404
-    row = get_object_or_404(KINDS[kind].objects.select_related("period", "unit"), pk=pk)
-    service, form_class, done = REVIEW_ACTIONS[action]
-    form = form_class(request.POST)
-    fallback = reverse("review-unit", args=[_period_param(row.period), row.unit_id])
-    if not form.is_valid():
-        messages.error(request, "请填写理由。" if "reason" in form.errors else "请求无效，请刷新页面后重试。")
-        return _back(request, fallback)
-    extra = {"reason": form.cleaned_data["reason"]} if "reason" in form.cleaned_data else {}
-    try:
-        service(row=row, by=request.user, version=form.cleaned_data.get("version"), **extra)
-    except ValidationError as error:
-        messages.error(request, _flat(error))
-    except Conflict as conflict:
-        messages.error(request, str(conflict))
-    else:
-        messages.success(request, f"{row}：{done}")
-    return _back(request, fallback)
-
-
-@role_required(*REVIEWERS)
-@require_POST
-def review_approve_all(request, period: str, unit_id: int):
-    period_ = period_get(period)
-    unit = get_object_or_404(Unit, pk=unit_id)
-    count, rollup = approve_all(unit=unit, period=period_, by=request.user)
-    if count:
-        messages.success(request, f"已审核通过{unit}{period_}的全部{count}项已报送内容。")
-    else:
-        messages.info(request, "没有待审核的内容。")
-    if rollup.sent is False:
-        messages.warning(request, CATCH_UP)
-    return redirect("review-unit", period=period, unit_id=unit.pk)
 
 
 # One item and its history ----------------------------------------------------------------------------------

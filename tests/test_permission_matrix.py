@@ -195,6 +195,7 @@ URLS: dict[str, Url] = {
     "review": Url({"GET": OFFICE_PAGE}),
     "review-unit": Url({"GET": OFFICE_PAGE}, fill=unit_quarter),
     "review-approve-all": Url({"POST": OFFICE_POST}, fill=unit_quarter),
+    "review-urge": Url({"POST": OFFICE_POST}, fill=unit_quarter),
     "review-act": Url({"POST": OFFICE_POST}, fill=review_act),
     "submission-detail": Url({"GET": UNIT_ITEM}, fill=pk_of("draft")),
     "task-report-detail": Url({"GET": UNIT_ITEM}, fill=pk_of("report")),
@@ -272,6 +273,15 @@ URLS: dict[str, Url] = {
     "reports:units": Url({"GET": PAGE_ALL}, fill=plan),
     "reports:tasks": Url({"GET": PAGE_ALL}, fill=plan),
     "reports:compare": Url({"GET": PAGE_ALL}),
+    # 目标考核 (assessment): the ranking names every unit, so readers only; the office sets the weights
+    "reports:ranking": Url({"GET": READER_PAGE}, fill=plan),
+    "office-ranking-weights": Url(
+        {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
+        fill=plan,
+        bodies={
+            "POST": {"results": 50, "tasks": 20, "timeliness": 20, "quality": 10, "reason": "年度考核办法"}
+        },
+    ),
     # Excel reports and bulletins (exports/views.py): readers; a leader may start an export (a read)
     "reports:exports": Url({"GET": READER_PAGE}),
     "reports:export-start": Url(
@@ -292,6 +302,9 @@ URLS: dict[str, Url] = {
     "api-plan-detail": Url({"GET": API_READ}, fill=plan, api=True),
     "api-plan-indicators": Url({"GET": API_READ}, fill=plan, api=True),
     "api-plan-progress": Url({"GET": API_READ}, fill=plan, api=True, query="?year=2026&quarter=3"),
+    "api-plan-ranking": Url(
+        {"GET": row(UNAUTHENTICATED, DENIED, OK, OK, OK)}, fill=plan, api=True, query="?year=2026&quarter=3"
+    ),
     "api-submission-list": Url(
         {"GET": API_READ, "POST": row(UNAUTHENTICATED, Side(CREATED, BAD), DENIED, DENIED, DENIED)},
         api=True,

@@ -21,7 +21,7 @@ from tests.report_scenario import FORMULA_NOTE, PLUS_PROGRESS
 from tests.soffice import convert, pdf_pages, pdf_to_png, soffice_missing
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-SHEETS = ["汇总", "指标进度", "任务进展", "报送情况"]
+SHEETS = ["汇总", "指标进度", "任务进展", "报送情况", "目标考核"]
 INDICATOR_HEADERS = [
     "序号", "类别", "指标", "计量单位", "基期值", "2024年目标", "2025年目标", "2026年目标",
     "截至本季度实际值", "完成率", "序时进度", "状态", "数据覆盖", "预计期末值", "责任单位", "备注",
@@ -54,12 +54,16 @@ def _fill(cell) -> str | None:
     return cell.fill.fgColor.rgb[-6:] if cell.fill.fill_type == "solid" else None
 
 
-def test_it_writes_the_four_sheets_with_their_headers(report_scenario):
+def test_it_writes_the_five_sheets_with_their_headers(report_scenario):
     wb = _report(report_scenario)
     assert wb.sheetnames == SHEETS
     assert [c.value for c in wb["指标进度"][HEADER_ROW]] == INDICATOR_HEADERS
     assert [c.value for c in wb["任务进展"][HEADER_ROW]] == TASK_HEADERS
     assert [c.value for c in wb["报送情况"][HEADER_ROW]] == UNIT_HEADERS
+    assert [c.value for c in wb["目标考核"][HEADER_ROW]] == [
+        "名次", "单位", "综合得分", "指标成效（权重40）", "任务推进（权重20）", "报送及时（权重25）",
+        "数据质量（权重15）", "得分依据",
+    ]  # fmt: skip
     summary = wb["汇总"]
     assert summary["A1"].value == report_scenario.plan.title
     assert "2025年第三季度" in summary["A2"].value and "生成时间" in summary["A3"].value
@@ -184,8 +188,9 @@ def test_its_summary_counts_and_chart_match_the_rows(report_scenario):
 
 
 def test_it_reads_with_a_fixed_number_of_queries(report_scenario, django_assert_max_num_queries):
-    # 11, and two for the quarter's items awaiting review (counted, then the first ones listed).
-    with django_assert_max_num_queries(13):
+    # 11, two for the quarter's items awaiting review (counted, then the first ones listed), and the
+    # 目标考核 sheet's ranking (assessment.selectors.ranking: 10).
+    with django_assert_max_num_queries(23):
         _report(report_scenario)
     period = factories.PeriodFactory(year=2025, quarter=3)
     for unit in factories.UnitFactory.create_batch(15, region=report_scenario.plan.region):
@@ -197,7 +202,7 @@ def test_it_reads_with_a_fixed_number_of_queries(report_scenario, django_assert_
             state="approved",
             submitted_at=timezone.now(),
         )
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(23):
         wb = _report(report_scenario)
     assert len(_rows(wb["报送情况"])) == 5 + 15 + 1
 

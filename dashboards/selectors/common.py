@@ -96,6 +96,19 @@ def default_quarter(available: list[Quarter] | set[Quarter], through: Quarter | 
     return min(available, default=None)
 
 
+def ranking_default(plan: Plan, year: int | None, quarter: int | None) -> tuple[int, int | None]:
+    """The 目标考核 page's year and quarter: as asked, else the latest quarter already due within the plan's
+    years (the plan's first quarter before any is due, its last after it ended)."""
+    if year is not None:
+        return year, quarter
+    through = reported_through()
+    if through is None or through.year < plan.start_year:
+        return plan.start_year, 1
+    if through.year > plan.end_year:
+        return plan.end_year, 4
+    return through.year, through.quarter
+
+
 def period_choose(available: list[Quarter], requested: Quarter | None) -> PeriodChoice:
     """The requested quarter, else the latest one with roll-up rows whose reporting is already due."""
     through = reported_through()

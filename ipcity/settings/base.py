@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "indicators",
     "reporting",
     "progress",
+    # 目标考核: ranks units from the roll-up; dashboards and exports show it.
+    "assessment",
     "dashboards",
     "exports",
     # Reads plan documents into drafts, publishes them through the plans' and indicators' loaders.

@@ -56,6 +56,7 @@ def quarter_save(
     tasks: list[ProgressInput],
     by: User,
     submit: bool = False,
+    expected: int | None = None,
     evidence: list[EvidenceInput] | tuple = (),
     removed_evidence: list[int] | tuple = (),
     problems: Mapping[str, list[str]] | None = None,
@@ -64,7 +65,8 @@ def quarter_save(
     today: datetime.date | None = None,
 ) -> QuarterSaved:
     """The reporting page's one write: keep every valid figure and task report as a draft, each item all or
-    nothing on its own, store every acceptable evidence file and, when `submit`, submit the whole quarter.
+    nothing on its own, store every acceptable evidence file and, when `submit`, submit the whole quarter
+    (`expected`: the number of items the reporter confirmed; another number refuses the submit).
 
     What the caller may rely on:
     - an item with a problem (keyed `indicator-<id>` / `task-<id>`, messages naming it) is not written, and
@@ -106,7 +108,9 @@ def quarter_save(
         elif submit and saved.complete:
             try:
                 with transaction.atomic():
-                    saved.submitted = unit_period_submit(unit=unit, period=period, by=by, today=today)
+                    saved.submitted = unit_period_submit(
+                        unit=unit, period=period, by=by, today=today, expected=expected
+                    )
             except ValidationError as error:
                 error.update_error_dict(saved.errors)
     return saved

@@ -128,13 +128,19 @@ def _submit_rows(
 
 
 def unit_period_submit(
-    *, unit: Unit, period: Period, by: User, today: datetime.date | None = None
+    *,
+    unit: Unit,
+    period: Period,
+    by: User,
+    today: datetime.date | None = None,
+    expected: int | None = None,
 ) -> SubmitResult:
     """Submit everything the unit owes for the period at once: every assigned figure and every task report.
 
     All or nothing: if any figure or task report is missing, incomplete, or needs an explanatory note (a stock
     that falls, a value far outside the unit's history), a ValidationError lists every problem and nothing is
-    submitted. Submissions after the due date are marked late.
+    submitted. Submissions after the due date are marked late. With `expected` (the count the reporter
+    confirmed), a different number to submit raises ValidationError and submits nothing.
     """
     ensure_reporter_of(by, unit)
     today = today_or(today)
@@ -164,6 +170,11 @@ def unit_period_submit(
         raise ValidationError(errors)
     if not pending:
         raise ValidationError("本季度没有待报送的内容。")
+    if expected is not None and len(pending) != expected:
+        raise ValidationError(
+            f"您确认报送{expected}项，但本季度现有{len(pending)}项待报送（其间有变化），本次未报送；"
+            "请核对后重新报送。"
+        )
     return _submit_rows(pending, unit=unit, period=period, by=by, today=today)
 
 
@@ -239,15 +250,27 @@ def review_reopen(*, row: Submission | TaskReport, by: User, reason: str, versio
     return review(row=row, step=REOPEN, by=by, reason=reason, version=version)
 
 
-def review_approve_all(*, unit: Unit, period: Period, by: User) -> tuple[int, RollupBatch]:
+def review_approve_all(
+    *, unit: Unit, period: Period, by: User, expected: int | None = None
+) -> tuple[int, RollupBatch]:
     """Approve every submitted figure and task report of a unit for a period (each audited on its own), in one
     transaction that sends the roll-up once. Returns how many were approved and that send (its `sent` says
-    whether the dashboards are being updated now or will catch up later)."""
+    whether the dashboards are being updated now or will catch up later). With `expected` (the count the
+    office confirmed), a different number awaiting review raises ValidationError and approves nothing."""
     ensure_reviewer(by)
     count = 0
     with transaction.atomic(), rollup_batch() as batch:
-        for model in (Submission, TaskReport):
-            for row in model.objects.filter(unit=unit, period=period, state=ReviewState.SUBMITTED):
-                review_approve(row=row, by=by)
-                count += 1
+        rows = [
+            row
+            for model in (Submission, TaskReport)
+            for row in model.objects.filter(unit=unit, period=period, state=ReviewState.SUBMITTED)
+        ]
+        if expected is not None and len(rows) != expected:
+            raise ValidationError(
+                f"您确认的是{expected}项，但{unit}{period}现有{len(rows)}项待审核（其间有变化），"
+                "未作审核；请核对后重新确认。"
+            )
+        for row in rows:
+            review_approve(row=row, by=by)
+            count += 1
     return count, batch

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from audit.admin import ReadOnly
-from exports.models import ExportJob, OfficialDocument
+from exports.models import ExportJob
 
 
 @admin.register(ExportJob)
@@ -11,11 +11,3 @@ class ExportJobAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["__str__", "kind", "requested_by", "state", "rows", "created_at", "finished_at"]
     list_filter = ["kind", "state", "plan"]
     date_hierarchy = "created_at"
-
-
-@admin.register(OfficialDocument)
-class OfficialDocumentAdmin(ReadOnly, admin.ModelAdmin):
-    """Read-only: the office edits a document's settings and wording on its page (audited there)."""
-
-    list_display = ["__str__", "number", "updated_at"]
-    list_filter = ["kind", "plan"]

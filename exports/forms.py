@@ -67,8 +67,9 @@ class ExportForm(PeriodForm):
         label="格式",
         choices=ExportJob.Format.choices,
         initial=ExportJob.Format.XLSX,
+        required=False,  # a form that names none (the bulletin page's button) asks for the workbook
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "请选择 Excel、Word 或 PDF 格式。", "required": "请选择导出格式。"},
+        error_messages={"invalid_choice": "请选择 Excel、Word 或 PDF 格式。"},
     )
     field_order = ["plan", "year", "quarter", "kind", "format"]
 
@@ -76,6 +77,9 @@ class ExportForm(PeriodForm):
         span = Plan.objects.aggregate(first=Min("start_year"), last=Max("end_year"))
         years = range(span["first"], span["last"] + 1) if span["first"] else range(0)
         super().__init__(*args, years=years, **kwargs)
+
+    def clean_format(self) -> str:
+        return self.cleaned_data["format"] or ExportJob.Format.XLSX
 
     def clean(self):
         cleaned = super().clean()

@@ -140,7 +140,7 @@ def official_document_save(
             if row is None:
                 if seen_version:
                     raise Conflict("该公文的设置已被删除或尚未保存，请刷新页面后重新填写。")
-                row = OfficialDocument(plan=plan, year=year, quarter=quarter, kind=kind)
+                row = OfficialDocument(plan=plan, year=year, quarter=quarter, kind=kind, version=1)
             else:
                 claim(row, seen_version)
             for name, value in values.items():

@@ -90,7 +90,7 @@ def completion_by_indicator(data: ReportData) -> bytes | None:
     lines = [line for line in data.indicators if line.progress and line.progress.completion is not None]
     if not lines:
         return None
-    figure = _figure(1.6 + 0.55 * len(lines))
+    figure = _figure(1.4 + 0.42 * len(lines))
     axes = figure.add_subplot()
     names = [_short(line.indicator.name) for line in lines][::-1]
     values = [float(min(line.progress.completion, Decimal(150))) for line in lines][::-1]

@@ -356,10 +356,11 @@ def _signature(doc, spec: Gongwen) -> None:
     """落款 of a document without a seal (§7.3.5.2): one line below the body, the date four characters in
     from the right, the organ's name centred over it."""
     fonts = spec.fonts
-    _blank(doc, fonts)
+    _text(doc, "", fonts.body).paragraph_format.keep_with_next = True
     date_width, signer_width = _width(spec.date), _width(spec.signer)
     offset = max(0.0, 4 + (date_width - signer_width) / 2)
     signer = _text(doc, spec.signer, fonts.body, align="right")
+    signer.paragraph_format.keep_with_next = True
     signer.paragraph_format.right_indent = Pt(offset * BODY_SIZE.pt)
     date = _text(doc, spec.date, fonts.body, align="right")
     date.paragraph_format.right_indent = Pt(4 * BODY_SIZE.pt)
@@ -410,9 +411,13 @@ def render(spec: Gongwen, out: Any) -> int:
     _blank(doc, fonts)
     _text(doc, spec.recipients, fonts.body, align="left")
     _blocks(doc, spec.body, fonts)
-    if spec.attachments:
+    notes = _attachment_note(spec)
+    if notes:
         _blank(doc, fonts)
-        _blocks(doc, _attachment_note(spec), fonts)
+        _blocks(doc, notes, fonts)
+    # The 落款 never stands alone on a page: the 附件说明 (else the body's last paragraph) goes with it.
+    for paragraph in doc.paragraphs[-max(len(notes), 1) :]:
+        paragraph.paragraph_format.keep_with_next = True
     _signature(doc, spec)
     numbered = len(spec.attachments) > 1
     for number, attachment in enumerate(spec.attachments, start=1):

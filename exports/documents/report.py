@@ -23,7 +23,7 @@ from progress import coverage
 from progress.selectors import TASK_STATUS_CHOICES
 
 INDICATOR_TABLE = ["序号", "指标", "计量单位", "年度目标", "实际值", "完成率", "序时进度", "状态"]
-INDICATOR_WIDTHS = [8, 40, 14, 22, 20, 16, 18, 18]
+INDICATOR_WIDTHS = [9, 35, 14, 22, 22, 16, 20, 18]
 INDICATOR_ALIGNS = ["center", "left", "center", "center", "right", "right", "right", "center"]
 
 
@@ -67,11 +67,11 @@ def _figure(value, indicator: Indicator, unit: str = "") -> str:
 
 def _status(line: IndicatorEntry) -> str:
     """落后; when the quarter is partial, what it stands on too:
-    落后（暂定：第三季度：0/1单位已审核，1单位待审核；数据截至第二季度）."""
+    落后（暂定，第三季度：0/1单位已审核，1单位待审核；数据截至第二季度）."""
     label = INDICATOR_STATUSES(line.status).label
     if not coverage.is_provisional(line.progress):
         return label
-    return f"{label}（{coverage.PROVISIONAL}：{coverage.coverage_note(line.progress)}）"
+    return f"{label}（{coverage.PROVISIONAL}，{coverage.coverage_note(line.progress)}）"
 
 
 def indicator_sentence(line: IndicatorEntry, at: Quarter, target_of_year: Target | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-import subprocess  # nosec B404 - a fixed argument list, no shell
+import subprocess  # nosec B404
 import tempfile
 from pathlib import Path
 

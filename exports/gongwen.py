@@ -383,6 +383,10 @@ def _imprint(doc, spec: Gongwen) -> None:
     p.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH - 2 * size, WD_TAB_ALIGNMENT.RIGHT)
     set_font(p.add_run(f"{spec.printed_by}\t{spec.printed_on}印发"), fonts.body, size)
     _rule_paragraph(doc, (0, 0, 0), points=1)
+    # The 版记 is one block: its rules and lines stay on one page.
+    lines = 5 if spec.copy_to else 3
+    for paragraph in doc.paragraphs[-lines:-1]:
+        paragraph.paragraph_format.keep_with_next = True
 
 
 def _attachment_note(spec: Gongwen) -> list[Paragraph]:

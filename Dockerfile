@@ -3,6 +3,11 @@
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=ipcity.settings.production
 WORKDIR /app
+# The Word 公文's charts need a CJK font (matplotlib finds Noto CJK); its PDF needs LibreOffice Writer (without
+# it a PDF export fails with a message saying so, and the .docx still works).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk libreoffice-writer-nogui \
+ && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir . \

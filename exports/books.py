@@ -499,16 +499,23 @@ def export_bulletin(
 EXPORTS: dict[str, Callable[..., int]] = {"report": export_report, "bulletin": export_bulletin}
 
 
-def export_to_path(
-    *, kind: str, plan: Plan, year: int, quarter: int, path: Path, progress: Progressed | None = None
-) -> int:
-    """Write an export to `path` all or nothing: into a temporary file beside it, renamed over it at the end,
-    so a reader never sees half a workbook and a failure leaves no file behind."""
+def write_atomically(path: Path, write: Callable[[str], int]) -> int:
+    """Write a file all or nothing: `write` fills a temporary file beside `path`, renamed over it at the end,
+    so a reader never sees half a file and a failure leaves none behind. Returns what `write` returns."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:
-        rows = EXPORTS[kind](plan=plan, year=year, quarter=quarter, out=str(partial), progress=progress)
+        rows = write(str(partial))
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return rows
+
+
+def export_to_path(
+    *, kind: str, plan: Plan, year: int, quarter: int, path: Path, progress: Progressed | None = None
+) -> int:
+    """Write a workbook export to `path` all or nothing (`write_atomically`)."""
+    return write_atomically(
+        path, lambda out: EXPORTS[kind](plan=plan, year=year, quarter=quarter, out=out, progress=progress)
+    )

@@ -32,6 +32,13 @@ class ExportJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
     )
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel 工作簿"
+        DOCX = "docx", "Word 公文"
+        PDF = "pdf", "PDF"
+
+    format = models.CharField("格式", max_length=8, choices=Format.choices, default=Format.XLSX)
     state = models.CharField("状态", max_length=16, choices=State.choices, default=State.PENDING)
     file = models.FileField("文件", upload_to="exports/", blank=True)
     rows = models.PositiveIntegerField("行数", default=0)
@@ -61,7 +68,7 @@ class ExportJob(models.Model):
     @property
     def download_name(self) -> str:
         """The file name a browser saves: plan, period and kind, in Chinese."""
-        return f"{self.plan.short_title}{self.period_text}{self.get_kind_display()}.xlsx"
+        return f"{self.plan.short_title}{self.period_text}{self.get_kind_display()}.{self.format}"
 
 
 class BulletinRelease(models.Model):
@@ -93,3 +100,46 @@ class BulletinRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} {period_text(self.year, self.quarter)}通报（正式）"
+
+
+class OfficialDocument(models.Model):
+    """What the office sets and writes in one outgoing document (公文) of a plan's quarter: the report or the
+    通报. The settings (文号, 主送 …) are its own; a wording field left empty means the generated draft's
+    words, so only what the office changed is kept and a re-export keeps it. Figures are never stored here:
+    the sentences that carry them are generated at every export. Audited like every office write."""
+
+    plan = models.ForeignKey("plans.Plan", verbose_name="方案", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    quarter = models.PositiveSmallIntegerField("季度")
+    kind = models.CharField("公文", max_length=16, choices=ExportJob.Kind.choices)
+    number = models.CharField("文号", max_length=60, blank=True)
+    recipients = models.CharField("主送", max_length=200, blank=True)
+    copy_to = models.CharField("抄送", max_length=400, blank=True)
+    printed_by = models.CharField("印发机关", max_length=100, blank=True)
+    contact = models.CharField("联系人", max_length=40, blank=True)
+    phone = models.CharField("电话", max_length=40, blank=True)
+    signed_on = models.DateField("成文日期", null=True, blank=True)
+    common_fonts = models.BooleanField("使用通用字体", default=False)
+    opening = models.TextField("开头语", blank=True)
+    overall = models.TextField("总体情况（开头）", blank=True)
+    problems = models.TextField("存在问题", blank=True)
+    next_steps = models.TextField("下步计划", blank=True)
+    requirements = models.TextField("工作要求", blank=True)
+    version = models.PositiveIntegerField("版本", default=0)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    history = HistoricalRecords(verbose_name="公文设置与措辞记录")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公文设置与措辞"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "year", "quarter", "kind"], name="official_document_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="official_document_quarter_1_4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {period_text(self.year, self.quarter)}{self.get_kind_display()}"

@@ -18,4 +18,5 @@ urlpatterns = [
     path("reports/jobs/<uuid:pk>/", include(job_pages)),
     path("reports/bulletin/<slug:slug>/", views.bulletin, name="bulletin"),
     path("reports/bulletin/<slug:slug>/release/", views.bulletin_release_view, name="bulletin-release"),
+    path("reports/documents/<slug:slug>/<slug:kind>/", views.document, name="document"),
 ]

@@ -10,14 +10,24 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import READERS, REVIEWERS, is_reviewer, role_required
-from exports.forms import BulletinReleaseForm, ExportForm, PeriodForm, last_ended_quarter
+from audit.services import Conflict
+from exports.documents import DRAFTS
+from exports.documents.common import WORDING, official_document
+from exports.forms import (
+    BulletinReleaseForm,
+    ExportForm,
+    OfficialDocumentForm,
+    PeriodForm,
+    last_ended_quarter,
+)
 from exports.models import ExportJob
 from exports.selectors.bulletin import bulletin_for
 from exports.selectors.jobs import export_job_progress, export_jobs_visible
-from exports.services import bulletin_release, export_job_start
+from exports.services import bulletin_release, export_job_start, official_document_save
+from ipcity.quarters import period_text
 from plans.models import Plan
 from plans.selectors import plan_get
 
@@ -27,7 +37,8 @@ RECENT_JOBS = 10
 
 def _index(request, form: ExportForm, status: int = 200):
     jobs = export_jobs_visible(request.user).filter(requested_by=request.user)[:RECENT_JOBS]
-    return render(request, "exports/index.html", {"form": form, "jobs": jobs}, status=status)
+    context = {"form": form, "jobs": jobs, "can_edit_documents": is_reviewer(request.user)}
+    return render(request, "exports/index.html", context, status=status)
 
 
 @readers_only
@@ -52,6 +63,7 @@ def export_start(request):
         plan=form.cleaned_data["plan"],
         year=form.cleaned_data["year"],
         quarter=form.cleaned_data["quarter"],
+        format=form.cleaned_data["format"],
         by=request.user,
     )
     return redirect("reports:export-job", pk=job.pk)
@@ -142,3 +154,74 @@ def bulletin_release_view(request, slug):
     if not period.is_valid():
         return render(request, "exports/bulletin.html", {"plan": plan, "form": period}, status=400)
     return _bulletin_page(request, plan, period, form)
+
+
+# Outgoing documents (公文): the office's settings and wording ---------------------------------------------
+
+
+def _document_period(request, plan) -> PeriodForm:
+    data = request.POST if request.method == "POST" else request.GET
+    if "year" in data or "quarter" in data:
+        return PeriodForm({"year": data.get("year"), "quarter": data.get("quarter")}, years=plan.years)
+    year, quarter = last_ended_quarter(plan, timezone.localdate())
+    return PeriodForm({"year": year, "quarter": quarter}, years=plan.years)
+
+
+@role_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
+def document(request, slug, kind):
+    """The generated draft of the quarter's report or 通报 in a form: the office's settings and the wording
+    it may change (saved per quarter, audited), the figures' sentences shown as generated; export buttons
+    for .docx, PDF and Excel."""
+    if kind not in WORDING:
+        raise Http404("没有这种公文。")
+    plan = plan_get(slug)
+    period = _document_period(request, plan)
+    if not period.is_valid():
+        return render(request, "exports/document.html", {"plan": plan, "period": period}, status=400)
+    year, quarter = period.cleaned_data["year"], period.cleaned_data["quarter"]
+    current = official_document(plan, year, quarter, kind)
+    draft = DRAFTS[kind](plan, year, quarter, charts=False)
+    drafts = draft.drafts
+    if request.method == "POST":
+        form = OfficialDocumentForm(request.POST, instance=current, kind=kind)
+        if form.is_valid():
+            values = {name: value for name, value in form.cleaned_data.items() if name != "version"}
+            try:
+                official_document_save(
+                    plan=plan,
+                    year=year,
+                    quarter=quarter,
+                    kind=kind,
+                    values=values,
+                    drafts=drafts,
+                    by=request.user,
+                    seen_version=form.cleaned_data["version"],
+                )
+            except (Conflict, ValidationError) as error:
+                form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+            else:
+                messages.success(request, "公文设置与措辞已保存，导出时使用。")
+                url = reverse("reports:document", args=[plan.slug, kind])
+                return redirect(f"{url}?year={year}&quarter={quarter}")
+        status = 409 if any("他人" in str(e) for e in form.non_field_errors()) else 400
+    else:
+        form = OfficialDocumentForm(instance=current, kind=kind, initial={**drafts, **_kept(current, drafts)})
+        form.fields["version"].initial = current.version
+        status = 200
+    context = {
+        "plan": plan,
+        "period": period,
+        "kind": kind,
+        "kind_label": ExportJob.Kind(kind).label,
+        "period_label": period_text(year, quarter),
+        "form": form,
+        "preview": draft.gongwen,
+        "formats": ExportJob.Format.choices,
+    }
+    return render(request, "exports/document.html", context, status=status)
+
+
+def _kept(current, drafts: dict[str, str]) -> dict[str, str]:
+    """The office's own words where it saved some; the draft's elsewhere."""
+    return {name: getattr(current, name) for name in drafts if getattr(current, name)}

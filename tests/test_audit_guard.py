@@ -48,9 +48,9 @@ def test_it_guards_every_history_table(db):
     guarded = guarded_tables(connection)
     tables = [model._meta.db_table for model in history_models()]
     # every model carrying figures, targets, assignments, calendars, evidence, plan-document drafts, bulletin
-    # releases; regions, units, plans, sections, tasks, users; login unlocks; the office's 催报 (reminders)
-    # and 目标考核 weights
-    assert len(tables) == 22
+    # releases, the office's 公文 settings and wording; regions, units, plans, sections, tasks, users; login
+    # unlocks; the office's 催报 (reminders) and 目标考核 weights
+    assert len(tables) == 23
     for table in tables:
         assert guarded.get(table) == expected, table
 

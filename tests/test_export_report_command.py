@@ -91,3 +91,34 @@ def test_it_says_when_it_cannot_write(plans, tmp_path):
             "-o",
             "/proc/nope/x.xlsx",
         )
+
+
+@pytest.mark.parametrize(("command", "title"), [("export_report", "关于"), ("export_bulletin", "关于")])
+def test_it_writes_the_word_document(report_scenario, tmp_path, capsys, command, title):
+    from docx import Document
+
+    out = tmp_path / "doc.docx"
+    args = ["quanzhou-2024-2026", "--year", "2025", "--quarter", "3", "--format", "docx", "-o", str(out)]
+    call_command(command, *args)
+    assert any(p.text.startswith(title) for p in Document(str(out)).paragraphs)
+    assert "段）" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["doc.docx"]
+
+
+def test_it_refuses_a_file_name_that_does_not_match_the_format(plans, tmp_path):
+    args = ["quanzhou-2024-2026", "--year", "2025", "--quarter", "3", "--format", "pdf"]
+    with pytest.raises(CommandError, match=re.escape("输出文件应以 .pdf 结尾")):
+        call_command("export_bulletin", *args, "-o", str(tmp_path / "x.docx"))
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command(
+            "export_report", "quanzhou-2024-2026", "--year", "2025", "--quarter", "3", "--format", "doc"
+        )
+
+
+def test_it_says_in_chinese_when_libreoffice_is_missing(monkeypatch, report_scenario, tmp_path):
+    monkeypatch.setattr("exports.pdf.shutil.which", lambda name: None)
+    out = tmp_path / "b.pdf"
+    args = ["quanzhou-2024-2026", "--year", "2025", "--quarter", "3", "--format", "pdf", "-o", str(out)]
+    with pytest.raises(CommandError, match="未安装 LibreOffice"):
+        call_command("export_bulletin", *args)
+    assert not out.exists()

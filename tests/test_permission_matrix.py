@@ -297,6 +297,13 @@ URLS: dict[str, Url] = {
         fill=plan,
         bodies={"POST": {"year": 2026, "quarter": 4, "reason": "领导同意先行印发"}},
     ),
+    # The office's settings and wording of an outgoing document (公文): the office only
+    "reports:document": Url(
+        {"GET": OFFICE_PAGE, "POST": OFFICE_POST},
+        fill=lambda w, role, side: {"slug": QZ, "kind": "bulletin"},
+        query="?year=2026&quarter=3",
+        bodies={"POST": {"year": 2026, "quarter": 3, "number": "泉知领办〔2026〕9号", "version": 0}},
+    ),
     # The API (token auth): no or a bad token is 401; another unit's figure is a 404 before any role check
     "api-plan-list": Url({"GET": API_READ}, api=True),
     "api-plan-detail": Url({"GET": API_READ}, fill=plan, api=True),

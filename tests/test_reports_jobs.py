@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from docx import Document
 from openpyxl import load_workbook
 
 from exports import books as exports
@@ -191,3 +192,37 @@ def test_the_status_endpoint_uses_a_fixed_number_of_queries(
     )
     with django_assert_max_num_queries(3):
         assert leader_client.get(f"/reports/jobs/{job.pk}/status/").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["report", "bulletin"])
+def test_it_generates_the_word_document_as_a_job_with_progress(
+    report_scenario, leader_client, django_capture_on_commit_callbacks, media, monkeypatch, kind
+):
+    calls = []
+    monkeypatch.setattr(export_job_task, "update_state", lambda **kwargs: calls.append(kwargs["meta"]))
+    response = _start(leader_client, django_capture_on_commit_callbacks, kind=kind, format="docx")
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and job.state == "done" and job.format == "docx"
+    assert job.download_name.endswith(".docx") and job.file.name == f"exports/{job.pk}.docx"
+    assert calls[-1]["done"] == calls[-1]["total"] > 0
+    download = leader_client.get(f"/reports/jobs/{job.pk}/download/")
+    document = Document(io.BytesIO(b"".join(download.streaming_content)))
+    assert any(p.text.startswith("关于") for p in document.paragraphs)
+
+
+def test_a_pdf_job_without_libreoffice_fails_with_a_chinese_message(
+    report_scenario, leader_client, django_capture_on_commit_callbacks, media, monkeypatch
+):
+    monkeypatch.setattr("exports.pdf.shutil.which", lambda name: None)
+    response = _start(leader_client, django_capture_on_commit_callbacks, kind="bulletin", format="pdf")
+    job = ExportJob.objects.get()
+    assert job.state == "failed" and "未安装 LibreOffice" in job.error and not job.file
+    assert "未安装 LibreOffice" in leader_client.get(response["Location"]).content.decode()
+    assert list((media / "exports").iterdir()) == []
+
+
+def test_it_refuses_an_unknown_format_in_chinese(plans, leader_client):
+    response = leader_client.post("/reports/jobs/", {**FORM, "format": "doc"})
+    assert response.status_code == 400
+    assert "请选择 Excel、Word 或 PDF 格式。" in response.content.decode()
+    assert not ExportJob.objects.exists()

@@ -165,11 +165,15 @@ def office_name(plan: Plan) -> str:
     return f"{place}知识产权工作领导小组办公室"
 
 
+def plan_subject(plan: Plan) -> str:
+    """What a document title says the work is, from the plan's short title: 泉州市示范城市建设."""
+    name = plan.short_title
+    return f"{name[: -len('工作方案')]}建设" if name.endswith("工作方案") else f"《{name}》"
+
+
 def bulletin_title(plan: Plan, year: int, quarter: int) -> str:
     """关于2025年第三季度泉州市示范城市建设工作推进情况的通报 — from the plan's short title."""
-    name = plan.short_title
-    subject = f"{name[: -len('工作方案')]}建设" if name.endswith("工作方案") else f"《{name}》"
-    return f"关于{period_text(year, quarter)}{subject}工作推进情况的通报"
+    return f"关于{period_text(year, quarter)}{plan_subject(plan)}工作推进情况的通报"
 
 
 def _joined(parts: list[str]) -> str:

@@ -105,6 +105,23 @@ def test_a_plan_without_progress_rows_is_inserted_as_the_upsert_would_write_it(d
     assert snapshot() == inserted
 
 
+def test_a_first_run_killed_midway_leaves_no_rows_and_a_rerun_inserts_them_all(demo, monkeypatch):
+    rollup_full()
+    expected = snapshot()
+    Progress.objects.all().delete()
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed after the progress rows were inserted")
+
+    monkeypatch.setattr(progress_rollup, "_timeliness", killed)
+    with pytest.raises(RuntimeError):
+        rollup_full()
+    assert not Progress.objects.exists()  # the inserted rows went with the killed run's transaction
+    monkeypatch.undo()
+    rollup_full()
+    assert snapshot() == expected
+
+
 def _sized(quarters: int) -> factories.PlanFactory:
     """A city with two counties, every measure kind, ten units in each region reporting every indicator in the
     first `quarters` quarters of 2024–2026: the submissions grow with `quarters`, the rows written do not."""

@@ -1,7 +1,7 @@
 """The roll-up's judgement on PostgreSQL: `judged` continues the statement `rollup_sql.gathered` builds into
 the whole judgement of `progress.pace` — actual, expected pace, status, completion, forecast and still needed
 (standing on complete quarters only), and what each row stands on — turns each year into its four quarters
-and writes them with one INSERT … SELECT … ON CONFLICT DO UPDATE.
+and writes them with one INSERT … SELECT (… ON CONFLICT DO UPDATE where rows are stored: `Write`).
 
 Exactness: a figure is a fraction n/d — d is 1 except for rates (Σdenominator) and per-capita figures
 (population) — and every comparison is made by cross-multiplying, so a status boundary is exact. Each written

@@ -7,8 +7,9 @@ Set-based, a fixed number of statements per plan whatever the number of submissi
    region × year, and the coverage of each quarter (of the units owing the figure: approved, awaiting review,
    returned, missing past the due date) — and, on PostgreSQL, judges every quarter as `progress.pace` does
    (exactly: fractions, cross-multiplied comparisons, one half-up rounding; `judged_sql`) and upserts the
-   Progress rows — in a full run only those whose figures changed, in an incremental run every row of its
-   keys; SQLite, without exact decimal arithmetic, hands the gathered series to `progress.pace` here;
+   Progress rows — in a full run only those whose figures changed (all of them by a plain INSERT when the
+   plan has none yet), in an incremental run every row of its keys; SQLite, without exact decimal
+   arithmetic, hands the gathered series to `progress.pace` here;
 2. one statement tallies each unit's reporting and upserts the Timeliness rows that changed.
 Everything a plan's run writes happens in one transaction under a lock on the plan row: a run killed midway
 leaves the previous rows, two runs of one plan never interleave, and a rerun writes identical rows.

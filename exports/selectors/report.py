@@ -361,7 +361,7 @@ def report_data(plan: Plan, year: int, quarter: int, *, today: datetime.date | N
     progress = {row.indicator_id: row for row in progress_for(plan, year, quarter)}
     # The text width of an indicator's 责任单位 cell: its names and the separators between them, added up
     # only where the cell could fit the column; with UNITS_COUNTED names or more, its separators alone are
-    # wider than the column shows (a national indicator's 2,800 names were read only to be cut here).
+    # wider than the column shows (a national indicator's thousands of names were summed only to be capped).
     assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by().values("indicator")
     units_span = Sum(TextSpan("unit__name")) + (Count("pk") - 1) * _span(UNITS_SEPARATOR)
     units_width = Case(

@@ -18,7 +18,14 @@ from django.utils import timezone
 
 from assessment.selectors import Ranking, part_rows, ranking, ranking_weights, weight_list
 from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for
-from exports.selectors.report import TIMELINESS_COUNTS, IndicatorEntry, ReportData, TaskEntry, report_data
+from exports.selectors.report import (
+    TIMELINESS_COUNTS,
+    UNITS_WIDTH_SHOWN,
+    IndicatorEntry,
+    ReportData,
+    TaskEntry,
+    report_data,
+)
 from indicators.models import Target
 from ipcity.figures import target_text
 from ipcity.statuses import INDICATOR_TONES, STATUS_COLOURS, TASK_TONES, TIMELINESS_TONES
@@ -226,7 +233,7 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("状态", 10, "center"),
         Column("数据覆盖", 24, "wrap"),
         Column("预计期末值", 11),
-        Column("责任单位", width_for(data.units_width, minimum=12, maximum=18), "wrap"),
+        Column("责任单位", width_for(data.units_width, minimum=12, maximum=UNITS_WIDTH_SHOWN), "wrap"),
         Column("备注", 22, "wrap"),
     ]
     return SheetSpec(

@@ -1,7 +1,7 @@
 """The roll-up's judgement on PostgreSQL: `judged` continues the statement `rollup_sql.gathered` builds into
 the whole judgement of `progress.pace` — actual, expected pace, status, completion, forecast and still needed
 (standing on complete quarters only), and what each row stands on — turns each year into its four quarters
-and writes them with one INSERT … SELECT … ON CONFLICT DO UPDATE.
+and writes them with one INSERT … SELECT (… ON CONFLICT DO UPDATE where rows are stored: `Write`).
 
 Exactness: a figure is a fraction n/d — d is 1 except for rates (Σdenominator) and per-capita figures
 (population) — and every comparison is made by cross-multiplying, so a status boundary is exact. Each written
@@ -16,6 +16,7 @@ text: no value is ever formatted into it.
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Sequence
 
 from indicators.measures import MEASURES, Reading
@@ -228,6 +229,17 @@ FIELDS = [
 ]
 
 
+class Write(enum.Enum):
+    """How `judged` writes its rows. CHANGED (a full run): upserted, leaving alone the rows already stored
+    with these figures, so that a rerun writes nothing; ALL (an incremental run): every row of the series
+    from its first year upserted; NEW (the plan has no progress rows yet: its first run, or the first after
+    its rows were removed): a plain INSERT, with nothing stored to compare or to conflict with."""
+
+    CHANGED = "changed"
+    ALL = "all"
+    NEW = "new"
+
+
 def judged(
     gathered: Statement,
     *,
@@ -238,11 +250,10 @@ def judged(
     at_risk_from,
     behind_from,
     computed_at,
-    only_changed: bool,
+    write: Write,
 ) -> Statement:
-    """PostgreSQL: `gathered` judged and upserted into Progress in the same statement, which returns (regions
-    of the plan, rows written). With `only_changed`, rows already stored with these figures are left alone
-    (a rerun writes nothing); otherwise every row of the series from its first year is written."""
+    """PostgreSQL: `gathered` judged and written into Progress in the same statement, which returns the
+    number of regions of the plan. How the rows are written: see `Write`."""
     statement = Statement().extend(gathered).add(",\n").extend(values("facts", FACTS, facts))
     latest = first_of(
         [f"CASE WHEN an_{q} IS NOT NULL THEN ARRAY[base + {q}, an_{q}, ad_{q}] END" for q in (4, 3, 2, 1)]
@@ -340,28 +351,32 @@ outcome AS (
 """,  # nosec B608
         [root, at_risk_from, behind_from, end_position],
     )
-    stored = ", ".join(f"stored.{name}" for name in FIELDS)
     computed = ", ".join(f"outcome.{name}" for name in FIELDS)
+    stored = ", ".join(f"stored.{name}" for name in FIELDS)
     changed = (
         f"""
     LEFT JOIN indicators_progress stored ON stored.indicator_id = outcome.indicator_id
         AND stored.region_id = outcome.region_id AND stored.year = outcome.year
         AND stored.quarter = outcome.quarter
     WHERE stored.id IS NULL OR (stored.plan_id, {stored}) IS DISTINCT FROM (CAST(%s AS BIGINT), {computed})"""
-        if only_changed
+        if write == Write.CHANGED
         else ""
+    )
+    upsert = (
+        ""
+        if write == Write.NEW
+        else f"""
+    ON CONFLICT (indicator_id, region_id, year, quarter) DO UPDATE SET plan_id = EXCLUDED.plan_id,
+        {", ".join(f"{name} = EXCLUDED.{name}" for name in FIELDS)}, computed_at = EXCLUDED.computed_at"""
     )
     statement.add(
         f"""written AS (
     INSERT INTO indicators_progress
         (plan_id, indicator_id, region_id, year, quarter, {", ".join(FIELDS)}, computed_at)
     SELECT %s, outcome.indicator_id, outcome.region_id, outcome.year, outcome.quarter, {computed}, %s
-    FROM outcome{changed}
-    ON CONFLICT (indicator_id, region_id, year, quarter) DO UPDATE SET plan_id = EXCLUDED.plan_id,
-        {", ".join(f"{name} = EXCLUDED.{name}" for name in FIELDS)}, computed_at = EXCLUDED.computed_at
-    RETURNING 1
+    FROM outcome{changed}{upsert}
 )
-SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM written)""",  # nosec B608
-        [plan_id, computed_at, *([plan_id] if only_changed else [])],
+SELECT COUNT(*) FROM members""",  # nosec B608
+        [plan_id, computed_at, *([plan_id] if write == Write.CHANGED else [])],
     )
     return statement

@@ -7,8 +7,9 @@ Set-based, a fixed number of statements per plan whatever the number of submissi
    region × year, and the coverage of each quarter (of the units owing the figure: approved, awaiting review,
    returned, missing past the due date) — and, on PostgreSQL, judges every quarter as `progress.pace` does
    (exactly: fractions, cross-multiplied comparisons, one half-up rounding; `judged_sql`) and upserts the
-   Progress rows — in a full run only those whose figures changed, in an incremental run every row of its
-   keys; SQLite, without exact decimal arithmetic, hands the gathered series to `progress.pace` here;
+   Progress rows — in a full run only those whose figures changed (all of them by a plain INSERT when the
+   plan has none yet), in an incremental run every row of its keys; SQLite, without exact decimal
+   arithmetic, hands the gathered series to `progress.pace` here;
 2. one statement tallies each unit's reporting and upserts the Timeliness rows that changed.
 Everything a plan's run writes happens in one transaction under a lock on the plan row: a run killed midway
 leaves the previous rows, two runs of one plan never interleave, and a rerun writes identical rows.
@@ -184,6 +185,7 @@ def _refresh(
     )
     indicators = list(
         Indicator.objects.filter(plan=plan)
+        .annotate(rolled_up=Exists(Progress.objects.filter(indicator=OuterRef("pk"))))
         .prefetch_related("targets", "baselines")
         .order_by("position", "pk")
     )
@@ -309,7 +311,7 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
         at_risk_from=plan.at_risk_from,
         behind_from=plan.behind_from,
         computed_at=now,
-        only_changed=since is None,
+        write=_write(indicators, since),
     )
     # For this transaction: sorts and hash tables of a national plan's figures stay in memory, and the
     # statement is planned once rather than compiled (JIT costs seconds on a statement this size). The planner
@@ -320,8 +322,20 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
     with connection.cursor() as cursor:
         cursor.execute(settings)
         cursor.execute(statement.text, statement.params)
-        regions, _written = cursor.fetchone()
+        (regions,) = cursor.fetchone()
     return regions * sum(4 * max(plan.end_year - year + 1, 0) for year in first_years.values())
+
+
+def _write(indicators: list[Indicator], since: dict[int, int] | None) -> judged_sql.Write:
+    """A full run where none of the indicators has a progress row (`rolled_up`, read with them) inserts
+    them all: nothing to compare or conflict with (the plan's first run, or the first after its rows were
+    removed). Otherwise a full run writes what changed, and an incremental run upserts every row of its
+    keys. The caller holds the plan's lock: no other run of the plan writes these rows meanwhile."""
+    if since is not None:
+        return judged_sql.Write.ALL
+    if any(indicator.rolled_up for indicator in indicators):
+        return judged_sql.Write.CHANGED
+    return judged_sql.Write.NEW
 
 
 def _series(plan: Plan, indicator: Indicator, *, at_root: bool) -> pace.Series:

@@ -14,6 +14,7 @@ from devdata.demo import demo_load
 from indicators.models import Assignment, RollupPending
 from indicators.rollup_queue import rollup_schedule
 from plans.models import Region
+from progress import judged_sql
 from progress import rollup as progress_rollup
 from progress.models import Progress, RollupRun, Timeliness
 from progress.rollup import rollup_full, rollup_keys, rollup_pending
@@ -73,6 +74,52 @@ def test_a_run_killed_midway_leaves_the_previous_rows_and_a_rerun_repairs_it(dem
         quarter=changed.period.quarter,
     )
     assert key.actual is not None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite judges and upserts in Python")
+def test_a_plan_without_progress_rows_is_inserted_as_the_upsert_would_write_it(demo, quanzhou, monkeypatch):
+    """A full run where the plan has no progress rows writes them with a plain INSERT (nothing to compare
+    or conflict with); the rows are those the comparing upsert writes, so the next run changes none."""
+    modes = []
+    chosen = progress_rollup._write
+    monkeypatch.setattr(progress_rollup, "_write", lambda *args: modes.append(chosen(*args)) or modes[-1])
+    rollup_full()
+    inserted = snapshot()
+    stamps = set(Progress.objects.values_list("computed_at", flat=True))
+    rollup_full()
+    assert snapshot() == inserted
+    assert set(Progress.objects.values_list("computed_at", flat=True)) == stamps  # nothing rewritten
+    assert modes == [judged_sql.Write.NEW] * 2 + [judged_sql.Write.CHANGED] * 2  # two plans, twice
+
+    # One plan's rows removed, the other's kept: that plan is inserted again, the same rows.
+    Progress.objects.filter(plan=quanzhou).delete()
+    modes.clear()
+    rollup_full(plan=quanzhou)
+    assert modes == [judged_sql.Write.NEW]
+    assert snapshot() == inserted
+
+    # The comparing upsert into the emptied table writes exactly the same rows.
+    Progress.objects.all().delete()
+    monkeypatch.setattr(progress_rollup, "_write", lambda *args: judged_sql.Write.CHANGED)
+    rollup_full()
+    assert snapshot() == inserted
+
+
+def test_a_first_run_killed_midway_leaves_no_rows_and_a_rerun_inserts_them_all(demo, monkeypatch):
+    rollup_full()
+    expected = snapshot()
+    Progress.objects.all().delete()
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed after the progress rows were inserted")
+
+    monkeypatch.setattr(progress_rollup, "_timeliness", killed)
+    with pytest.raises(RuntimeError):
+        rollup_full()
+    assert not Progress.objects.exists()  # the inserted rows went with the killed run's transaction
+    monkeypatch.undo()
+    rollup_full()
+    assert snapshot() == expected
 
 
 def _sized(quarters: int) -> factories.PlanFactory:

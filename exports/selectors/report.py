@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db.models import (
+    Case,
     Count,
+    Exists,
     F,
     Func,
     IntegerField,
@@ -26,6 +28,7 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -48,6 +51,10 @@ TIMELINESS_COUNTS = ("expected", "submitted", "on_time", "late", "returned", "ap
 TEXT_CHUNK = 1
 ROW_CHUNK = 100
 UNITS_SEPARATOR = "、"
+# The widest 责任单位 column of the report (books.indicator_sheet): a wider cell wraps. Each separator is 2
+# wide, so a cell of UNITS_COUNTED names or more is wider than that whatever the names.
+UNITS_WIDTH_SHOWN = 18
+UNITS_COUNTED = UNITS_WIDTH_SHOWN // 2 + 1
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -248,7 +255,7 @@ class ReportData:
     indicators: list[IndicatorEntry]
     tasks: list[TaskEntry]
     units: UnitSummary
-    units_width: int  # text width of the widest 责任单位 cell of the indicator sheet
+    units_width: int  # text width of the widest 责任单位 cell (UNITS_WIDTH_SHOWN when it is at least that)
     next_period: Period | None = None
     today: datetime.date = field(default_factory=timezone.localdate)
     awaiting: Awaiting = field(default_factory=lambda: Awaiting(0, []))  # the quarter's items with the office
@@ -352,16 +359,21 @@ def report_data(plan: Plan, year: int, quarter: int, *, today: datetime.date | N
     is the dashboards' (`task_lines`: the most worrying of its units' latest approved reports); its texts are
     the quarter's approved reports."""
     progress = {row.indicator_id: row for row in progress_for(plan, year, quarter)}
-    # The text width of an indicator's 责任单位 cell: its names and the separators between them.
+    # The text width of an indicator's 责任单位 cell: its names and the separators between them, added up
+    # only where the cell could fit the column; with UNITS_COUNTED names or more, its separators alone are
+    # wider than the column shows (a national indicator's thousands of names were summed only to be capped).
     assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by().values("indicator")
     units_span = Sum(TextSpan("unit__name")) + (Count("pk") - 1) * _span(UNITS_SEPARATOR)
-    units_width = Subquery(
-        assigned.annotate(width=units_span / 2).values("width"), output_field=IntegerField()
+    units_width = Case(
+        When(crowded=True, then=Value(UNITS_WIDTH_SHOWN)),
+        default=Subquery(assigned.annotate(width=units_span / 2).values("width")),
+        output_field=IntegerField(),
     )
     latest = Baseline.objects.filter(indicator=OuterRef("pk")).order_by("-year").values("value")[:1]
     indicators = list(
         Indicator.objects.filter(plan=plan)
         .prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("year")))
+        .alias(crowded=Exists(assigned[UNITS_COUNTED - 1 : UNITS_COUNTED]))
         .annotate(units_width=units_width, baseline=Subquery(latest))
         .order_by("position", "code")
     )

@@ -16,6 +16,7 @@ from reporting.excel.task_sheet import T_NEXT, T_PROBLEMS, T_PROGRESS, T_STATUS,
 from reporting.excel.template import HEADER_ROW, NAME, NOTE, SHEET, VALUE
 from reporting.models import Submission, TaskReport
 from tests import test_browser_reporting as reporting_world
+from tests.excel_files import edit
 from tests.test_browser_reporting import FIGURES, log_in, shot
 
 # The reporting browser test's world (8 figures, 17 tasks of 市知识产权局, 2026 Q4) and browser.
@@ -88,6 +89,21 @@ def test_a_reporter_fills_and_submits_the_whole_quarter_through_the_template(
     entries: list[str] = []
     filled = tmp_path / "四季度填报.xlsx"
     filled.write_bytes(fill_quarter(template.read_bytes(), world["indicators"], entries))
+
+    # A slip first (not counted): an unknown status is refused by row, in Chinese, and nothing is offered.
+    def slipped(book):
+        book[TASK_SHEET].cell(TASK_HEADER_ROW + 2, T_STATUS + 1).value = "差不多了"
+
+    bad = tmp_path / "有误.xlsx"
+    bad.write_bytes(edit(filled.read_bytes(), slipped))
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("text=上传并预览")
+    page.wait_for_url("**/imports/*/")
+    assert "表格中有1处错误，本次不能导入" in page.inner_text(".form-errors")
+    assert "“任务进展”表第5行 （一）2 育主体：推进状态只能从下拉列表中选择" in page.inner_text(".form-errors")
+    assert page.locator("text=确认导入").count() == 0
+    shot(page, "excel-00-preview-error", full=False)
+    page.goto(f"{base}/imports/")
 
     clicks.append("选择文件")
     page.set_input_files("input[name=file]", str(filled))

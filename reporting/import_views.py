@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -31,10 +32,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import REPORTERS, role_required
 from audit.services import Conflict
 from reporting.evidence import clean_name
-from reporting.excel.preview import template_confirm, template_judge, template_read
+from reporting.excel.preview import Imported, template_confirm, template_judge, template_read
 from reporting.excel.template import template_filename, template_write
 from reporting.excel.upload import ImportRefused, Upload, megabytes, upload_dumps, upload_loads
 from reporting.models import Period
+from reporting.selectors import unit_owes
 from reporting.services.calendar import period_accepts
 
 SESSION_KEY = "excel_imports"
@@ -87,13 +89,24 @@ class _UploadLimit(FileUploadHandler):
         return None
 
 
+def nothing_owed(unit, period: Period) -> str:
+    return (
+        f"{unit.name}在{period}没有需要填报的指标或重点任务，因此没有填报模板。"
+        "如认为有误，请联系办公室分配填报指标或任务。"
+    )
+
+
 def _start_page(request, form=None, status=200):
     unit, today = request.user.unit, timezone.localdate()
     periods = _open_periods(unit, today)
     form = form or UploadForm(periods=periods, initial={"period": periods[0] if periods else None})
+    owes = {year: unit_owes(unit, year) for year in {period.year for period in periods}}
     context = {
         "unit": unit,
         "periods": periods,
+        "offered": [
+            (period, None if owes[period.year] else nothing_owed(unit, period)) for period in periods
+        ],
         "form": form,
         "max_size": megabytes(settings.UPLOAD_MAX_BYTES),
     }
@@ -113,6 +126,9 @@ def import_template(request, year: int, quarter: int):
     unit = request.user.unit
     if not period_accepts(period, unit, timezone.localdate()):
         messages.error(request, f"{period}不在填报期内，不能下载模板。")
+        return redirect("import-start")
+    if not unit_owes(unit, period.year):
+        messages.error(request, nothing_owed(unit, period))
         return redirect("import-start")
     buffer = io.BytesIO()
     template_write(unit=unit, period=period, out=buffer)
@@ -244,13 +260,19 @@ def import_preview(request, token: str, period: Period, parsed: Upload, name: st
         _forget(request, token)
         messages.error(request, refusal.messages[0])
         return redirect("import-start")
-    counts = {status: preview.count(status) for status in ("new", "changed", "same", "empty", "error")}
+    statuses = ("new", "changed", "same", "empty", "error")
+    counts = {status: preview.count(status) for status in statuses}
+    task_counts = {status: preview.task_count(status) for status in statuses}
+    writes = counts["new"] + counts["changed"]
+    task_writes = task_counts["new"] + task_counts["changed"]
     context = {
         "preview": preview,
         "token": token,
         "counts": counts,
+        "task_counts": task_counts,
         "errors": preview.errors,
-        "writes": counts["new"] + counts["changed"],
+        "writes": writes + task_writes,
+        "will_save": Imported(figures=writes, tasks=task_writes),
     }
     return render(request, "reporting/import_preview.html", context)
 
@@ -260,7 +282,7 @@ def import_preview(request, token: str, period: Period, parsed: Upload, name: st
 @_with_upload
 def import_confirm(request, token: str, period: Period, parsed: Upload, name: str):
     try:
-        count = template_confirm(parsed, unit=request.user.unit, period=period, by=request.user, name=name)
+        imported = template_confirm(parsed, unit=request.user.unit, period=period, by=request.user, name=name)
     except Conflict as conflict:
         messages.error(request, f"{conflict} 请重新下载模板，填写后再导入。")
         return redirect("import-preview", token=token)
@@ -269,8 +291,8 @@ def import_confirm(request, token: str, period: Period, parsed: Upload, name: st
             messages.error(request, message)
         return redirect("import-preview", token=token)
     _forget(request, token)
-    messages.success(request, f"已导入{count}项，保存为草稿，请在本季度填报页面核对后报送")
-    return redirect("import-start")
+    messages.success(request, f"已保存{imported}（草稿），请在填报页核对后报送。")
+    return redirect(f"{reverse('report')}?period={period.at.param}")
 
 
 @role_required(*REPORTERS)

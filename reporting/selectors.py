@@ -198,6 +198,12 @@ def unit_tasks(unit: Unit, year: int) -> list[Task]:
     )
 
 
+def unit_owes(unit: Unit, year: int) -> bool:
+    """Whether the unit owes anything in a year: a figure or a task's progress."""
+    units = [unit.pk]
+    return owed_figures(year=year, units=units).exists() or owed_tasks(year=year, units=units).exists()
+
+
 ExpectedPace = Callable[[Plan, int, int], dict[int, Decimal | None]]
 
 

@@ -124,11 +124,11 @@ def zip_bomb(template: bytes, inflated: int = 256 * 1024 * 1024) -> bytes:
 def many_small_bombs(template: bytes, parts: int = 60, size: int = 1024 * 1024) -> bytes:
     """Parts each small enough to escape the ratio check, together inflating past the total limit."""
     blank = b" " * size
-    return rezip(template, add={f"xl/worksheets/sheet{n}.xml": blank for n in range(3, 3 + parts)})
+    return rezip(template, add={f"xl/worksheets/sheet{n}.xml": blank for n in range(10, 10 + parts)})
 
 
 def too_many_parts(template: bytes, parts: int = 150) -> bytes:
-    return rezip(template, add={f"xl/worksheets/sheet{n}.xml": b"<x/>" for n in range(3, 3 + parts)})
+    return rezip(template, add={f"xl/worksheets/sheet{n}.xml": b"<x/>" for n in range(10, 10 + parts)})
 
 
 def _patch_central(data: bytes, name: str, *, offset: int, fmt: str, value: int, local: int | None) -> bytes:
@@ -311,3 +311,23 @@ def many_shared_strings(template: bytes, count: int = 1_750_000, *, declared: bo
         replace={"[Content_Types].xml": types.encode(), "xl/_rels/workbook.xml.rels": relations.encode()},
         add={STRINGS_PART: xml.encode()},
     )
+
+
+def fill_tasks(data: bytes, rows: dict[str, dict[str, Any]]) -> bytes:
+    """The template's task sheet filled in as a user would: `rows` maps a task title to {header: value}
+    (推进状态, 进展情况, 存在问题, 下步计划). Raises if a cell the user would type into is locked."""
+    from reporting.excel.task_sheet import T_TITLE, TASK_HEADER_ROW, TASK_INPUTS, TASK_SHEET
+
+    columns = {label: column for column, label in TASK_INPUTS.items()}
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    found = set()
+    for cells in book[TASK_SHEET].iter_rows(min_row=TASK_HEADER_ROW + 1):
+        title = cells[T_TITLE].value
+        if title in rows:
+            found.add(title)
+            for header, value in rows[title].items():
+                cell = cells[columns[header]]
+                assert cell.protection.locked is False, f"{title} {header} is locked"
+                cell.value = value
+    assert found == set(rows), f"tasks not in the template: {set(rows) - found}"
+    return _save(book)

@@ -75,8 +75,8 @@ def test_it_walks_a_reporter_through_refusal_errors_and_import(page, prepared, l
     _upload(page, live_server, folder / "good.xlsx")
     page.wait_for_url("**/imports/*/")
     page.screenshot(path=ARTIFACTS / "import-preview.png", full_page=True)
-    page.click("text=确认导入5项（保存为草稿）")
-    page.wait_for_url("**/imports/")
-    assert "已导入5项，保存为草稿，请在本季度填报页面核对后报送" in page.inner_text(".messages")
+    page.click("text=确认导入5项指标数据（保存为草稿）")
+    page.wait_for_url("**/report/?period=2025-3")
+    assert "已保存5项指标数据（草稿），请在填报页核对后报送。" in page.inner_text(".messages")
     page.screenshot(path=ARTIFACTS / "import-done.png", full_page=True)
     assert [error for error in errors if "status of 400" not in error] == []  # a refusal answers 400

@@ -236,7 +236,8 @@ def test_it_round_trips_a_filled_template(reporter_a_client, unit_a, xl_period, 
     confirmed = reporter_a_client.post(reverse("import-confirm", args=[token]))
 
     assert confirmed.status_code == 302
-    assert messages_of(confirmed) == ["已导入5项，保存为草稿，请在本季度填报页面核对后报送"]
+    assert messages_of(confirmed) == ["已保存5项指标数据（草稿），请在填报页核对后报送。"]
+    assert confirmed["Location"] == "/report/?period=2025-3"
     stored = {row.indicator.name: row for row in Submission.objects.select_related("indicator")}
     ratio = xl_indicators[RATIO]
     assert stored["商标有效注册量"].value == D("85.2")
@@ -276,7 +277,7 @@ def test_it_imports_changes_to_stored_drafts_and_leaves_the_rest(
     assert [(row.name, row.status) for row in preview.rows if row.status != "empty"] == [
         ("商标有效注册量", "changed")
     ]
-    assert template_confirm(as_file(data), unit=unit_a, period=xl_period, by=reporter_a) == 1
+    assert template_confirm(as_file(data), unit=unit_a, period=xl_period, by=reporter_a).figures == 1
 
     row = Submission.objects.get()
     assert (row.value, row.version) == (D(86), 2)
@@ -295,7 +296,7 @@ def test_it_never_clears_a_stored_figure_left_empty(reporter_a, unit_a, xl_perio
     preview = template_parse(as_file(data), unit=unit_a, period=xl_period)
 
     assert {row.status for row in preview.rows} == {"empty"}
-    with pytest.raises(ValidationError, match="没有需要导入的数值"):
+    with pytest.raises(ValidationError, match="没有需要导入的内容"):
         template_confirm(as_file(data), unit=unit_a, period=xl_period, by=reporter_a)
     assert Submission.objects.get().value == D(84)
 
@@ -410,7 +411,7 @@ def test_it_imports_a_template_saved_by_another_spreadsheet_program(
     resaved = convert(source, "xlsx", tmp_path)
 
     with open(resaved, "rb") as file:
-        assert template_confirm(file, unit=unit_a, period=xl_period, by=reporter_a) == 5
+        assert template_confirm(file, unit=unit_a, period=xl_period, by=reporter_a).figures == 5
 
     stored = {row.indicator.name: row for row in Submission.objects.select_related("indicator")}
     assert stored["商标有效注册量"].value == D("85.2") and stored["版权登记量"].value == D("12.3456")
@@ -559,7 +560,7 @@ def test_it_reads_the_database_a_fixed_number_of_times(
 ):
     data = fill(download(reporter_a_client, xl_period), FILLED)
 
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(4):
         template_parse(as_file(data), unit=unit_a, period=xl_period)
     with django_assert_max_num_queries(QUERIES["download"]):
         download(reporter_a_client, xl_period)
@@ -589,7 +590,7 @@ def test_it_parses_an_upload_once_and_previews_and_confirms_the_rows_kept(
     confirmed = reporter_a_client.post(reverse("import-confirm", args=[token_of(response)]))
 
     assert page.status_code == 200 and "确认导入" in page.content.decode()
-    assert messages_of(confirmed)[-1].startswith(f"已导入{len(FILLED)}项")
+    assert messages_of(confirmed)[-1].startswith(f"已保存{len(FILLED)}项指标数据")
     assert Submission.objects.get(indicator__name="商标有效注册量").value == D("85.2")
 
 
@@ -606,11 +607,14 @@ def test_it_does_not_read_kept_rows_changed_on_disk(reporter_a_client, unit_a, x
 
 
 # Per request, whatever the number of rows: session, user, unit, period, then the page's own reads (template:
-# indicators, the quarter's figures, four earlier quarters' figures; parse: indicators, the quarter's rows).
+# whether the unit owes anything, indicators, the quarter's figures, four earlier quarters' figures, tasks,
+# the unit's roles on them, the quarter's task reports; parse: indicators, the quarter's rows, tasks, the
+# quarter's task reports).
 # Confirming judges the rows kept on upload again, then figures_save reads its own two and writes each new
-# figure (insert, history row); the session is saved inside a savepoint.
+# figure (insert, history row), figures and task reports inside one savepoint; the session is saved inside a
+# savepoint.
 WRITTEN = len(FILLED)
-QUERIES = {"download": 7, "upload": 10, "preview": 6, "confirm": 8 + 2 * WRITTEN + 5}
+QUERIES = {"download": 11, "upload": 12, "preview": 8, "confirm": 12 + 2 * WRITTEN + 5}
 
 
 # ------------------------------------------------------------------------------------------------------------

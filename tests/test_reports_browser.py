@@ -71,7 +71,7 @@ def test_it_generates_and_downloads_the_report(browser, live_server):
     page.click("text=开始生成")
     page.wait_for_url("**/reports/jobs/*/")
     page.wait_for_selector("[data-download]:not([hidden])")
-    page.wait_for_function("document.querySelector('[data-state]').textContent.includes('共写入')")
+    page.wait_for_function("document.querySelector('[data-state]').textContent.includes('已生成，表中共')")
     assert page.eval_on_selector("progress", "bar => bar.value") == 100
     page.screenshot(path=ARTIFACTS / "exports-job.png", full_page=True)
     with page.expect_download() as download_info:

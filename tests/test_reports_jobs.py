@@ -66,7 +66,7 @@ def test_it_generates_the_report_and_the_page_links_the_download(
 
     page = leader_client.get(response["Location"]).content.decode()
     assert (
-        f"/reports/jobs/{job.pk}/download/" in page and "已完成" in page
+        f"/reports/jobs/{job.pk}/download/" in page and "已生成" in page
     )  # done on first view, even without JS
     assert "js/reports-exports.js" in page
 

@@ -252,6 +252,8 @@ def test_the_templates_key_and_signature_are_this_databases(written):
     rows = list(load_workbook(written["template-2026q3.xlsx"])["_meta"].iter_rows(values_only=True))
     meta = {row[0]: row[1] for row in rows}
     indicators = [(row[1], row[2]) for row in rows if row[0] == "指标"]
+    tasks = [(row[1], row[2]) for row in rows if row[0] == "任务"]
+    assert len(tasks) == 17
     unit = Unit.objects.get(name="市知识产权局", region__code="quanzhou")
     assert meta["单位"] == str(unit.pk)
     assert meta["签名"] == template_signature(
@@ -261,6 +263,7 @@ def test_the_templates_key_and_signature_are_this_databases(written):
         quarter="3",
         plans=meta["方案"],
         indicators=indicators,
+        tasks=tasks,
     )
 
 

@@ -1,18 +1,22 @@
-"""Judging an upload's rows: the preview a reporter sees (every row's figure or its errors), and the
-confirmation that stores the figures.
+"""Judging an upload's rows: the preview a reporter sees (every row's figure or task progress, or its
+errors), and the confirmation that stores them.
 
-Each row is read with `figure_parse` and checked with `figure_errors`, as the reporting form judges a
-figure; a formula in an input cell is a row error. Nothing is written unless the user confirms a preview
-without errors; the confirmation stores everything through `figures_save`, all or nothing.
+Each figure row is read with `figure_parse` and checked with `figure_errors`, as the reporting form judges a
+figure; each task row is checked with `progress_problems`, as the reporting form's save does; a formula in an
+input cell is a row error. Nothing is written unless the user confirms a preview without errors; the
+confirmation stores everything through `figures_save` and `task_reports_save` in one transaction, all or
+nothing.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
@@ -20,15 +24,44 @@ from audit.services import TEXT_LIMIT
 from indicators.measures import NO, YES, Figure, figure_errors, figure_parse
 from indicators.models import Indicator
 from ipcity.figures import plain
+from reporting.excel.task_sheet import (
+    STATUS_BY_LABEL,
+    T_KEY,
+    T_STATUS,
+    TASK_INPUTS,
+    TASK_SHEET,
+    TASK_TEXTS,
+    task_key,
+    task_number,
+)
 from reporting.excel.template import COLUMNS, INPUTS, KEY, NOTE, indicator_key, shown_in_template
 from reporting.excel.upload import Upload, cell_text, check_template, check_upload, read_upload
-from reporting.models import Period, Submission
-from reporting.selectors import unit_indicators
-from reporting.services.entry import EDITABLE, FigureInput, figures_save
+from reporting.models import Period, Submission, TaskReport
+from reporting.selectors import unit_indicators, unit_tasks
+from reporting.services.entry import (
+    EDITABLE,
+    FigureInput,
+    ProgressInput,
+    figures_save,
+    progress_problems,
+    task_reports_save,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from plans.models import Unit
+    from plans.models import Task, Unit
+
+
+def _status(errors: list[str], read: Any, stored: Any, changes: Callable[[Any, Any], bool]) -> str:
+    """What a row of the upload does: error, empty (nothing to import), same (equal to what is stored), new
+    or changed."""
+    if errors:
+        return "error"
+    if read is None:
+        return "empty"
+    if stored is None:
+        return "new"
+    return "changed" if changes(stored, read) else "same"
 
 
 @dataclass(slots=True)
@@ -47,13 +80,7 @@ class PreviewRow:
     @property
     def status(self) -> str:
         """error, empty (nothing to import), same (equal to what is stored), new or changed."""
-        if self.errors:
-            return "error"
-        if self.figure is None:
-            return "empty"
-        if self.stored is None:
-            return "new"
-        return "changed" if _changes(self.stored, self.figure) else "same"
+        return _status(self.errors, self.figure, self.stored, _changes)
 
     @property
     def name(self) -> str:
@@ -77,19 +104,69 @@ def _as_text(indicator: Indicator | None, figure: Figure | Submission | None) ->
     return "" if shown is None else (shown if isinstance(shown, str) else plain(shown))
 
 
+TEXTS = tuple(name for name, _ in TASK_TEXTS.values())
+
+
+@dataclass(slots=True)
+class TaskPreviewRow:
+    """One row of the task sheet: the progress read from it, or what is wrong with it."""
+
+    number: int
+    task: Task | None
+    progress: ProgressInput | None = None
+    errors: list[str] = field(default_factory=list)
+    stored: TaskReport | None = None
+    typed_status: str = ""
+
+    @property
+    def status(self) -> str:
+        """As PreviewRow.status."""
+        return _status(self.errors, self.progress, self.stored, _progress_changes)
+
+    @property
+    def name(self) -> str:
+        return f"{task_number(self.task)} {self.task.title}" if self.task else "（未知任务）"
+
+    @property
+    def status_label(self) -> str:
+        if self.progress is None:
+            return self.typed_status
+        return TaskReport.Status(self.progress.status).label
+
+    @property
+    def stored_label(self) -> str:
+        return self.stored.get_status_display() if self.stored else ""
+
+
+def _progress_changes(stored: TaskReport, progress: ProgressInput) -> bool:
+    return any(getattr(stored, name) != getattr(progress, name) for name in ("status", *TEXTS))
+
+
 @dataclass
 class ImportPreview:
     unit: Unit
     period: Period
     name: str
     rows: list[PreviewRow]
+    tasks: list[TaskPreviewRow] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
-        return [error for row in self.rows for error in row.errors]
+        return [error for row in [*self.rows, *self.tasks] for error in row.errors]
 
     def count(self, status: str) -> int:
+        """Figure rows of `status`."""
         return sum(row.status == status for row in self.rows)
+
+    def task_count(self, status: str) -> int:
+        return sum(row.status == status for row in self.tasks)
+
+    @property
+    def task_writes(self) -> list[TaskPreviewRow]:
+        return [row for row in self.tasks if row.status in ("new", "changed")]
+
+    def task_inputs(self) -> list[ProgressInput]:
+        return [row.progress for row in self.task_writes if row.progress is not None]
 
     @property
     def writes(self) -> list[PreviewRow]:
@@ -129,9 +206,9 @@ def _typed(value: Any) -> str:
     return text if len(text) <= 30 else text[:30] + "…"
 
 
-def _formula_problems(number: int, values: tuple) -> list[str]:
+def _formula_problems(number: int, values: tuple, inputs: dict[int, str] = INPUTS) -> list[str]:
     problems = []
-    for column, label in INPUTS.items():
+    for column, label in inputs.items():
         value = values[column]
         if _is_formula(value):
             shown = _typed(value) or "数组公式"
@@ -232,7 +309,79 @@ def template_judge(upload: Upload, *, unit: Unit, period: Period, name: str) -> 
         if row.status in ("new", "changed"):
             _check_writable(row)
         rows.append(row)
-    return ImportPreview(unit=unit, period=period, name=name, rows=rows)
+    tasks = _judge_tasks(upload, unit=unit, period=period)
+    return ImportPreview(unit=unit, period=period, name=name, rows=rows, tasks=tasks)
+
+
+def _judge_tasks(upload: Upload, *, unit: Unit, period: Period) -> list[TaskPreviewRow]:
+    """The task sheet's rows judged as `template_judge` judges figures, in two queries."""
+    if not upload.tasks and not upload.task_rows:
+        return []
+    tasks = {task_key(task): task for task in unit_tasks(unit, period.year)}
+    stored = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
+    seen_versions = dict(upload.tasks)
+    rows: list[TaskPreviewRow] = []
+    first_row: dict[str, int] = {}
+    where = f"“{TASK_SHEET}”表第"
+    for number, values in upload.task_rows:
+        key = cell_text(values[T_KEY])
+        task = tasks.get(key)
+        if key not in seen_versions:
+            rows.append(
+                TaskPreviewRow(number, None, errors=[f"{where}{number}行：不是模板中的任务行，不能导入。"])
+            )
+            continue
+        if task is None:
+            error = f"{where}{number}行：本单位已不是该任务的责任单位，请重新下载模板。"
+            rows.append(TaskPreviewRow(number, None, errors=[error]))
+            continue
+        row = TaskPreviewRow(number, task, stored=stored.get(task.pk))
+        rows.append(row)
+        if key in first_row:
+            row.errors = [f"{where}{number}行 {row.name}：与第{first_row[key]}行是同一任务，请只保留一行。"]
+            continue
+        first_row[key] = number
+        problems = _read_progress(row, values, seen_versions[key])
+        if not problems and row.status in ("new", "changed"):
+            problems = _progress_not_writable(row)
+        if problems:
+            row.progress = None
+        row.errors = [f"{where}{number}行 {row.name}：{problem}" for problem in problems]
+    return rows
+
+
+def _read_progress(row: TaskPreviewRow, values: tuple, version: str) -> list[str]:
+    """Read a task row's status and texts into row.progress (None for a row left empty); what is wrong."""
+    problems = _formula_problems(row.number, values, TASK_INPUTS)
+    if problems:
+        return problems
+    raw_status = values[T_STATUS]
+    row.typed_status = _typed(raw_status)
+    label = cell_text(raw_status)
+    texts = {name: cell_text(values[column]) for column, (name, _) in TASK_TEXTS.items()}
+    if not label and not any(texts.values()):
+        return []  # a row left empty: nothing to import, nothing cleared
+    status = STATUS_BY_LABEL.get(label, "")
+    if label and not status:
+        choices = "、".join(f"“{choice}”" for choice in STATUS_BY_LABEL)
+        return [f"推进状态只能从下拉列表中选择{choices}，不能填写“{row.typed_status}”。"]
+    task = row.task
+    assert task is not None
+    row.progress = ProgressInput(
+        task_id=task.pk, status=status, version=int(version) if version.isdigit() else -1, **texts
+    )
+    return progress_problems(row.progress)
+
+
+def _progress_not_writable(row: TaskPreviewRow) -> list[str]:
+    """A changed report must still be editable and unchanged in the system since the template was made."""
+    stored, progress = row.stored, row.progress
+    assert progress is not None
+    if stored is not None and stored.state not in EDITABLE:
+        return [f"{stored.get_state_display()}，不能修改。如需更正请联系办公室。"]
+    if (stored.version if stored else 0) != progress.version:
+        return ["下载模板后，该任务的进展已在系统中被修改。为避免覆盖他人的修改，请重新下载模板后填写。"]
+    return []
 
 
 def _check_writable(row: PreviewRow) -> None:
@@ -246,6 +395,19 @@ def _check_writable(row: PreviewRow) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What a confirmed import stored: how many figures and how many task reports."""
+
+    figures: int
+    tasks: int
+
+    def __str__(self) -> str:
+        parts = [f"{self.figures}项指标数据"] if self.figures else []
+        parts += [f"{self.tasks}项任务进展"] if self.tasks else []
+        return "和".join(parts)
+
+
 def template_confirm(
     source: IO[bytes] | Upload,
     *,
@@ -254,40 +416,41 @@ def template_confirm(
     by: User,
     name: str | None = None,
     today: datetime.date | None = None,
-) -> int:
+) -> Imported:
     """Import an upload (the file, or its rows as parsed on upload): judge it again exactly as the preview
     did (signature, unit, quarter, layout, every row, the versions seen) and, when no row has an error, store
-    every new or changed figure as a draft through `figures_save`, in one transaction, audited as an Excel
-    import. Returns how many figures were stored. Raises ImportRefused or ValidationError (every row's
-    message) and writes nothing; a figure someone changed meanwhile raises services.Conflict, also writing
-    nothing."""
+    every new or changed figure and task report as a draft through `figures_save` and `task_reports_save`
+    (the reporting page's own rules), in one transaction, audited as an Excel import. Returns how many of
+    each were stored. Raises ImportRefused or ValidationError (every row's message) and writes nothing; a row
+    someone changed meanwhile raises services.Conflict, also writing nothing."""
     if isinstance(source, Upload):
         preview = template_judge(source, unit=unit, period=period, name=name or "")
     else:
         preview = template_parse(source, unit=unit, period=period, name=name)
     if preview.errors:
         raise ValidationError(preview.errors)
-    inputs = preview.inputs()
-    if not inputs:
-        raise ValidationError("表格中没有需要导入的数值（均为空或与系统中一致）。")
-    try:
-        figures_save(
-            unit=unit,
-            period=period,
-            inputs=inputs,
-            by=by,
-            today=today,
-            reason=f"Excel导入（{preview.name[:80]}）",
-        )
-    except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            raise
-        numbers = {f"indicator-{row.indicator.pk}": row.number for row in preview.writes}
-        raise ValidationError(
-            [
-                f"第{numbers[key]}行 {message}" if key in numbers else message
-                for key, messages in error.message_dict.items()
-                for message in messages
-            ]
-        ) from None
-    return len(inputs)
+    figures, tasks = preview.inputs(), preview.task_inputs()
+    if not figures and not tasks:
+        raise ValidationError("表格中没有需要导入的内容（均为空或与系统中一致）。")
+    reason = f"Excel导入（{preview.name[:80]}）"
+    numbers = {f"indicator-{row.indicator.pk}": f"第{row.number}行 " for row in preview.writes}
+    numbers.update(
+        {f"task-{row.task.pk}": f"“{TASK_SHEET}”表第{row.number}行 " for row in preview.task_writes}
+    )
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        for save, inputs in ((figures_save, figures), (task_reports_save, tasks)):
+            if not inputs:
+                continue
+            try:
+                save(unit=unit, period=period, inputs=inputs, by=by, today=today, reason=reason)
+            except ValidationError as error:
+                if not hasattr(error, "error_dict"):
+                    raise
+                for key, messages in error.message_dict.items():
+                    errors.setdefault(key, []).extend(messages)
+        if errors:
+            raise ValidationError(
+                [numbers.get(key, "") + message for key, messages in errors.items() for message in messages]
+            )
+    return Imported(figures=len(figures), tasks=len(tasks))

@@ -1,5 +1,6 @@
-"""The Excel template a reporter downloads: one fill-in row per indicator its unit reports for a quarter,
-signed so that only an unchanged template of this unit and quarter is ever imported (see `upload`).
+"""The Excel template a reporter downloads: one fill-in row per indicator its unit reports for a quarter, and
+a sheet of its tasks' progress (`task_sheet`), signed so that only an unchanged template of this unit and
+quarter is ever imported (see `upload`).
 
 The layout constants are shared with the reader: the sheet names, the header row, the column of each input.
 What each input means and how it is explained comes from the measure registry (`indicators.measures`).
@@ -30,6 +31,7 @@ from ipcity.workbook import (
     solid,
     write_workbook,
 )
+from reporting.excel.task_sheet import TaskSheetData, task_sheet
 from reporting.models import Period, ReviewState, Submission
 from reporting.selectors import unit_indicators
 from reporting.services.entry import EDITABLE
@@ -38,7 +40,9 @@ if TYPE_CHECKING:
     from plans.models import Unit
 
 KIND = "ipcity-figures"
-VERSION = "2"  # 2: each figure's stored version is signed too
+VERSION = "3"  # 2: each figure's stored version is signed too; 3: the task sheet's rows are signed too
+# A version-2 template (no task sheet) is signed exactly as a version-3 one without tasks: still imported.
+ACCEPTED_VERSIONS = ("2", VERSION)
 SHEET = "填报"
 META_SHEET = "_meta"
 # Keeps hands off the layout; authenticity comes from the signature, not this.
@@ -46,7 +50,7 @@ PROTECT_PASSWORD = "ipcity"  # noqa: S105  # nosec B105
 PREVIOUS_QUARTERS = 4
 TITLE_ROWS = 2
 HEADER_ROW = TITLE_ROWS + 1
-META_LINES = 7  # the metadata sheet's lines before one line per indicator (see _meta_rows)
+META_LINES = 7  # the metadata sheet's lines before one line per indicator, then per task (see _meta_rows)
 
 # Column positions of the fill-in sheet (0-based), shared by the writer and the reader.
 KEY, NUMBER, NAME, UNIT, HOW = 0, 1, 2, 3, 4
@@ -82,11 +86,19 @@ def template_headers(period: Period) -> list[str]:
 
 
 def template_signature(
-    *, version: str, unit_id: str, year: str, quarter: str, plans: str, indicators: list[tuple[str, str]]
+    *,
+    version: str,
+    unit_id: str,
+    year: str,
+    quarter: str,
+    plans: str,
+    indicators: list[tuple[str, str]],
+    tasks: list[tuple[str, str]] | tuple = (),
 ) -> str:
-    """The HMAC of everything the template's metadata says, each indicator's stored version included (an
-    edited version cell would otherwise import over a colleague's newer figure)."""
+    """The HMAC of everything the template's metadata says, each indicator's and each task's stored version
+    included (an edited version cell would otherwise import over a colleague's newer figure or report)."""
     keys = [f"{key}={seen}" for key, seen in indicators]
+    keys += [f"任务:{key}={seen}" for key, seen in tasks]
     message = "\n".join([KIND, version, unit_id, year, quarter, plans, *keys])
     # The salt names the module this lived in first (indicators/imports.py): templates downloaded before the
     # apps were split still verify. Never change it: every template in circulation would be refused.
@@ -112,6 +124,7 @@ class TemplateData:
     indicators: list[Indicator]
     current: dict[int, Submission]  # indicator id → the quarter's stored figure
     previous: dict[tuple[int, int, int], Any]  # (indicator id, year, quarter) → the figure as shown
+    tasks: TaskSheetData
 
     @classmethod
     def load(cls, unit: Unit, period: Period) -> TemplateData:
@@ -132,7 +145,10 @@ class TemplateData:
             (indicator_id, year, quarter): shown_in_template(by_id[indicator_id], *figure)
             for indicator_id, year, quarter, *figure in rows
         }
-        return cls(unit=unit, period=period, indicators=indicators, current=current, previous=previous)
+        tasks = TaskSheetData.load(unit, period)
+        return cls(
+            unit=unit, period=period, indicators=indicators, current=current, previous=previous, tasks=tasks
+        )
 
 
 def template_rows(data: TemplateData) -> Iterator[list[Any]]:
@@ -171,15 +187,23 @@ def template_rows(data: TemplateData) -> Iterator[list[Any]]:
 
 def _meta_rows(data: TemplateData) -> list[list[str]]:
     unit_id, year, quarter = str(data.unit.pk), str(data.period.year), str(data.period.quarter)
-    plans = ",".join(dict.fromkeys(indicator.plan.slug for indicator in data.indicators))
+    slugs = [indicator.plan.slug for indicator in data.indicators]
+    plans = ",".join(dict.fromkeys(slugs + [task.section.plan.slug for task in data.tasks.tasks]))
     keys = [indicator_key(indicator) for indicator in data.indicators]
     versions = {indicator_id: row.version for indicator_id, row in data.current.items()}
     seen = [
         (key, str(versions.get(indicator.pk, 0)))
         for key, indicator in zip(keys, data.indicators, strict=True)
     ]
+    tasks = data.tasks.seen()
     signature = template_signature(
-        version=VERSION, unit_id=unit_id, year=year, quarter=quarter, plans=plans, indicators=seen
+        version=VERSION,
+        unit_id=unit_id,
+        year=year,
+        quarter=quarter,
+        plans=plans,
+        indicators=seen,
+        tasks=tasks,
     )
     return [
         ["模板", KIND],
@@ -192,6 +216,7 @@ def _meta_rows(data: TemplateData) -> list[list[str]]:
         # The version of each stored figure when the template was made (0: none yet), so an import cannot
         # overwrite a figure someone changed in the meantime.
         *(["指标", key, version] for key, version in seen),
+        *(["任务", key, version] for key, version in tasks),
     ]
 
 
@@ -199,7 +224,9 @@ TEMPLATE_STYLES = {"na": Style(fill=solid("EDEDED"))}
 
 
 def template_book(*, unit: Unit, period: Period) -> WorkbookSpec:
-    """The unit's template for a quarter, as a spec for the shared Excel writer."""
+    """The unit's template for a quarter, as a spec for the shared Excel writer: the figures sheet when it
+    reports indicators, the task sheet when it is named on tasks (callers offer no template to a unit owing
+    neither, see `selectors.unit_owes`)."""
     data = TemplateData.load(unit, period)
     first = HEADER_ROW + 1
     milestones = [
@@ -234,35 +261,35 @@ def template_book(*, unit: Unit, period: Period) -> WorkbookSpec:
         Column(header, width=widths.get(index, 14), hidden=index == KEY)
         for index, header in enumerate(headers)
     ]
-    return WorkbookSpec(
-        title=f"{data.unit.name}{period}指标填报模板",
-        sheets=[
-            SheetSpec(
-                title=SHEET,
-                title_rows=[
-                    f"{data.unit.name} {period} 指标数据填报模板",
-                    "请只在浅黄色单元格中填写：数值不带单位；定性目标填“是”或“否”；留空的指标不会导入。"
-                    "导入后保存为草稿，请在本季度填报页面核对后报送。",
-                ],
-                columns=columns,
-                rows=template_rows(data),
-                size=len(data.indicators),
-                body_style="cell",
-                freeze_cols=NAME + 1,
-                validations=validations,
-                protect=PROTECT_PASSWORD,
-            ),
-            SheetSpec(
-                title=META_SHEET,
-                columns=[Column("项目"), Column("值"), Column("附")],
-                rows=_meta_rows(data),
-                header=False,
-                state="veryHidden",
-                protect=PROTECT_PASSWORD,
-            ),
+    figures = SheetSpec(
+        title=SHEET,
+        title_rows=[
+            f"{data.unit.name} {period} 指标数据填报模板",
+            "请只在浅黄色单元格中填写：数值不带单位；定性目标填“是”或“否”；留空的指标不会导入。"
+            "导入后保存为草稿，请在本季度填报页面核对后报送。",
         ],
-        styles=TEMPLATE_STYLES,
+        columns=columns,
+        rows=template_rows(data),
+        size=len(data.indicators),
+        body_style="cell",
+        freeze_cols=NAME + 1,
+        validations=validations,
+        protect=PROTECT_PASSWORD,
     )
+    meta = SheetSpec(
+        title=META_SHEET,
+        columns=[Column("项目"), Column("值"), Column("附")],
+        rows=_meta_rows(data),
+        header=False,
+        state="veryHidden",
+        protect=PROTECT_PASSWORD,
+    )
+    tasks = task_sheet(data.tasks, unit=data.unit, period=period, protect=PROTECT_PASSWORD)
+    # The metadata sheet keeps its place right after the first sheet whatever follows it.
+    sheets = [figures, meta, tasks] if data.indicators else [tasks, meta]
+    if not data.tasks.tasks:
+        sheets.remove(tasks)
+    return WorkbookSpec(title=f"{data.unit.name}{period}填报模板", sheets=sheets, styles=TEMPLATE_STYLES)
 
 
 def template_write(*, unit: Unit, period: Period, out: IO[bytes]) -> None:
@@ -270,4 +297,4 @@ def template_write(*, unit: Unit, period: Period, out: IO[bytes]) -> None:
 
 
 def template_filename(unit: Unit, period: Period) -> str:
-    return f"{unit.name}_{period}_指标填报模板.xlsx"
+    return f"{unit.name}_{period}_填报模板.xlsx"

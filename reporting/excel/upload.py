@@ -15,8 +15,8 @@ An upload is a file from outside, so it is judged in this order, each step refus
    underneath (checked at import: entity bombs and external entities are refused); rows are streamed and
    counted, the sheet is refused past settings.IPCITY_IMPORT_MAX_ROWS, and the reading past
    settings.IPCITY_IMPORT_MAX_SECONDS of wall time;
-5. the hidden metadata sheet must carry our signature (HMAC with SECRET_KEY over the unit, the quarter and
-   the indicators), so a foreign, tampered, other unit's or other quarter's workbook is refused.
+5. the hidden metadata sheet must carry our signature (HMAC with SECRET_KEY over the unit, the quarter, the
+   indicators and the tasks), so a foreign, tampered, other unit's or other quarter's workbook is refused.
 
 The rows themselves are judged in `reporting.excel.preview`.
 """
@@ -31,7 +31,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 import openpyxl
@@ -44,13 +44,14 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ipcity.quarters import Quarter
+from reporting.excel.task_sheet import TASK_HEADER_ROW, TASK_HEADERS, TASK_SHEET, TASK_WIDTH
 from reporting.excel.template import (
+    ACCEPTED_VERSIONS,
     HEADER_ROW,
     KIND,
     META_LINES,
     META_SHEET,
     SHEET,
-    VERSION,
     WIDTH,
     template_headers,
     template_signature,
@@ -289,14 +290,14 @@ def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
     return False
 
 
-def _bounded_rows(sheet, limit: int, deadline: float) -> Iterator[tuple]:
-    """The sheet's rows from the first, each WIDTH values wide, refused past `limit` rows or past the
+def _bounded_rows(sheet, limit: int, deadline: float, width: int = WIDTH) -> Iterator[tuple]:
+    """The sheet's rows from the first, each `width` values wide, refused past `limit` rows or past the
     `deadline` (time.monotonic()). The declared dimension is checked, then dropped: it may lie either way,
     and rows are counted as they stream."""
     if (sheet.max_row or 0) > limit or (sheet.max_column or 0) > MAX_COLUMNS:
         raise ImportRefused("huge", rows=settings.IPCITY_IMPORT_MAX_ROWS, columns=MAX_COLUMNS)
     sheet.reset_dimensions()
-    for number, values in enumerate(sheet.iter_rows(max_col=WIDTH, values_only=True), start=1):
+    for number, values in enumerate(sheet.iter_rows(max_col=width, values_only=True), start=1):
         if number > limit:
             raise ImportRefused("huge", rows=settings.IPCITY_IMPORT_MAX_ROWS, columns=MAX_COLUMNS)
         if time.monotonic() > deadline:
@@ -308,8 +309,11 @@ def _bounded_rows(sheet, limit: int, deadline: float) -> Iterator[tuple]:
 class Upload:
     meta: dict[str, list[str]]
     indicators: list[tuple[str, str]]  # (key, version seen) in template order
-    header: tuple
+    header: tuple  # () when the workbook has no figures sheet
     rows: list[tuple[int, tuple]]  # (sheet row number, values) of the non-empty rows after the header
+    tasks: list[tuple[str, str]] = field(default_factory=list)  # as `indicators`, for the task sheet
+    task_header: tuple = ()  # () when the workbook has no task sheet
+    task_rows: list[tuple[int, tuple]] = field(default_factory=list)
 
 
 # The parsed upload kept for its preview and confirmation (parsed once, on upload), as JSON: cell values are
@@ -349,11 +353,22 @@ def upload_dumps(upload: Upload) -> bytes:
         {
             "meta": upload.meta,
             "indicators": upload.indicators,
-            "header": [_cell_to_json(value) for value in upload.header],
-            "rows": [[number, [_cell_to_json(value) for value in values]] for number, values in upload.rows],
+            "header": _values_to_json(upload.header),
+            "rows": [[number, _values_to_json(values)] for number, values in upload.rows],
+            "tasks": upload.tasks,
+            "task_header": _values_to_json(upload.task_header),
+            "task_rows": [[number, _values_to_json(values)] for number, values in upload.task_rows],
         },
         ensure_ascii=False,
     ).encode()
+
+
+def _values_to_json(values: tuple) -> list:
+    return [_cell_to_json(value) for value in values]
+
+
+def _values_from_json(values: list) -> tuple:
+    return tuple(_cell_from_json(value) for value in values)
 
 
 def upload_loads(data: bytes) -> Upload:
@@ -361,10 +376,11 @@ def upload_loads(data: bytes) -> Upload:
     return Upload(
         meta=stored["meta"],
         indicators=[tuple(pair) for pair in stored["indicators"]],
-        header=tuple(_cell_from_json(value) for value in stored["header"]),
-        rows=[
-            (number, tuple(_cell_from_json(value) for value in values)) for number, values in stored["rows"]
-        ],
+        header=_values_from_json(stored["header"]),
+        rows=[(number, _values_from_json(values)) for number, values in stored["rows"]],
+        tasks=[tuple(pair) for pair in stored.get("tasks", [])],
+        task_header=_values_from_json(stored.get("task_header", [])),
+        task_rows=[(number, _values_from_json(values)) for number, values in stored.get("task_rows", [])],
     )
 
 
@@ -380,34 +396,53 @@ def _open(file: IO[bytes]) -> Any:
     return openpyxl.load_workbook(file, read_only=True, data_only=False, keep_links=False, keep_vba=False)
 
 
+def _sheet_rows(book, title: str, header_row: int, width: int, deadline: float) -> tuple[tuple, list]:
+    """A fill-in sheet's header and its non-empty rows after it, numbered as in the sheet; ((), []) when the
+    workbook has no such sheet (check_template refuses one missing that the metadata lists rows for)."""
+    if title not in book.sheetnames:
+        return (), []
+    header: tuple = ()
+    rows = []
+    limit = header_row + settings.IPCITY_IMPORT_MAX_ROWS
+    for number, values in enumerate(_bounded_rows(book[title], limit, deadline, width), start=1):
+        if number == header_row:
+            header = values
+        elif number > header_row and any(value is not None and value != "" for value in values):
+            rows.append((number, values))
+    return header, rows
+
+
 def read_upload(file: IO[bytes]) -> Upload:
     deadline = time.monotonic() + settings.IPCITY_IMPORT_MAX_SECONDS
     with _reading():
         book = _open(file)
         try:
-            if META_SHEET not in book.sheetnames or SHEET not in book.sheetnames:
+            names = book.sheetnames
+            if META_SHEET not in names or (SHEET not in names and TASK_SHEET not in names):
                 raise ImportRefused("not_template")
             meta: dict[str, list[str]] = {}
-            indicators = []
+            listed: dict[str, list[tuple[str, str]]] = {"指标": [], "任务": []}
             for values in _bounded_rows(
-                book[META_SHEET], META_LINES + settings.IPCITY_IMPORT_MAX_ROWS, deadline
+                book[META_SHEET], META_LINES + 2 * settings.IPCITY_IMPORT_MAX_ROWS, deadline
             ):
                 label, *rest = (cell_text(value) for value in values[:3])
-                if label == "指标":
-                    indicators.append((rest[0], rest[1]))
+                if label in listed:
+                    listed[label].append((rest[0], rest[1]))
                 elif label:
                     meta.setdefault(label, rest)
-            header: tuple = ()
-            rows = []
-            rows_limit = HEADER_ROW + settings.IPCITY_IMPORT_MAX_ROWS
-            for number, values in enumerate(_bounded_rows(book[SHEET], rows_limit, deadline), start=1):
-                if number == HEADER_ROW:
-                    header = values
-                elif number > HEADER_ROW and any(value is not None and value != "" for value in values):
-                    rows.append((number, values))
+            header, rows = _sheet_rows(book, SHEET, HEADER_ROW, WIDTH, deadline)
+            task_header, task_rows = _sheet_rows(book, TASK_SHEET, TASK_HEADER_ROW, TASK_WIDTH, deadline)
         finally:
             book.close()
-    return Upload(meta=meta, indicators=indicators, header=header, rows=rows)
+    return Upload(
+        meta=meta,
+        indicators=listed["指标"],
+        header=header,
+        rows=rows,
+        tasks=listed["任务"],
+        task_header=task_header,
+        task_rows=task_rows,
+    )
 
 
 def check_template(upload: Upload, *, unit: Unit, period: Period) -> None:
@@ -422,8 +457,11 @@ def check_template(upload: Upload, *, unit: Unit, period: Period) -> None:
         quarter=quarter,
         plans=meta.get("方案", [""])[0],
         indicators=upload.indicators,
+        tasks=upload.tasks,
     )
-    if meta.get("版本", [""])[0] != VERSION:  # before the signature: an older template is signed differently
+    if (
+        meta.get("版本", [""])[0] not in ACCEPTED_VERSIONS
+    ):  # before the signature: an older template is signed differently
         raise ImportRefused("old_version")
     if not constant_time_compare(signature, meta.get("签名", [""])[0]):
         raise ImportRefused("tampered")
@@ -433,9 +471,18 @@ def check_template(upload: Upload, *, unit: Unit, period: Period) -> None:
         raise ImportRefused(
             "other_period", template=str(Quarter(int(year), int(quarter))), period=str(period)
         )
-    expected = template_headers(period)
+    if upload.indicators or upload.header:
+        _check_header(upload.header, template_headers(period), SHEET)
+    if upload.tasks or upload.task_header:
+        _check_header(upload.task_header, TASK_HEADERS, TASK_SHEET)
+
+
+def _check_header(header: tuple, expected: list[str], sheet: str) -> None:
+    if not header:
+        raise ImportRefused("layout", detail=f"缺少“{sheet}”工作表")
     for index, title in enumerate(expected):
-        found = cell_text(upload.header[index]) if index < len(upload.header) else ""
+        found = cell_text(header[index]) if index < len(header) else ""
         if found != title:
             column = get_column_letter(index + 1)
-            raise ImportRefused("layout", detail=f"表头{column}列应为“{title}”，现为“{found[:20]}”")
+            where = "" if sheet == SHEET else f"“{sheet}”表"
+            raise ImportRefused("layout", detail=f"{where}表头{column}列应为“{title}”，现为“{found[:20]}”")

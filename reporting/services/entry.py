@@ -23,7 +23,7 @@ from accounts.permissions import ensure_reporter_of
 from audit.services import TEXT_LIMIT, Conflict, claim, stamp
 from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
-from plans.models import Task, Unit
+from plans.models import Unit
 from reporting.evidence import MAX_FILES_PER_ROW, clean_name
 from reporting.models import Evidence, Period, ReviewState, Submission, TaskReport
 from reporting.selectors import unit_indicators, unit_tasks
@@ -296,10 +296,12 @@ def _figure_values(item: FigureInput) -> dict[str, Any]:
     }
 
 
-def _task_problems(task: Task, item: ProgressInput, values: dict[str, Any]) -> list[str]:
+def progress_problems(item: ProgressInput) -> list[str]:
+    """What keeps a task's progress from being saved, in the words the reporting page and the Excel import's
+    preview both show."""
     problems = [] if item.status in TaskReport.Status.values else ["请选择推进状态。"]
     for name, label in TASK_TEXTS.items():
-        problems += _text_errors(label, values[name])
+        problems += _text_errors(label, getattr(item, name).strip())
     return problems
 
 
@@ -320,7 +322,7 @@ TASK_PROGRESS = _Entry(
     key="task",
     owed=unit_tasks,
     values=lambda item: {"status": item.status, **{name: getattr(item, name).strip() for name in TASK_TEXTS}},
-    problems=_task_problems,
+    problems=lambda task, item, values: progress_problems(item),
     named=lambda task: f"任务“{task.title}”" if task else "该任务",
     not_owed="本单位不是该任务的责任单位。",
     locked="当前为“{state}”，不能修改。",
@@ -348,11 +350,17 @@ def figures_save(
 
 
 def task_reports_save(
-    *, unit: Unit, period: Period, inputs: list[ProgressInput], by: User, today: datetime.date | None = None
+    *,
+    unit: Unit,
+    period: Period,
+    inputs: list[ProgressInput],
+    by: User,
+    today: datetime.date | None = None,
+    reason: str | None = None,
 ) -> list[TaskReport]:
     """Store the unit's task progress for the period as drafts. Same guarantees as `figures_save`, keyed
-    `task-<id>`."""
-    return _save(TASK_PROGRESS, unit=unit, period=period, inputs=inputs, by=by, today=today)
+    `task-<id>`; `reason` likewise."""
+    return _save(TASK_PROGRESS, unit=unit, period=period, inputs=inputs, by=by, today=today, reason=reason)
 
 
 def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[Decimal]:

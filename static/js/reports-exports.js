@@ -14,7 +14,7 @@
       bar.value = status.percent;
       bar.textContent = status.percent + "%";
       if (status.state === "done") {
-        state.textContent = status.rows ? "已完成，共写入 " + status.rows + " 行。" : "已完成。";
+        state.textContent = status.rows ? "已生成，表中共 " + status.rows + " 行数据，请点击下方按钮下载。" : "已生成，请点击下方按钮下载。";
         if (download) download.hidden = false;
         return true;
       }
@@ -24,7 +24,7 @@
         return true;
       }
       state.textContent = status.total
-        ? status.label + "……已写入 " + status.done + " / " + status.total + " 行"
+        ? status.label + "……已生成 " + status.done + " / " + status.total + " 行"
         : status.label + "……";
       return false;
     }

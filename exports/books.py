@@ -16,11 +16,19 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for
-from exports.selectors.report import TIMELINESS_COUNTS, IndicatorEntry, ReportData, TaskEntry, report_data
+from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for, office_name
+from exports.selectors.report import (
+    TIMELINESS_COUNTS,
+    IndicatorEntry,
+    ReportData,
+    TaskEntry,
+    report_data,
+    report_title,
+)
 from indicators.models import Target
 from ipcity.figures import target_text
 from ipcity.statuses import INDICATOR_TONES, STATUS_COLOURS, TASK_TONES, TIMELINESS_TONES
+from ipcity.typography import chinese_text, kept_together
 from ipcity.workbook import (
     Cell,
     ChartSpec,
@@ -33,13 +41,18 @@ from ipcity.workbook import (
     font,
     solid,
     width_for,
+    wrapped_height,
+    wrapped_lines,
     write_workbook,
 )
+from ipcity.workbook.text import TEXT_FONT, TEXT_SIZE
 from plans.models import Plan
 from progress.models import Progress, Timeliness
 from progress.selectors import TASK_STATUS_CHOICES
 
 Progressed = Callable[[int, int], None]
+COVER_SIZE = 16  # 三号, the size of a document's body text
+COVER_LINE = 36.0  # points: a cover line and the space above it
 
 # Status tones: the red/yellow/green an office reader expects, Excel's own "good/neutral/bad" palette.
 TONES = {
@@ -50,8 +63,22 @@ TONES = {
 }
 STYLES = {
     **{f"tone-{tone}": style for tone, style in TONES.items()},
-    "right": Style(alignment={"align": "right"}),
+    "right": Style(font=font(size=TEXT_SIZE, name=TEXT_FONT), alignment={"align": "right"}),
     "total": Style(font=font(bold=True)),
+    # The cover and the bulletin's head: a document's title (宋体 二号 bold), its number, the sender's lines.
+    "doc-title": Style(
+        font=font(bold=True, size=22),
+        alignment={"align": "center", "valign": "vcenter", "text_wrap": True},
+    ),
+    "doc-number": Style(font=font(size=TEXT_SIZE + 2, name=TEXT_FONT), alignment={"align": "center"}),
+    "cover-label": Style(
+        font=font(size=COVER_SIZE, name=TEXT_FONT), alignment={"align": "right", "valign": "bottom"}
+    ),
+    "cover-value": Style(
+        font=font(size=COVER_SIZE, name=TEXT_FONT),
+        alignment={"align": "left", "valign": "bottom", "text_wrap": True},
+        border={"bottom": 1, "border_color": "#808080"},
+    ),
 }
 TASK_LABELS = dict(TASK_STATUS_CHOICES)
 # The summary chart's size: 18 × 8 cm at 96 pixels an inch.
@@ -71,10 +98,63 @@ def _percent(numerator: Decimal | int | None, denominator: Decimal | int | None)
 def _title_rows(data: ReportData, sheet: str, generated_at: datetime.datetime) -> list[str]:
     stamp = timezone.localtime(generated_at)
     return [
-        f"{data.plan.title}",
-        f"{data.period_text}进展情况报告 · {sheet}",
+        report_title(data.plan, data.year, data.quarter),
+        chinese_text(f"{data.plan.title} · {sheet}"),
         f"报告期：{data.period_text}　　生成时间：{stamp:%Y-%m-%d %H:%M}",
     ]
+
+
+# 封面 -----------------------------------------------------------------------------------------------------
+
+COVER_COLUMNS = [Column(width=22), Column(width=62), Column(width=14)]
+
+
+def _cover_line(label: str, value: str) -> Row:
+    lines = wrapped_lines(value, COVER_COLUMNS[1].width or 0, size=COVER_SIZE)
+    return Row([Cell(label, "cover-label"), Cell(value, "cover-value"), None], height=COVER_LINE * lines)
+
+
+def _cover_rows(data: ReportData, generated_at: datetime.datetime, contact: str, phone: str) -> list[Any]:
+    date = timezone.localtime(generated_at).date()
+    title = report_title(data.plan, data.year, data.quarter)
+    width = sum(column.width or 0 for column in COVER_COLUMNS)
+    title_height = wrapped_height(wrapped_lines(title, width, size=22), size=22)
+    provisional = data.provisional_count
+    standing = [
+        data.pending_line + "。",
+        data.units_line,
+        *([f"{provisional}项指标本季度数据尚未全部审核，状态为暂定。"] if provisional else []),
+    ]
+    return [
+        Row([None], height=90),
+        Row([title], merge=True, style="doc-title", height=title_height),
+        Row([None], height=120),
+        _cover_line("报送单位：", office_name(data.plan)),
+        _cover_line("联系人：", contact),
+        _cover_line("联系电话：", phone),
+        _cover_line("日期：", f"{date.year}年{date.month}月{date.day}日"),
+        Row([None], height=60),
+        _paragraph(f"报告期：{data.period_text}"),
+        *(_paragraph(text) for text in standing),
+        _paragraph("附表：汇总、指标进度、任务进展、报送情况"),
+    ]
+
+
+def cover_sheet(
+    data: ReportData, generated_at: datetime.datetime, *, contact: str = "", phone: str = ""
+) -> SheetSpec:
+    """The report's cover: its title, who sends it and when, and what its figures stand on (the as-of line,
+    the units' reporting, the provisional indicators). An empty contact or phone is a line to fill in."""
+    rows = _cover_rows(data, generated_at, contact, phone)
+    return SheetSpec(
+        title="封面",
+        columns=COVER_COLUMNS,
+        header=False,
+        landscape=False,
+        rows=rows,
+        size=len(rows),
+        footer="",
+    )
 
 
 # 汇总 -----------------------------------------------------------------------------------------------------
@@ -162,6 +242,7 @@ def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpe
         title_rows=[*_title_rows(data, "汇总", generated_at), data.pending_line],
         columns=[Column(width=22)] + [Column(width=12) for _ in range(SUMMARY_WIDTH - 1)],
         header=False,
+        landscape=False,
         rows=rows,
         size=len(rows),
     )
@@ -169,6 +250,8 @@ def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpe
     if last_index > header_index:
         anchor = f"A{first + len(rows) + 2}"
         spec.charts = [_category_chart(anchor, spec.title, first + header_index, first + last_index)]
+        # The category table and its chart start a page of their own, never split across two.
+        spec.page_breaks = [first + header_index - 1]
     return spec
 
 
@@ -188,6 +271,9 @@ def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
     ):
         indicator, progress = line.indicator, line.progress
         figure = f"cell d{indicator.decimals}"
+        kind = indicator.kind
+        actual = kind.shown_actual(progress.actual) if progress else None
+        completion = _percent(progress.completion, 100) if progress and not kind.is_qualitative else None
         yield [
             number,
             indicator.get_category_display(),
@@ -195,8 +281,8 @@ def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
             indicator.kind.display_unit(indicator) or None,
             Cell(line.baseline, figure),
             *(_target_cell(target, indicator.kind.display_unit(indicator)) for target in line.targets),
-            Cell(progress.actual if progress else None, figure),
-            _percent(progress.completion, 100) if progress else None,
+            Cell(actual, "cell center") if type(actual) is str else Cell(actual, figure),
+            completion,
             Cell(progress.expected if progress else None, figure),
             _status(line.status_label, INDICATOR_TONES[line.status]),
             line.coverage_text,
@@ -216,17 +302,17 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("计量单位", 7, "center"),
         Column("基期值", 10),
         *(
-            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=20), "wrap")
+            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=22), "wrap")
             for i, year in enumerate(years)
         ),
         Column("截至本季度实际值", 11),
         Column("完成率", 8, "percent"),
         Column("序时进度", 10),
-        Column("状态", 10, "center"),
-        Column("数据覆盖", 24, "wrap"),
+        Column("状态", fit_width(_status_labels(lines), minimum=10, maximum=20), "center"),
+        Column("数据覆盖", 20, "wrap"),
         Column("预计期末值", 11),
         Column("责任单位", width_for(data.units_width, minimum=12, maximum=18), "wrap"),
-        Column("备注", 22, "wrap"),
+        Column("备注", 32, "wrap"),
     ]
     return SheetSpec(
         title="指标进度",
@@ -237,6 +323,11 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         body_style="cell",
         freeze_cols=3,
     )
+
+
+def _status_labels(lines: list[IndicatorEntry]) -> Iterator[str]:
+    for line in lines:
+        yield line.status_label
 
 
 def _target_texts(lines: list[IndicatorEntry], index: int) -> Iterator[str]:
@@ -334,11 +425,14 @@ def timeliness_sheet(data: ReportData, generated_at: datetime.datetime) -> Sheet
     )
 
 
-def progress_report_book(data: ReportData, *, generated_at: datetime.datetime) -> WorkbookSpec:
+def progress_report_book(
+    data: ReportData, *, generated_at: datetime.datetime, contact: str = "", phone: str = ""
+) -> WorkbookSpec:
     return WorkbookSpec(
-        title=f"{data.plan.short_title}{data.period_text}进展情况报告",
+        title=report_title(data.plan, data.year, data.quarter),
         styles=STYLES,
         sheets=[
+            cover_sheet(data, generated_at, contact=contact, phone=phone),
             summary_sheet(data, generated_at),
             indicator_sheet(data, generated_at),
             task_sheet(data, generated_at),
@@ -354,7 +448,8 @@ _INDENT = "\u3000\u3000"
 
 
 def _paragraph(text: str) -> Row:
-    return Row([text], merge=True, style="paragraph")
+    """A paragraph of document text (the summary's, the bulletin's): no line printed starts with a mark."""
+    return Row([kept_together(text)], merge=True, style="paragraph")
 
 
 def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
@@ -362,12 +457,19 @@ def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
     if units:
         yield [Cell(column.header, "header") for column in BULLETIN_COLUMNS]
     for number, unit in enumerate(units, start=1):
-        yield [Cell(number, "cell center"), Cell(unit.name, "cell"), Cell(unit.text, "cell")]
+        yield [
+            Cell(number, "cell center"),
+            Cell(kept_together(unit.name), "cell wrap"),
+            Cell(kept_together(unit.text), "cell wrap"),
+        ]
 
 
 def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
+    if bulletin.number:
+        yield Row([bulletin.number], merge=True, style="doc-number")
+    yield Row([kept_together(bulletin.title)], merge=True, style="title")
     for text in bulletin.status_lines:
-        yield Row([text], merge=True, style="center")
+        yield Row([kept_together(text)], merge=True, style="center")
     for text in bulletin.awaiting_lines:
         yield _paragraph(text)
     yield _paragraph("各责任单位：")
@@ -383,7 +485,7 @@ def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
         yield from _unit_table(bulletin.unjudged_lead, bulletin.unjudged)
     yield _heading("四、下步要求")
     for number, text in enumerate(bulletin.requirements, start=1):
-        yield _paragraph(f"{_INDENT}{number}. {text}")
+        yield _paragraph(f"{_INDENT}{number}．{text}")
     yield []
     yield Row([bulletin.office], merge=True, style="right")
     yield Row([bulletin.date_text], merge=True, style="right")
@@ -396,12 +498,11 @@ def bulletin_book(bulletin: Bulletin) -> WorkbookSpec:
         sheets=[
             SheetSpec(
                 title="通报",
-                title_rows=[bulletin.title],
                 columns=BULLETIN_COLUMNS,
                 header=False,
                 landscape=False,
                 rows=_bulletin_rows(bulletin),
-                size=len(bulletin.praised) + len(bulletin.named) + len(bulletin.unjudged) + 24,
+                size=len(bulletin.praised) + len(bulletin.named) + len(bulletin.unjudged) + 26,
             )
         ],
     )

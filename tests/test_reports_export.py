@@ -21,7 +21,7 @@ from tests.report_scenario import FORMULA_NOTE, PLUS_PROGRESS
 from tests.soffice import convert, pdf_pages, pdf_to_png, soffice_missing
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-SHEETS = ["汇总", "指标进度", "任务进展", "报送情况"]
+SHEETS = ["封面", "汇总", "指标进度", "任务进展", "报送情况"]
 INDICATOR_HEADERS = [
     "序号", "类别", "指标", "计量单位", "基期值", "2024年目标", "2025年目标", "2026年目标",
     "截至本季度实际值", "完成率", "序时进度", "状态", "数据覆盖", "预计期末值", "责任单位", "备注",
@@ -61,8 +61,9 @@ def test_it_writes_the_four_sheets_with_their_headers(report_scenario):
     assert [c.value for c in wb["任务进展"][HEADER_ROW]] == TASK_HEADERS
     assert [c.value for c in wb["报送情况"][HEADER_ROW]] == UNIT_HEADERS
     summary = wb["汇总"]
-    assert summary["A1"].value == report_scenario.plan.title
-    assert "2025年第三季度" in summary["A2"].value and "生成时间" in summary["A3"].value
+    assert summary["A1"].value == "关于泉州市示范城市建设2025年第三季度工作进展情况的报告"
+    assert summary["A2"].value.startswith("泉州市国家知识产权强市建设示范城市工作方案（2024-2026年）")
+    assert "2025年第三季度" in summary["A3"].value and "生成时间" in summary["A3"].value
     # The first page says what the figures stand on: the scenario has a figure and a task report pending.
     assert summary["A4"].value.startswith("数据截至") and summary["A4"].value.endswith("尚有2项待审核")
 
@@ -77,9 +78,14 @@ def test_its_indicator_figures_equal_the_progress_rows(report_scenario):
     for row, progress in zip(rows, expected, strict=True):
         cells = {header: cell for header, cell in zip(INDICATOR_HEADERS, row, strict=True)}
         assert cells["指标"].value == progress.indicator.name
-        assert _decimal(cells["截至本季度实际值"].value) == progress.actual
         completion = _decimal(cells["完成率"].value)
-        assert (completion * 100 if completion is not None else None) == progress.completion
+        if progress.indicator.kind.is_qualitative and progress.actual is not None:
+            # A milestone reads 已完成 or 未完成; its completion rate says nothing more and is left out.
+            assert cells["截至本季度实际值"].value == ("已完成" if progress.actual else "未完成")
+            assert completion is None
+        else:
+            assert _decimal(cells["截至本季度实际值"].value) == progress.actual
+            assert (completion * 100 if completion is not None else None) == progress.completion
         assert _decimal(cells["序时进度"].value) == progress.expected
         assert _decimal(cells["预计期末值"].value) == progress.forecast
         assert cells["状态"].value == labels[progress.status]
@@ -103,7 +109,7 @@ def test_it_freezes_headers_and_repeats_them_on_every_printed_page(report_scenar
     assert wb["指标进度"].freeze_panes == "D5"
     assert wb["任务进展"].freeze_panes == "C5"
     assert wb["报送情况"].freeze_panes == "C5"
-    for name in SHEETS[1:]:
+    for name in SHEETS[2:]:  # the cover and the summary have no header row
         ws = wb[name]
         assert ws.print_title_rows == "$4:$4"
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
@@ -224,7 +230,7 @@ def test_it_converts_cleanly_in_libreoffice(report_scenario, tmp_path):
         for png in pdf_to_png(pdf, tmp_path / "report", last_page=4):
             shutil.copy(png, ARTIFACTS / png.name)
     csv = convert(path, "csv", tmp_path).read_text(encoding="utf-8")
-    assert "泉州市国家知识产权强市建设示范城市工作方案" in csv
+    assert "关于泉州市示范城市建设2025年第三季度工作进展情况的报告" in csv  # the cover, the first sheet
 
 
 @pytest.mark.django_db(transaction=True)

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from indicators.models import Assignment, Baseline, Indicator, Target
 from ipcity.quarters import Quarter, period_text
+from ipcity.typography import chinese_text
 from ipcity.workbook import CUT_MARK, EXCEL_CELL_MAX
 from plans.models import Plan, Section, Task, Unit
 from progress import coverage
@@ -267,6 +268,14 @@ class ReportData:
         """Which items await review (the first AWAITING_SHOWN, then how many more): 【unit】指标“name”."""
         return awaiting_lines(self.awaiting)
 
+    @property
+    def units_line(self) -> str:
+        """本季度应报送数据和进展的22家责任单位中，按时报送19家，逾期报送2家: what the figures stand on."""
+        if not self.units.total:
+            return "本季度尚无责任单位报送情况统计。"
+        phrases = "，".join(count_phrases(self.unit_counts(), UNIT_PHRASES))
+        return f"本季度应报送数据和进展的{self.units.total}家责任单位中，{phrases}。"
+
     def indicator_counts(self) -> list[tuple[str, str, int]]:
         """(status, label, count) for every indicator status, in the order of Progress.Status."""
         return _counted(Counter(line.status for line in self.indicators), INDICATOR_STATUSES.choices)
@@ -333,13 +342,39 @@ def _keyed(rows: Iterable[tuple], make: Callable[..., V]) -> Iterator[tuple[Any,
         yield key, make(*values)
 
 
+UNIT_PHRASES = {
+    "on_time": "按时报送{n}家",
+    "late": "逾期报送{n}家",
+    "missing": "未报送或未报齐{n}家",
+    "returned": "退回待修改{n}家",
+    "not_due": "未到截止日{n}家",
+}
+
+
+def count_phrases(counts: list[tuple[str, str, int]], phrases: dict[str, str]) -> list[str]:
+    """The non-zero counts as phrases ("按时报送{n}家"), in the counts' order."""
+    return [phrases[value].format(n=n) for value, _label, n in counts if n and value in phrases]
+
+
+def plan_subject(plan: Plan) -> str:
+    """What a document about the plan's work calls it: 泉州市示范城市工作方案 → 泉州市示范城市建设, any other
+    short title in 《》."""
+    name = plan.short_title
+    return f"{name[: -len('工作方案')]}建设" if name.endswith("工作方案") else f"《{name}》"
+
+
+def report_title(plan: Plan, year: int, quarter: int) -> str:
+    """关于泉州市示范城市建设2026年第三季度工作进展情况的报告."""
+    return chinese_text(f"关于{plan_subject(plan)}{period_text(year, quarter)}工作进展情况的报告")
+
+
 def awaiting_lines(awaiting: Awaiting) -> list[str]:
     """The items awaiting review as a document lists them: one line of 【unit】指标“name”, then 等N项."""
     if not awaiting.count:
         return []
     items = "；".join(f"【{item.unit}】{item.kind}“{item.name}”" for item in awaiting.items)
     more = f"等，共{awaiting.count}项" if awaiting.more else ""
-    return [f"待审核事项：{items}{more}。"]
+    return [chinese_text(f"待审核事项：{items}{more}。")]
 
 
 def report_data(plan: Plan, year: int, quarter: int, *, today: datetime.date | None = None) -> ReportData:

@@ -52,6 +52,8 @@ from progress.selectors import TASK_STATUS_CHOICES
 
 Progressed = Callable[[int, int], None]
 COVER_SIZE = 16  # 三号, the size of a document's body text
+TITLE_SIZE = 22  # 二号, a document's title
+PRINTED_TEXT_MAX = 1000  # characters: more than the tallest row (409 points) shows in any of our columns
 COVER_LINE = 36.0  # points: a cover line and the space above it
 
 # Status tones: the red/yellow/green an office reader expects, Excel's own "good/neutral/bad" palette.
@@ -67,7 +69,7 @@ STYLES = {
     "total": Style(font=font(bold=True)),
     # The cover and the bulletin's head: a document's title (宋体 二号 bold), its number, the sender's lines.
     "doc-title": Style(
-        font=font(bold=True, size=22),
+        font=font(bold=True, size=TITLE_SIZE),
         alignment={"align": "center", "valign": "vcenter", "text_wrap": True},
     ),
     "doc-number": Style(font=font(size=TEXT_SIZE + 2, name=TEXT_FONT), alignment={"align": "center"}),
@@ -87,6 +89,15 @@ CHART_PIXELS = {"width": round(18 / 2.54 * 96), "height": round(8 / 2.54 * 96)}
 
 def _status(label: str, tone: str) -> Cell:
     return Cell(label, f"tone-{tone}")
+
+
+def _prose(text: str | None) -> str | None:
+    """The units' words in a wrapped cell of the task sheet: held so that no printed line starts with
+    punctuation. Names and figures are left as they are, for filtering and searching; so is a text longer
+    than the tallest row prints (thousands of units' words), which could only grow past a cell's limit.
+    (The indicator sheet's notes and coverage are left too: at national scale the marks made XlsxWriter's
+    read-back of that sheet, the export's peak, 0.12 MiB larger; see BENCHMARKS.md.)"""
+    return kept_together(text) if text and len(text) <= PRINTED_TEXT_MAX else text
 
 
 def _percent(numerator: Decimal | int | None, denominator: Decimal | int | None) -> Decimal | None:
@@ -118,7 +129,9 @@ def _cover_rows(data: ReportData, generated_at: datetime.datetime, contact: str,
     date = timezone.localtime(generated_at).date()
     title = report_title(data.plan, data.year, data.quarter)
     width = sum(column.width or 0 for column in COVER_COLUMNS)
-    title_height = wrapped_height(wrapped_lines(title, width, size=22), size=22)
+    if wrapped_lines(title, width, size=TITLE_SIZE) > 1:  # broken where the words allow, not mid-word
+        title = title.replace(data.period_text, f"\n{data.period_text}", 1)
+    title_height = wrapped_height(wrapped_lines(title, width, size=TITLE_SIZE), size=TITLE_SIZE)
     provisional = data.provisional_count
     standing = [
         data.pending_line + "。",
@@ -363,9 +376,9 @@ def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
             line.lead.name if line.lead else None,
             "、".join(unit.name for unit in line.co) or None,
             statuses[line.status],
-            _texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None),
-            _texts(line, "problems"),
-            _texts(line, "next_steps"),
+            _prose(_texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None)),
+            _prose(_texts(line, "problems")),
+            _prose(_texts(line, "next_steps")),
         ]
 
 

@@ -49,6 +49,10 @@ TIMELINESS_COUNTS = ("expected", "submitted", "on_time", "late", "returned", "ap
 TEXT_CHUNK = 1
 ROW_CHUNK = 100
 UNITS_SEPARATOR = "、"
+# The 责任单位 cell names the lead and the first units by name, then counts the rest (等2800家单位): a list of
+# every county of a national plan is a cell no one can read or print, and, cut at Excel's cell limit, the
+# largest text of the export (BENCHMARKS.md: it alone made the national report's peak memory 1.3×).
+UNITS_NAMED = 20
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -59,7 +63,8 @@ V = TypeVar("V")
 class Joined(Subquery):
     """The texts a one-column queryset yields, joined by `separator` in the queryset's order; NULL when it
     yields none (NULL texts are skipped). With `alone`, a group of exactly one row shows that expression
-    instead (a note alone is shown without its unit's name). Each row is read once.
+    instead (a note alone is shown without its unit's name); with `limit`, only the first `limit` rows are
+    joined. Each row is read once.
 
     PostgreSQL builds an array in the subquery's order; SQLite's GROUP_CONCAT reads an ordered subquery in
     order (it has no ORDER BY inside aggregates before 3.44; tests/test_reports_national.py checks the order
@@ -68,8 +73,11 @@ class Joined(Subquery):
 
     output_field = TextField()
 
-    def __init__(self, rows: QuerySet, text: Any, separator: str, alone: Any = None) -> None:
-        super().__init__(rows.annotate(joined_part=text).values("joined_part"))
+    def __init__(
+        self, rows: QuerySet, text: Any, separator: str, alone: Any = None, limit: int | None = None
+    ) -> None:
+        parts = rows.annotate(joined_part=text).values("joined_part")
+        super().__init__(parts[:limit] if limit else parts)
         self.separator = separator
         self.alone = alone
 
@@ -193,8 +201,15 @@ class IndicatorEntry:
 
 @dataclass(slots=True)
 class IndicatorTexts:
-    units: str | None  # assigned reporting units, the lead first: 市知识产权局、市科技局
+    units: str | None  # assigned reporting units, the lead first: 市知识产权局、市科技局 (…等25家单位)
     notes: str | None  # notes of the quarter's approved figures: the note alone, or 【unit】note lines
+
+    @classmethod
+    def read(cls, units: str | None, count: int | None, notes: str | None) -> IndicatorTexts:
+        """From the database's row: the first UNITS_NAMED units' names, how many there are, the notes."""
+        if units and count and count > UNITS_NAMED:
+            units = f"{units}等{count}家单位"
+        return cls(units, notes)
 
 
 @dataclass(slots=True)
@@ -311,7 +326,7 @@ class ReportData:
         """The texts of each line of `indicators`, in order, streamed (one query); a definition (口径) the
         office has not confirmed opens the line's notes with its mark and question."""
         rows = _indicator_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
-        texts = _aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
+        texts = _aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts.read))
         for line, text in zip(self.indicators, texts, strict=True):
             mark = definition_mark(line.indicator)
             if mark:
@@ -427,10 +442,14 @@ def report_data(plan: Plan, year: int, quarter: int, *, today: datetime.date | N
 def _indicator_texts(plan: Plan, period: Period | None) -> QuerySet:
     """(indicator id, units, notes) per indicator in document order; the texts are joined by the database."""
     assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by("-is_lead", "unit__name")
-    units = Joined(assigned, F("unit__name"), UNITS_SEPARATOR)
-    rows = Indicator.objects.filter(plan=plan).order_by("position", "code")
+    units = Joined(assigned, F("unit__name"), UNITS_SEPARATOR, limit=UNITS_NAMED)
+    rows = (
+        Indicator.objects.filter(plan=plan)
+        .order_by("position", "code")
+        .annotate(units=units, unit_count=_count(Assignment.objects.filter(indicator=OuterRef("pk"))))
+    )
     if period is None:
-        return rows.annotate(units=units, notes=Value(None, TextField())).values_list("pk", "units", "notes")
+        return rows.annotate(notes=Value(None, TextField())).values_list("pk", "units", "unit_count", "notes")
     notes = (
         Submission.objects.filter(indicator=OuterRef("pk"), period=period, state=ReviewState.APPROVED)
         .exclude(note="")
@@ -439,7 +458,7 @@ def _indicator_texts(plan: Plan, period: Period | None) -> QuerySet:
     # One note shows as written; several as 【unit】note lines by unit name.
     alone = Subquery(notes.values("note")[:1])
     named = Joined(notes.order_by("unit__name"), _named("note"), "\n", alone=alone)
-    return rows.annotate(units=units, notes=named).values_list("pk", "units", "notes")
+    return rows.annotate(notes=named).values_list("pk", "units", "unit_count", "notes")
 
 
 def _targets_by_year(indicator: Indicator, plan: Plan) -> list[Target | None]:

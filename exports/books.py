@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assessment.selectors import Ranking, part_rows, ranking, ranking_weights, weight_list
-from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for
+from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for, office_name
 from exports.selectors.report import (
     TIMELINESS_COUNTS,
     UNITS_WIDTH_SHOWN,
@@ -25,10 +25,12 @@ from exports.selectors.report import (
     ReportData,
     TaskEntry,
     report_data,
+    report_title,
 )
 from indicators.models import Target
 from ipcity.figures import target_text
 from ipcity.statuses import INDICATOR_TONES, STATUS_COLOURS, TASK_TONES, TIMELINESS_TONES
+from ipcity.typography import chinese_text, kept_together
 from ipcity.workbook import (
     Cell,
     ChartSpec,
@@ -41,13 +43,20 @@ from ipcity.workbook import (
     font,
     solid,
     width_for,
+    wrapped_height,
+    wrapped_lines,
     write_workbook,
 )
+from ipcity.workbook.text import TEXT_FONT, TEXT_SIZE
 from plans.models import Plan
 from progress.models import Progress, Timeliness
 from progress.selectors import TASK_STATUS_CHOICES
 
 Progressed = Callable[[int, int], None]
+COVER_SIZE = 16  # 三号, the size of a document's body text
+TITLE_SIZE = 22  # 二号, a document's title
+PRINTED_TEXT_MAX = 1000  # characters: more than the tallest row (409 points) shows in any of our columns
+COVER_LINE = 36.0  # points: a cover line and the space above it
 
 # Status tones: the red/yellow/green an office reader expects, Excel's own "good/neutral/bad" palette.
 TONES = {
@@ -58,8 +67,22 @@ TONES = {
 }
 STYLES = {
     **{f"tone-{tone}": style for tone, style in TONES.items()},
-    "right": Style(alignment={"align": "right"}),
+    "right": Style(font=font(size=TEXT_SIZE, name=TEXT_FONT), alignment={"align": "right"}),
     "total": Style(font=font(bold=True)),
+    # The cover and the bulletin's head: a document's title (宋体 二号 bold), its number, the sender's lines.
+    "doc-title": Style(
+        font=font(bold=True, size=TITLE_SIZE),
+        alignment={"align": "center", "valign": "vcenter", "text_wrap": True},
+    ),
+    "doc-number": Style(font=font(size=TEXT_SIZE + 2, name=TEXT_FONT), alignment={"align": "center"}),
+    "cover-label": Style(
+        font=font(size=COVER_SIZE, name=TEXT_FONT), alignment={"align": "right", "valign": "bottom"}
+    ),
+    "cover-value": Style(
+        font=font(size=COVER_SIZE, name=TEXT_FONT),
+        alignment={"align": "left", "valign": "bottom", "text_wrap": True},
+        border={"bottom": 1, "border_color": "#808080"},
+    ),
 }
 TASK_LABELS = dict(TASK_STATUS_CHOICES)
 # The summary chart's size: 18 × 8 cm at 96 pixels an inch.
@@ -68,6 +91,15 @@ CHART_PIXELS = {"width": round(18 / 2.54 * 96), "height": round(8 / 2.54 * 96)}
 
 def _status(label: str, tone: str) -> Cell:
     return Cell(label, f"tone-{tone}")
+
+
+def _prose(text: str | None) -> str | None:
+    """The units' words in a wrapped cell of the task sheet: held so that no printed line starts with
+    punctuation. Names and figures are left as they are, for filtering and searching; so is a text longer
+    than the tallest row prints (thousands of units' words), which could only grow past a cell's limit.
+    (The indicator sheet's notes and coverage are left too: at national scale the marks made XlsxWriter's
+    read-back of that sheet, the export's peak, 0.12 MiB larger; see BENCHMARKS.md.)"""
+    return kept_together(text) if text and len(text) <= PRINTED_TEXT_MAX else text
 
 
 def _percent(numerator: Decimal | int | None, denominator: Decimal | int | None) -> Decimal | None:
@@ -79,10 +111,65 @@ def _percent(numerator: Decimal | int | None, denominator: Decimal | int | None)
 def _title_rows(data: ReportData, sheet: str, generated_at: datetime.datetime) -> list[str]:
     stamp = timezone.localtime(generated_at)
     return [
-        f"{data.plan.title}",
-        f"{data.period_text}进展情况报告 · {sheet}",
+        report_title(data.plan, data.year, data.quarter),
+        chinese_text(f"{data.plan.title} · {sheet}"),
         f"报告期：{data.period_text}　　生成时间：{stamp:%Y-%m-%d %H:%M}",
     ]
+
+
+# 封面 -----------------------------------------------------------------------------------------------------
+
+COVER_COLUMNS = [Column(width=22), Column(width=62), Column(width=14)]
+
+
+def _cover_line(label: str, value: str) -> Row:
+    lines = wrapped_lines(value, COVER_COLUMNS[1].width or 0, size=COVER_SIZE)
+    return Row([Cell(label, "cover-label"), Cell(value, "cover-value"), None], height=COVER_LINE * lines)
+
+
+def _cover_rows(data: ReportData, generated_at: datetime.datetime, contact: str, phone: str) -> list[Any]:
+    date = timezone.localtime(generated_at).date()
+    title = report_title(data.plan, data.year, data.quarter)
+    width = sum(column.width or 0 for column in COVER_COLUMNS)
+    if wrapped_lines(title, width, size=TITLE_SIZE) > 1:  # broken where the words allow, not mid-word
+        title = title.replace(data.period_text, f"\n{data.period_text}", 1)
+    title_height = wrapped_height(wrapped_lines(title, width, size=TITLE_SIZE), size=TITLE_SIZE)
+    provisional = data.provisional_count
+    standing = [
+        data.pending_line + "。",
+        data.units_line,
+        *([f"{provisional}项指标本季度数据尚未全部审核，状态为暂定。"] if provisional else []),
+    ]
+    return [
+        Row([None], height=90),
+        Row([title], merge=True, style="doc-title", height=title_height),
+        Row([None], height=120),
+        _cover_line("报送单位：", office_name(data.plan)),
+        _cover_line("联系人：", contact),
+        _cover_line("联系电话：", phone),
+        _cover_line("日期：", f"{date.year}年{date.month}月{date.day}日"),
+        Row([None], height=60),
+        _paragraph(f"报告期：{data.period_text}"),
+        *(_paragraph(text) for text in standing),
+        _paragraph("附表：汇总、指标进度、任务进展、报送情况"),
+    ]
+
+
+def cover_sheet(
+    data: ReportData, generated_at: datetime.datetime, *, contact: str = "", phone: str = ""
+) -> SheetSpec:
+    """The report's cover: its title, who sends it and when, and what its figures stand on (the as-of line,
+    the units' reporting, the provisional indicators). An empty contact or phone is a line to fill in."""
+    rows = _cover_rows(data, generated_at, contact, phone)
+    return SheetSpec(
+        title="封面",
+        columns=COVER_COLUMNS,
+        header=False,
+        landscape=False,
+        rows=rows,
+        size=len(rows),
+        footer="",
+    )
 
 
 # 汇总 -----------------------------------------------------------------------------------------------------
@@ -170,6 +257,7 @@ def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpe
         title_rows=[*_title_rows(data, "汇总", generated_at), data.pending_line],
         columns=[Column(width=22)] + [Column(width=12) for _ in range(SUMMARY_WIDTH - 1)],
         header=False,
+        landscape=False,
         rows=rows,
         size=len(rows),
     )
@@ -177,6 +265,8 @@ def summary_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpe
     if last_index > header_index:
         anchor = f"A{first + len(rows) + 2}"
         spec.charts = [_category_chart(anchor, spec.title, first + header_index, first + last_index)]
+        # The category table and its chart start a page of their own, never split across two.
+        spec.page_breaks = [first + header_index - 1]
     return spec
 
 
@@ -196,6 +286,9 @@ def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
     ):
         indicator, progress = line.indicator, line.progress
         figure = f"cell d{indicator.decimals}"
+        kind = indicator.kind
+        actual = kind.shown_actual(progress.actual) if progress else None
+        completion = _percent(progress.completion, 100) if progress and not kind.is_qualitative else None
         yield [
             number,
             indicator.get_category_display(),
@@ -203,8 +296,8 @@ def _indicator_rows(data: ReportData) -> Iterator[list[Any]]:
             indicator.kind.display_unit(indicator) or None,
             Cell(line.baseline, figure),
             *(_target_cell(target, indicator.kind.display_unit(indicator)) for target in line.targets),
-            Cell(progress.actual if progress else None, figure),
-            _percent(progress.completion, 100) if progress else None,
+            Cell(actual, "cell center") if type(actual) is str else Cell(actual, figure),
+            completion,
             Cell(progress.expected if progress else None, figure),
             _status(line.status_label, INDICATOR_TONES[line.status]),
             line.coverage_text,
@@ -224,17 +317,17 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         Column("计量单位", 7, "center"),
         Column("基期值", 10),
         *(
-            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=20), "wrap")
+            Column(f"{year}年目标", fit_width(_target_texts(lines, i), minimum=10, maximum=22), "wrap")
             for i, year in enumerate(years)
         ),
         Column("截至本季度实际值", 11),
         Column("完成率", 8, "percent"),
         Column("序时进度", 10),
-        Column("状态", 10, "center"),
-        Column("数据覆盖", 24, "wrap"),
+        Column("状态", fit_width(_status_labels(lines), minimum=10, maximum=20), "center"),
+        Column("数据覆盖", 20, "wrap"),
         Column("预计期末值", 11),
         Column("责任单位", width_for(data.units_width, minimum=12, maximum=UNITS_WIDTH_SHOWN), "wrap"),
-        Column("备注", 22, "wrap"),
+        Column("备注", 32, "wrap"),
     ]
     return SheetSpec(
         title="指标进度",
@@ -245,6 +338,11 @@ def indicator_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetS
         body_style="cell",
         freeze_cols=3,
     )
+
+
+def _status_labels(lines: list[IndicatorEntry]) -> Iterator[str]:
+    for line in lines:
+        yield line.status_label
 
 
 def _target_texts(lines: list[IndicatorEntry], index: int) -> Iterator[str]:
@@ -280,9 +378,9 @@ def _task_rows(lines: list[TaskEntry]) -> Iterator[Any]:
             line.lead.name if line.lead else None,
             "、".join(unit.name for unit in line.co) or None,
             statuses[line.status],
-            _texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None),
-            _texts(line, "problems"),
-            _texts(line, "next_steps"),
+            _prose(_texts(line, "progress") or ("（本季度进展待审核）" if line.awaiting else None)),
+            _prose(_texts(line, "problems")),
+            _prose(_texts(line, "next_steps")),
         ]
 
 
@@ -391,11 +489,14 @@ def ranking_sheet(data: ReportData, generated_at: datetime.datetime) -> SheetSpe
     )
 
 
-def progress_report_book(data: ReportData, *, generated_at: datetime.datetime) -> WorkbookSpec:
+def progress_report_book(
+    data: ReportData, *, generated_at: datetime.datetime, contact: str = "", phone: str = ""
+) -> WorkbookSpec:
     return WorkbookSpec(
-        title=f"{data.plan.short_title}{data.period_text}进展情况报告",
+        title=report_title(data.plan, data.year, data.quarter),
         styles=STYLES,
         sheets=[
+            cover_sheet(data, generated_at, contact=contact, phone=phone),
             summary_sheet(data, generated_at),
             indicator_sheet(data, generated_at),
             task_sheet(data, generated_at),
@@ -412,7 +513,8 @@ _INDENT = "\u3000\u3000"
 
 
 def _paragraph(text: str) -> Row:
-    return Row([text], merge=True, style="paragraph")
+    """A paragraph of document text (the summary's, the bulletin's): no line printed starts with a mark."""
+    return Row([kept_together(text)], merge=True, style="paragraph")
 
 
 def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
@@ -420,12 +522,19 @@ def _unit_table(lead: str, units: UnitList) -> Iterator[Any]:
     if units:
         yield [Cell(column.header, "header") for column in BULLETIN_COLUMNS]
     for number, unit in enumerate(units, start=1):
-        yield [Cell(number, "cell center"), Cell(unit.name, "cell"), Cell(unit.text, "cell")]
+        yield [
+            Cell(number, "cell center"),
+            Cell(kept_together(unit.name), "cell wrap"),
+            Cell(kept_together(unit.text), "cell wrap"),
+        ]
 
 
 def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
+    if bulletin.number:
+        yield Row([bulletin.number], merge=True, style="doc-number")
+    yield Row([kept_together(bulletin.title)], merge=True, style="title")
     for text in bulletin.status_lines:
-        yield Row([text], merge=True, style="center")
+        yield Row([kept_together(text)], merge=True, style="center")
     for text in bulletin.awaiting_lines:
         yield _paragraph(text)
     yield _paragraph("各责任单位：")
@@ -441,7 +550,7 @@ def _bulletin_rows(bulletin: Bulletin) -> Iterator[Any]:
         yield from _unit_table(bulletin.unjudged_lead, bulletin.unjudged)
     yield _heading("四、下步要求")
     for number, text in enumerate(bulletin.requirements, start=1):
-        yield _paragraph(f"{_INDENT}{number}. {text}")
+        yield _paragraph(f"{_INDENT}{number}．{text}")
     yield []
     yield Row([bulletin.office], merge=True, style="right")
     yield Row([bulletin.date_text], merge=True, style="right")
@@ -454,12 +563,11 @@ def bulletin_book(bulletin: Bulletin) -> WorkbookSpec:
         sheets=[
             SheetSpec(
                 title="通报",
-                title_rows=[bulletin.title],
                 columns=BULLETIN_COLUMNS,
                 header=False,
                 landscape=False,
                 rows=_bulletin_rows(bulletin),
-                size=len(bulletin.praised) + len(bulletin.named) + len(bulletin.unjudged) + 24,
+                size=len(bulletin.praised) + len(bulletin.named) + len(bulletin.unjudged) + 26,
             )
         ],
     )

@@ -143,6 +143,14 @@ class Measure:
             return f"{indicator.unit}/万人" if indicator.unit else "每万人"
         return "%" if self.is_rate and not indicator.unit else indicator.unit
 
+    def shown_actual(self, actual: Decimal | None) -> Decimal | str | None:
+        """The rolled-up actual as a document shows it: a milestone's 1 or 0 as 已完成 / 未完成 (its
+        completion rate says nothing more and is left out), a number as it is, to be shown at the
+        indicator's decimals."""
+        if self.is_qualitative and actual is not None:
+            return DONE_TEXT[bool(actual)]
+        return actual
+
     def entry_unit(self, indicator: Indicator) -> str:
         """The unit of the number a reporter types: the indicator's (a per-capita indicator's count, 件, which
         the system divides); none for a rate's parts, which are counts, or a done choice."""

@@ -16,12 +16,19 @@ from typing import Any
 import openpyxl
 from openpyxl.worksheet.formula import ArrayFormula
 
+from ipcity.typography import NO_BREAK
 from reporting.excel.template import INPUTS, NAME, SHEET, VALUE
 
 SHEET_PART = "xl/worksheets/sheet1.xml"
 META_PART = "xl/worksheets/sheet2.xml"
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 INPUT_COLUMN = {label: index + 1 for index, label in INPUTS.items()}  # header → 1-based column
+
+
+def printed(value: Any) -> Any:
+    """A cell's text as a reader sees it: without the zero-width no-break spaces that keep a printed line
+    from starting with punctuation (`ipcity.typography.kept_together`)."""
+    return value.replace(NO_BREAK, "") if isinstance(value, str) else value
 
 
 def fill(data: bytes, rows: dict[str, dict[str, Any]], *, unprotect: bool = False) -> bytes:

@@ -16,6 +16,7 @@ from exports.models import BulletinRelease
 from exports.selectors.bulletin import bulletin_for
 from exports.services import bulletin_release
 from reporting.models import ReviewState, Submission, TaskReport
+from tests.excel_files import printed
 from tests.page import seen
 
 TODAY = datetime.date(2025, 10, 20)
@@ -138,7 +139,7 @@ def test_the_sheet_prints_its_state_and_what_it_stands_on_first(report_scenario,
     time_machine.move_to(datetime.datetime(2025, 10, 20, 9, 0))
     out = io.BytesIO()
     export_bulletin(plan=report_scenario.plan, year=2025, quarter=3, out=out)
-    texts = [row[0].value for row in load_workbook(out)["通报"].iter_rows() if row[0].value]
+    texts = [printed(row[0].value) for row in load_workbook(out)["通报"].iter_rows() if row[0].value]
     assert texts[1:3] == ["（征求意见稿）", PENDING_LINE]
     assert texts[3].startswith("待审核事项：")
     assert texts.index("（征求意见稿）") < texts.index("各责任单位：")

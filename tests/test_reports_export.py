@@ -17,11 +17,12 @@ from plans.models import Task
 from progress.models import Progress
 from progress.selectors import progress_for
 from tests import factories
+from tests.excel_files import printed
 from tests.report_scenario import FORMULA_NOTE, PLUS_PROGRESS
 from tests.soffice import convert, pdf_pages, pdf_to_png, soffice_missing
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-SHEETS = ["汇总", "指标进度", "任务进展", "报送情况", "目标考核"]
+SHEETS = ["封面", "汇总", "指标进度", "任务进展", "报送情况", "目标考核"]
 INDICATOR_HEADERS = [
     "序号", "类别", "指标", "计量单位", "基期值", "2024年目标", "2025年目标", "2026年目标",
     "截至本季度实际值", "完成率", "序时进度", "状态", "数据覆盖", "预计期末值", "责任单位", "备注",
@@ -65,8 +66,9 @@ def test_it_writes_the_five_sheets_with_their_headers(report_scenario):
         "数据质量（权重15）", "得分依据",
     ]  # fmt: skip
     summary = wb["汇总"]
-    assert summary["A1"].value == report_scenario.plan.title
-    assert "2025年第三季度" in summary["A2"].value and "生成时间" in summary["A3"].value
+    assert summary["A1"].value == "关于泉州市示范城市建设2025年第三季度工作进展情况的报告"
+    assert summary["A2"].value.startswith("泉州市国家知识产权强市建设示范城市工作方案（2024-2026年）")
+    assert "2025年第三季度" in summary["A3"].value and "生成时间" in summary["A3"].value
     # The first page says what the figures stand on: the scenario has a figure and a task report pending.
     assert summary["A4"].value.startswith("数据截至") and summary["A4"].value.endswith("尚有2项待审核")
 
@@ -81,9 +83,14 @@ def test_its_indicator_figures_equal_the_progress_rows(report_scenario):
     for row, progress in zip(rows, expected, strict=True):
         cells = {header: cell for header, cell in zip(INDICATOR_HEADERS, row, strict=True)}
         assert cells["指标"].value == progress.indicator.name
-        assert _decimal(cells["截至本季度实际值"].value) == progress.actual
         completion = _decimal(cells["完成率"].value)
-        assert (completion * 100 if completion is not None else None) == progress.completion
+        if progress.indicator.kind.is_qualitative and progress.actual is not None:
+            # A milestone reads 已完成 or 未完成; its completion rate says nothing more and is left out.
+            assert cells["截至本季度实际值"].value == ("已完成" if progress.actual else "未完成")
+            assert completion is None
+        else:
+            assert _decimal(cells["截至本季度实际值"].value) == progress.actual
+            assert (completion * 100 if completion is not None else None) == progress.completion
         assert _decimal(cells["序时进度"].value) == progress.expected
         assert _decimal(cells["预计期末值"].value) == progress.forecast
         assert cells["状态"].value == labels[progress.status]
@@ -107,7 +114,7 @@ def test_it_freezes_headers_and_repeats_them_on_every_printed_page(report_scenar
     assert wb["指标进度"].freeze_panes == "D5"
     assert wb["任务进展"].freeze_panes == "C5"
     assert wb["报送情况"].freeze_panes == "C5"
-    for name in SHEETS[1:]:
+    for name in SHEETS[2:]:  # the cover and the summary have no header row
         ws = wb[name]
         assert ws.print_title_rows == "$4:$4"
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
@@ -122,7 +129,7 @@ def test_it_stores_notes_and_progress_that_start_like_formulas_as_text(report_sc
     assert behind.value == "@备注：数据来自统计年报" and behind.quotePrefix  # only the approved note
     tasks = {row[1].value: row for row in _rows(wb["任务进展"])}
     first = tasks[report_scenario.first_task.title]
-    assert first[5].value.startswith(f"【市知识产权局】{PLUS_PROGRESS}\n【市科技局】配合开展调研")
+    assert printed(first[5].value).startswith(f"【市知识产权局】{PLUS_PROGRESS}\n【市科技局】配合开展调研")
 
 
 def test_it_gives_each_task_the_most_worrying_status_of_its_units_approved_reports(report_scenario):
@@ -132,7 +139,7 @@ def test_it_gives_each_task_the_most_worrying_status_of_its_units_approved_repor
     assert first[2].value == "市知识产权局" and "市科技局" in first[3].value
     assert (first[4].value, _fill(first[4])) == ("滞后", RED)
     # The lead's report waits for the office: not counted yet, and the sheet says why the cell is empty.
-    assert (second[4].value, second[5].value) == ("未报告", "（本季度进展待审核）")
+    assert (second[4].value, printed(second[5].value)) == ("未报告", "（本季度进展待审核）")
     assert ws["A5"].value.startswith("（一）")  # section heading row, merged
     assert sum(1 for row in tasks.values() if row[4].value == "未报告") == 18 - 1
 
@@ -148,7 +155,7 @@ def test_it_names_the_unit_when_only_a_co_unit_has_an_approved_report(report_sce
     )
     row = {row[1].value: row for row in _rows(_report(report_scenario)["任务进展"])}[third.title]
     assert (row[4].value, _fill(row[4])) == ("推进中", GREEN)  # the co-unit's approved report counts
-    assert row[5].value == f"【{co.name}】已起草"
+    assert printed(row[5].value) == f"【{co.name}】已起草"
 
 
 def test_it_lists_each_units_timeliness_with_on_time_rate(report_scenario):
@@ -229,7 +236,7 @@ def test_it_converts_cleanly_in_libreoffice(report_scenario, tmp_path):
         for png in pdf_to_png(pdf, tmp_path / "report", last_page=4):
             shutil.copy(png, ARTIFACTS / png.name)
     csv = convert(path, "csv", tmp_path).read_text(encoding="utf-8")
-    assert "泉州市国家知识产权强市建设示范城市工作方案" in csv
+    assert "关于泉州市示范城市建设\n2025年第三季度工作进展情况的报告" in csv  # the cover, the first sheet
 
 
 @pytest.mark.django_db(transaction=True)

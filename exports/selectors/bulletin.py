@@ -20,9 +20,19 @@ from django.db.models import (
 from django.db.models.functions import Concat
 
 from exports.models import BulletinRelease
-from exports.selectors.report import ROW_CHUNK, Joined, ReportData, _count, awaiting_lines, report_data
+from exports.selectors.report import (
+    ROW_CHUNK,
+    Joined,
+    ReportData,
+    _count,
+    awaiting_lines,
+    count_phrases,
+    plan_subject,
+    report_data,
+)
 from indicators.models import Assignment, Indicator
 from ipcity.quarters import period_text
+from ipcity.typography import chinese_text
 from plans.models import Plan, Unit
 from progress import coverage
 from progress.models import Progress, Timeliness
@@ -40,7 +50,7 @@ class UnitFacts:
 
     @property
     def text(self) -> str:
-        return "；".join(self.facts)
+        return chinese_text("；".join(self.facts))
 
 
 class UnitList:
@@ -90,6 +100,8 @@ class Bulletin:
     unjudged: UnitList = field(default_factory=lambda: UnitList(0, list))
     awaiting: Awaiting = field(default_factory=lambda: Awaiting(0, []))
     release: BulletinRelease | None = None
+    # 文号 (泉知领办〔2026〕3号) when the office has given the bulletin one; printed above its title.
+    number: str = ""
 
     @property
     def period_text(self) -> str:
@@ -122,7 +134,7 @@ class Bulletin:
         `awaiting_lines`, listed beside the page and in the sheet.)"""
         lines = [f"（{self.state_label}）", self.pending_line]
         if self.release is not None and self.release.reason:
-            lines.append(f"发布说明：{self.release.reason}")
+            lines.append(chinese_text(f"发布说明：{self.release.reason}"))
         return lines
 
     @property
@@ -165,12 +177,6 @@ def office_name(plan: Plan) -> str:
     return f"{place}知识产权工作领导小组办公室"
 
 
-def plan_subject(plan: Plan) -> str:
-    """What a document title says the work is, from the plan's short title: 泉州市示范城市建设."""
-    name = plan.short_title
-    return f"{name[: -len('工作方案')]}建设" if name.endswith("工作方案") else f"《{name}》"
-
-
 def bulletin_title(plan: Plan, year: int, quarter: int) -> str:
     """关于2025年第三季度泉州市示范城市建设工作推进情况的通报 — from the plan's short title."""
     return f"关于{period_text(year, quarter)}{plan_subject(plan)}工作推进情况的通报"
@@ -178,10 +184,6 @@ def bulletin_title(plan: Plan, year: int, quarter: int) -> str:
 
 def _joined(parts: list[str]) -> str:
     return "，".join(parts)
-
-
-def _count_phrases(counts: list[tuple[str, str, int]], phrases: dict[str, str]) -> list[str]:
-    return [phrases[value].format(n=n) for value, _label, n in counts if n and value in phrases]
 
 
 _INDICATOR_PHRASES = {
@@ -197,13 +199,6 @@ _TASK_PHRASES = {
     "in_progress": "正在推进{n}项",
     "done": "已完成{n}项",
     "no_report": "尚无已审核进展{n}项",
-}
-_UNIT_PHRASES = {
-    "on_time": "按时报送{n}家",
-    "late": "逾期报送{n}家",
-    "missing": "未报送或未报齐{n}家",
-    "returned": "退回待修改{n}家",
-    "not_due": "未到截止日{n}家",
 }
 
 
@@ -397,7 +392,7 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
 
     overview = []
     if data.indicators:
-        phrases = _count_phrases(data.indicator_counts(), _INDICATOR_PHRASES)
+        phrases = count_phrases(data.indicator_counts(), _INDICATOR_PHRASES)
         partial = data.provisional_count
         provisional = (
             f"；其中{partial}项指标本季度数据尚未全部审核，状态为{coverage.PROVISIONAL}" if partial else ""
@@ -407,14 +402,10 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
             f"{_joined(phrases)}{provisional}。"
         )
     if data.tasks:
-        phrases = _count_phrases(data.task_counts(), _TASK_PHRASES)
+        phrases = count_phrases(data.task_counts(), _TASK_PHRASES)
         awaiting = f"；另有{data.tasks_awaiting}项任务的本季度进展待审核" if data.tasks_awaiting else ""
         overview.append(f"{len(data.tasks)}项重点任务中，{_joined(phrases)}{awaiting}。")
-    if data.units.total:
-        phrases = _count_phrases(data.unit_counts(), _UNIT_PHRASES)
-        overview.append(f"本季度应报送数据和进展的{data.units.total}家责任单位中，{_joined(phrases)}。")
-    else:
-        overview.append("本季度尚无责任单位报送情况统计。")
+    overview.append(data.units_line)
 
     requirements = [
         f"各责任单位要对照《{plan.title}》确定的目标任务和职责分工，压实工作责任，确保各项指标按序时进度推进。"
@@ -434,14 +425,14 @@ def bulletin_for(plan: Plan, year: int, quarter: int, *, today: datetime.date) -
         plan=plan,
         year=year,
         quarter=quarter,
-        title=bulletin_title(plan, year, quarter),
+        title=chinese_text(bulletin_title(plan, year, quarter)),
         office=office_name(plan),
         date=today,
-        opening=f"根据《{plan.title}》有关要求，现将{data.period_text}工作推进情况通报如下：",
-        overview=overview,
+        opening=chinese_text(f"根据《{plan.title}》有关要求，现将{data.period_text}工作推进情况通报如下："),
+        overview=[chinese_text(text) for text in overview],
         praised=praised,
         named=named,
-        requirements=requirements,
+        requirements=[chinese_text(text) for text in requirements],
         unjudged=unjudged,
         awaiting=data.awaiting,
         release=BulletinRelease.objects.filter(plan=plan, year=year, quarter=quarter).first(),

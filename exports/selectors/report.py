@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from indicators.models import Assignment, Baseline, Indicator, Target
 from ipcity.quarters import Quarter, period_text
+from ipcity.typography import chinese_text
 from ipcity.workbook import CUT_MARK, EXCEL_CELL_MAX
 from plans.models import Plan, Section, Task, Unit
 from progress import coverage
@@ -55,6 +56,10 @@ UNITS_SEPARATOR = "、"
 # wide, so a cell of UNITS_COUNTED names or more is wider than that whatever the names.
 UNITS_WIDTH_SHOWN = 18
 UNITS_COUNTED = UNITS_WIDTH_SHOWN // 2 + 1
+# The 责任单位 cell names the lead and the first units by name, then counts the rest (等2800家单位): a list of
+# every county of a national plan is a cell no one can read or print, and, cut at Excel's cell limit, the
+# largest text of the export (BENCHMARKS.md: it alone made the national report's peak memory 1.3×).
+UNITS_NAMED = 20
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -65,7 +70,8 @@ V = TypeVar("V")
 class Joined(Subquery):
     """The texts a one-column queryset yields, joined by `separator` in the queryset's order; NULL when it
     yields none (NULL texts are skipped). With `alone`, a group of exactly one row shows that expression
-    instead (a note alone is shown without its unit's name). Each row is read once.
+    instead (a note alone is shown without its unit's name); with `limit`, only the first `limit` rows are
+    joined. Each row is read once.
 
     PostgreSQL builds an array in the subquery's order; SQLite's GROUP_CONCAT reads an ordered subquery in
     order (it has no ORDER BY inside aggregates before 3.44; tests/test_reports_national.py checks the order
@@ -74,8 +80,11 @@ class Joined(Subquery):
 
     output_field = TextField()
 
-    def __init__(self, rows: QuerySet, text: Any, separator: str, alone: Any = None) -> None:
-        super().__init__(rows.annotate(joined_part=text).values("joined_part"))
+    def __init__(
+        self, rows: QuerySet, text: Any, separator: str, alone: Any = None, limit: int | None = None
+    ) -> None:
+        parts = rows.annotate(joined_part=text).values("joined_part")
+        super().__init__(parts[:limit] if limit else parts)
         self.separator = separator
         self.alone = alone
 
@@ -199,8 +208,15 @@ class IndicatorEntry:
 
 @dataclass(slots=True)
 class IndicatorTexts:
-    units: str | None  # assigned reporting units, the lead first: 市知识产权局、市科技局
+    units: str | None  # assigned reporting units, the lead first: 市知识产权局、市科技局 (…等25家单位)
     notes: str | None  # notes of the quarter's approved figures: the note alone, or 【unit】note lines
+
+    @classmethod
+    def read(cls, units: str | None, count: int | None, notes: str | None) -> IndicatorTexts:
+        """From the database's row: the first UNITS_NAMED units' names, how many there are, the notes."""
+        if units and count and count > UNITS_NAMED:
+            units = f"{units}等{count}家单位"
+        return cls(units, notes)
 
 
 @dataclass(slots=True)
@@ -274,6 +290,14 @@ class ReportData:
         """Which items await review (the first AWAITING_SHOWN, then how many more): 【unit】指标“name”."""
         return awaiting_lines(self.awaiting)
 
+    @property
+    def units_line(self) -> str:
+        """本季度应报送数据和进展的22家责任单位中，按时报送19家，逾期报送2家: what the figures stand on."""
+        if not self.units.total:
+            return "本季度尚无责任单位报送情况统计。"
+        phrases = "，".join(count_phrases(self.unit_counts(), UNIT_PHRASES))
+        return f"本季度应报送数据和进展的{self.units.total}家责任单位中，{phrases}。"
+
     def indicator_counts(self) -> list[tuple[str, str, int]]:
         """(status, label, count) for every indicator status, in the order of Progress.Status."""
         return _counted(Counter(line.status for line in self.indicators), INDICATOR_STATUSES.choices)
@@ -309,7 +333,7 @@ class ReportData:
         """The texts of each line of `indicators`, in order, streamed (one query); a definition (口径) the
         office has not confirmed opens the line's notes with its mark and question."""
         rows = _indicator_texts(self.plan, self.period).iterator(chunk_size=TEXT_CHUNK)
-        texts = _aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts))
+        texts = _aligned((line.indicator.pk for line in self.indicators), _keyed(rows, IndicatorTexts.read))
         for line, text in zip(self.indicators, texts, strict=True):
             mark = definition_mark(line.indicator)
             if mark:
@@ -340,13 +364,39 @@ def _keyed(rows: Iterable[tuple], make: Callable[..., V]) -> Iterator[tuple[Any,
         yield key, make(*values)
 
 
+UNIT_PHRASES = {
+    "on_time": "按时报送{n}家",
+    "late": "逾期报送{n}家",
+    "missing": "未报送或未报齐{n}家",
+    "returned": "退回待修改{n}家",
+    "not_due": "未到截止日{n}家",
+}
+
+
+def count_phrases(counts: list[tuple[str, str, int]], phrases: dict[str, str]) -> list[str]:
+    """The non-zero counts as phrases ("按时报送{n}家"), in the counts' order."""
+    return [phrases[value].format(n=n) for value, _label, n in counts if n and value in phrases]
+
+
+def plan_subject(plan: Plan) -> str:
+    """What a document about the plan's work calls it: 泉州市示范城市工作方案 → 泉州市示范城市建设, any other
+    short title in 《》."""
+    name = plan.short_title
+    return f"{name[: -len('工作方案')]}建设" if name.endswith("工作方案") else f"《{name}》"
+
+
+def report_title(plan: Plan, year: int, quarter: int) -> str:
+    """关于泉州市示范城市建设2026年第三季度工作进展情况的报告."""
+    return chinese_text(f"关于{plan_subject(plan)}{period_text(year, quarter)}工作进展情况的报告")
+
+
 def awaiting_lines(awaiting: Awaiting) -> list[str]:
     """The items awaiting review as a document lists them: one line of 【unit】指标“name”, then 等N项."""
     if not awaiting.count:
         return []
     items = "；".join(f"【{item.unit}】{item.kind}“{item.name}”" for item in awaiting.items)
     more = f"等，共{awaiting.count}项" if awaiting.more else ""
-    return [f"待审核事项：{items}{more}。"]
+    return [chinese_text(f"待审核事项：{items}{more}。")]
 
 
 def report_data(plan: Plan, year: int, quarter: int, *, today: datetime.date | None = None) -> ReportData:
@@ -404,10 +454,14 @@ def report_data(plan: Plan, year: int, quarter: int, *, today: datetime.date | N
 def _indicator_texts(plan: Plan, period: Period | None) -> QuerySet:
     """(indicator id, units, notes) per indicator in document order; the texts are joined by the database."""
     assigned = Assignment.objects.filter(indicator=OuterRef("pk")).order_by("-is_lead", "unit__name")
-    units = Joined(assigned, F("unit__name"), UNITS_SEPARATOR)
-    rows = Indicator.objects.filter(plan=plan).order_by("position", "code")
+    units = Joined(assigned, F("unit__name"), UNITS_SEPARATOR, limit=UNITS_NAMED)
+    rows = (
+        Indicator.objects.filter(plan=plan)
+        .order_by("position", "code")
+        .annotate(units=units, unit_count=_count(Assignment.objects.filter(indicator=OuterRef("pk"))))
+    )
     if period is None:
-        return rows.annotate(units=units, notes=Value(None, TextField())).values_list("pk", "units", "notes")
+        return rows.annotate(notes=Value(None, TextField())).values_list("pk", "units", "unit_count", "notes")
     notes = (
         Submission.objects.filter(indicator=OuterRef("pk"), period=period, state=ReviewState.APPROVED)
         .exclude(note="")
@@ -416,7 +470,7 @@ def _indicator_texts(plan: Plan, period: Period | None) -> QuerySet:
     # One note shows as written; several as 【unit】note lines by unit name.
     alone = Subquery(notes.values("note")[:1])
     named = Joined(notes.order_by("unit__name"), _named("note"), "\n", alone=alone)
-    return rows.annotate(units=units, notes=named).values_list("pk", "units", "notes")
+    return rows.annotate(notes=named).values_list("pk", "units", "unit_count", "notes")
 
 
 def _targets_by_year(indicator: Indicator, plan: Plan) -> list[Target | None]:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ipcity.workbook.text import HEADING_FONT, TABLE_FONT, TABLE_SIZE, TEXT_FONT, TEXT_SIZE
+
 Properties = Mapping[str, Any]  # XlsxWriter format properties (https://xlsxwriter.readthedocs.io/format.html)
 
 
@@ -46,8 +48,17 @@ class Style:
             merged["quote_prefix"] = True
         return merged
 
+    def size(self) -> float:
+        """The font size in points (the tables' when the style sets no font)."""
+        return (self.font or {}).get("font_size", TABLE_SIZE)
+
     def wraps(self) -> bool:
         return bool(self.alignment and self.alignment.get("text_wrap"))
+
+
+def figure_format(decimals: int) -> str:
+    """The number format of a figure at `decimals` places: #,##0.00 for 2."""
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
 def solid(rgb: str) -> dict[str, Any]:
@@ -55,10 +66,17 @@ def solid(rgb: str) -> dict[str, Any]:
     return {"pattern": 1, "bg_color": f"#{rgb}"}
 
 
-def font(*, size: float = 11, bold: bool = False, italic: bool = False, color: str | None = None) -> dict:
-    """A font in the workbook's body face: XlsxWriter's Calibri, with the theme's minor font (its Chinese face
-    宋体/等线 for CJK), as Excel and WPS pick it for new workbooks."""
-    properties: dict[str, Any] = {"font_size": size}
+def font(
+    *,
+    size: float = TABLE_SIZE,
+    bold: bool = False,
+    italic: bool = False,
+    color: str | None = None,
+    name: str = TABLE_FONT,
+) -> dict:
+    """A font: by default the tables' 宋体 五号; `name=TEXT_FONT` (仿宋) for running text. Every cell we
+    write names its face, so no cell falls back to the program's Calibri."""
+    properties: dict[str, Any] = {"font_name": name, "font_size": size}
     if bold:
         properties["bold"] = True
     if italic:
@@ -69,26 +87,33 @@ def font(*, size: float = 11, bold: bool = False, italic: bool = False, color: s
 
 
 _box = {"border": 1, "border_color": "#808080"}  # thin, grey, on all four sides
+_figure = {"align": "right", "valign": "top"}  # numbers line up on the right, at their row's top like text
 
 DEFAULT_STYLES: dict[str, Style] = {
-    "title": Style(font=font(bold=True, size=16), alignment={"align": "center", "valign": "vcenter"}),
-    "subtitle": Style(font=font(size=10, color="404040"), alignment={"align": "center"}),
+    # Under every cell: the tables' face, so a cell without a style of its own is never in Calibri.
+    "base": Style(font=font()),
+    "title": Style(
+        font=font(bold=True, size=16), alignment={"align": "center", "valign": "vcenter", "text_wrap": True}
+    ),
+    "subtitle": Style(font=font(size=10, color="404040", name=TEXT_FONT), alignment={"align": "center"}),
     "header": Style(
         font=font(bold=True),
         fill=solid("DCE6F1"),
         border=_box,
         alignment={"align": "center", "valign": "vcenter", "text_wrap": True},
     ),
-    "section": Style(font=font(bold=True, size=12), alignment={"valign": "vcenter"}),
-    "paragraph": Style(alignment={"text_wrap": True, "valign": "top"}),
+    "section": Style(font=font(size=12, name=HEADING_FONT), alignment={"valign": "vcenter"}),
+    "paragraph": Style(
+        font=font(size=TEXT_SIZE, name=TEXT_FONT), alignment={"text_wrap": True, "valign": "top"}
+    ),
     "cell": Style(border=_box, alignment={"valign": "top"}),
     "wrap": Style(alignment={"text_wrap": True, "valign": "top"}),
-    "center": Style(alignment={"align": "center", "valign": "top"}),
+    "center": Style(alignment={"align": "center", "valign": "top", "text_wrap": True}),
     "bold": Style(font=font(bold=True)),
-    "percent": Style(number_format="0.0%"),
-    "integer": Style(number_format="#,##0"),
+    "percent": Style(number_format="0.0%", alignment=_figure),
+    "integer": Style(number_format="#,##0", alignment=_figure),
     # A figure shown at its indicator's stated precision; the cell keeps the exact value.
-    **{f"d{n}": Style(number_format="#,##0" + ("." + "0" * n if n else "")) for n in range(5)},
+    **{f"d{n}": Style(number_format=figure_format(n), alignment=_figure) for n in range(5)},
     "input": Style(protection={"locked": False}, fill=solid("FFF9E5")),
     "quote": Style(quote_prefix=True),
     # Added to a cell's style when it holds a date or a time (openpyxl's and Excel's default formats).
@@ -172,6 +197,8 @@ class SheetSpec:
     protect: str | None = None  # a password: the sheet is protected, cells styled `input` stay editable
     state: str = "visible"  # or "hidden", "veryHidden"
     footer: str = "第 &P 页，共 &N 页"
+    # Sheet rows (0-based) that start a new printed page: a table and its chart printed together.
+    page_breaks: Sequence[int] = ()
     # Give rows whose wrapped text needs several lines a height that shows it: Excel fits such rows itself,
     # LibreOffice and WPS do not always, and no program fits a merged row.
     fit_rows: bool = True

@@ -7,14 +7,25 @@ import math
 import re
 from collections.abc import Iterable
 
+from ipcity.typography import NO_LINE_START
+
 # Leading characters that make a spreadsheet (or a later CSV round trip) read text as a formula or command:
 # OWASP's list plus the full-width and small forms a Chinese input method produces.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n＝＋－＠﹦﹢﹣﹫")
 EXCEL_CELL_MAX = 32767
 CUT_MARK = "…（超出单元格长度，已截断）"
-LINE_HEIGHT = 15.0  # points per line of 11-point text
 MAX_ROW_HEIGHT = 409.0  # Excel's limit; a cell with more text scrolls within it
-MOST_LINES = math.ceil((MAX_ROW_HEIGHT - 3) / LINE_HEIGHT)  # lines that reach it: no need to count further
+# The faces and sizes of our workbooks: tables in 宋体 五号 (10.5 pt), running text in 仿宋 (12 pt). At
+# 10.5 pt a Chinese character is 14 pixels wide, exactly two of the column width's units (7 pixels):
+# `text_width` counts in those, and a larger font takes proportionally more of them.
+TABLE_FONT, TEXT_FONT, HEADING_FONT = "宋体", "仿宋", "黑体"
+TABLE_SIZE, TEXT_SIZE = 10.5, 12.0
+# A line of CJK text is about 1.45 times its font size high in LibreOffice's and WPS's CJK faces (Noto, 思源);
+# Excel's SimSun needs a little less, so a fitted row is never too short in any of them.
+LEADING = 1.45
+CELL_PADDING = 2.0  # width units a cell's inner margins (and the renderer's rounding) take from the text
+# What a line break cannot fall inside: a run of Latin letters, digits and the marks within numbers.
+_TOKENS = re.compile(r"[A-Za-z0-9.,:%+/_-]+|.", re.DOTALL)
 # Characters XML 1.0 cannot carry (C0 controls but tab and line breaks, lone surrogates, U+FFFE/U+FFFF).
 ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Those and CR, which `neutralise` turns into LF: a string holding none of them is stored as it is.
@@ -28,43 +39,63 @@ def text_width(text: str) -> int:
     return (len(text.encode("utf-8", "surrogatepass")) + len(text)) // 2
 
 
-def fit_width(texts: Iterable[str], *, minimum: float = 6, maximum: float = 50, padding: float = 2) -> float:
+FIT_PADDING = CELL_PADDING + 1  # a unit to spare: a CJK face's Latin digits run a little wider than half
+
+
+def fit_width(
+    texts: Iterable[str], *, minimum: float = 6, maximum: float = 50, padding: float = FIT_PADDING
+) -> float:
     """A column width that shows the widest of `texts` on one line, within [minimum, maximum]."""
     widest = max((text_width(t) for t in texts if t), default=0)
     return width_for(widest, minimum=minimum, maximum=maximum, padding=padding)
 
 
-def width_for(widest: int, *, minimum: float = 6, maximum: float = 50, padding: float = 2) -> float:
+def width_for(widest: int, *, minimum: float = 6, maximum: float = 50, padding: float = FIT_PADDING) -> float:
     """`fit_width` for a widest text width measured elsewhere (e.g. by the database)."""
     return max(minimum, min(maximum, widest + padding))
 
 
-def wrapped_lines(text: str, width: float, *, most: int | None = None) -> int:
-    """How many lines `text` takes wrapped in a column `width` characters wide (a conservative estimate),
-    counted no further than `most` when given."""
-    usable = max(1, int(width) - 1)
-    if "\n" not in text:
-        return max(1, -(-text_width(text) // usable))
+def wrapped_lines(text: str, width: float, *, size: float = TABLE_SIZE, most: int | None = None) -> int:
+    """How many lines `text` takes wrapped in a column `width` units wide at font `size`, broken as a CJK
+    layout breaks it: between any two Chinese characters, never inside a run of Latin letters or digits, and
+    never before a mark that cannot start a line (，。、）…: it takes the character before it along).
+    Counted no further than `most` lines, by default the lines that fill the tallest row Excel allows."""
+    usable = max(1.0, (width - CELL_PADDING) * TABLE_SIZE / size)
+    most = most or math.ceil(MAX_ROW_HEIGHT / (size * LEADING))
+    if len(text) * 2 <= usable and "\n" not in text:
+        return 1  # even all-Chinese it fits
+    if len(text) >= usable * most:  # every character takes at least one unit: no need to measure
+        return most
     lines = 0
     for line in text.split("\n"):
-        lines += max(1, -(-text_width(line) // usable))
-        if most is not None and lines >= most:
-            break
+        lines += _line_count(line, usable)
+        if lines >= most:
+            return most
     return lines
 
 
-def wrapped_height(lines: int, *, line_height: float = LINE_HEIGHT) -> float:
-    """Row height in points for `lines` lines of body text, at most the 409 points Excel allows a row."""
-    return min(lines * line_height + 3, MAX_ROW_HEIGHT)
+def _line_count(line: str, usable: float) -> int:
+    if text_width(line) <= usable:
+        return 1
+    lines, used, previous = 1, 0.0, 0
+    for token in _TOKENS.findall(line):
+        width = text_width(token)
+        if used + width > usable and used:
+            lines += 1
+            # A mark that cannot start a line pulls the character before it down with it.
+            used = previous + width if token[0] in NO_LINE_START and previous < used else width
+        else:
+            used += width
+        while used > usable:  # a run longer than the line is broken where it must be
+            lines += 1
+            used -= usable
+        previous = width
+    return lines
 
 
-def fitted_lines(value: str, usable: int) -> int:
-    """Lines of a wrapped cell `usable` units wide (its width less one), counted up to MOST_LINES."""
-    if len(value) >= usable * MOST_LINES:  # a character is at least one unit wide: no need to measure
-        return MOST_LINES
-    if "\n" in value:
-        return wrapped_lines(value, usable + 1, most=MOST_LINES)
-    return -(-text_width(value) // usable)
+def wrapped_height(lines: int, *, size: float = TABLE_SIZE) -> float:
+    """Row height in points for `lines` lines of text at font `size`, at most the 409 points Excel allows."""
+    return min(round(lines * size * LEADING + 4, 1), MAX_ROW_HEIGHT)
 
 
 def neutralise(text: str) -> tuple[str, bool]:

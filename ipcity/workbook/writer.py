@@ -30,16 +30,17 @@ from ipcity.workbook.spec import DEFAULT_STYLES, Cell, Formula, Row, SheetSpec, 
 from ipcity.workbook.text import (
     EXCEL_CELL_MAX,
     FORMULA_TRIGGERS,
-    MOST_LINES,
     NEEDS_NEUTRALISING,
     fit_width,
-    fitted_lines,
     neutralise,
     wrapped_height,
     wrapped_lines,
 )
 
 PAPER_A4 = 9
+# Inches: 2 cm left and right, 2.5 cm top and bottom (a binding edge and room for the page number), header
+# and footer 1 cm from the edge.
+MARGINS = {"left": 0.79, "right": 0.79, "top": 0.98, "bottom": 0.98}
 PROGRESS_EVERY = 50
 FITTED_ROWS = 300  # body rows per sheet given a fitted height (see the module docstring): ~80 KiB at most
 # Column widths are stored in units of the default font's widest digit: 7 pixels of 11-point Calibri. A
@@ -64,7 +65,7 @@ class _Formats:
         self._by_look: dict[tuple[tuple[str, Any], ...], Format] = {}
 
     def style(self, *keys: str | None) -> Style:
-        style = Style()
+        style = self._styles["base"]
         for key in keys:
             for name in (key or "").split():
                 try:
@@ -76,8 +77,12 @@ class _Formats:
     def wraps(self, *keys: str | None) -> bool:
         return self.style(*keys).wraps()
 
+    def size(self, *keys: str | None) -> float:
+        return self.style(*keys).size()
+
     def format(self, *keys: str | None) -> Format | None:
-        """The format of a cell styled `keys` (later keys override earlier ones); None: no style at all."""
+        """The format of a cell styled `keys` (later keys override earlier ones) over the base style (the
+        tables' font); `format()` is that of a cell with no style of its own."""
         try:
             return self._by_keys[keys]
         except KeyError:
@@ -116,17 +121,18 @@ class _SheetWriter:
         self._body_keys = [key or None for key in keys]
         self._body_formats = [formats.format(key, None, None, None) for key in self._body_keys]
         self._plain_keys: list[str | None] = [None]
-        self._plain_formats: list[Format | None] = [None]
+        self._plain_formats: list[Format | None] = [formats.format(None, None, None, None)]
         # Per column (as above): a cell style key → the format of that column's cells in it.
         self._body_styled: list[dict[str, Format | None]] = [{} for _ in self._body_formats]
         self._plain_styled: list[dict[str, Format | None]] = [{}]
         self._widths = [column.width or fit_width([column.header]) for column in spec.columns]
-        # (index, usable width) of the columns whose cells wrap: the ones a row's height has to fit.
+        # (index, width, font size) of the columns whose cells wrap: the ones a row's height has to fit.
         self._wrapping = [
-            (index, max(1, int(width) - 1))
+            (index, width, formats.size(key))
             for index, (width, key) in enumerate(zip(self._widths, self._body_keys, strict=False))
             if formats.wraps(key)
         ]
+        self._unstyled = formats.format()  # a blank cell in it is not written at all
         self._setup()
 
     def _setup(self) -> None:
@@ -144,10 +150,12 @@ class _SheetWriter:
         else:
             ws.set_portrait()
         ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
-        ws.set_header("", {"margin": 0.3})
-        ws.set_footer(f"&C{spec.footer}" if spec.footer else "", {"margin": 0.3})
+        ws.set_margins(**MARGINS)
+        ws.set_header("", {"margin": 0.39})
+        ws.set_footer(f"&C{spec.footer}" if spec.footer else "", {"margin": 0.39})
         ws.center_horizontally()
+        if spec.page_breaks:
+            ws.set_h_pagebreaks(list(spec.page_breaks))
         for chart in spec.charts:
             made = self.workbook.add_chart(dict(chart.chart))
             for series in chart.series:
@@ -174,12 +182,14 @@ class _SheetWriter:
     def write(self, progress: Callable[[int], None]) -> None:
         for text in self.spec.title_rows:
             style = "title" if self.row < 0 else "subtitle"
-            row = Row([text], merge=True, style=style, height=30 if style == "title" else None)
+            row = Row([text], merge=True, style=style)
             self.append(row, body=False)
         if self.spec.header:
             headers = [column.header for column in self.spec.columns]
-            lines = max((wrapped_lines(h, w) for h, w in zip(headers, self._widths, strict=True)), default=1)
-            height = wrapped_height(lines) if lines > 1 else None
+            size = self.formats.size("header")
+            widths = zip(headers, self._widths, strict=True)
+            lines = max((wrapped_lines(h, w, size=size) for h, w in widths), default=1)
+            height = wrapped_height(lines, size=size) if lines > 1 else None
             self.append(Row(headers, style="header", height=height), body=False)
         written = 0
         append = self.append
@@ -210,7 +220,8 @@ class _SheetWriter:
             if height is None and fit and self.formats.wraps(row.style):
                 text = first.value if type(first) is Cell else first
                 if type(text) is str:
-                    height = wrapped_height(wrapped_lines(text, sum(self._widths)))
+                    size = self.formats.size(row.style)
+                    height = wrapped_height(wrapped_lines(text, sum(self._widths), size=size), size=size)
         elif height is None and body and self._wrapping and fit:
             height = self._fitted_height(row.values)
         if height is not None:
@@ -222,18 +233,19 @@ class _SheetWriter:
         return self._body_keys if body else self._plain_keys
 
     def _fitted_height(self, values: Sequence[Any]) -> float | None:
-        lines = 1
+        """The height of the row's tallest wrapped cell; None when every cell fits on one line."""
+        height = None
         count = len(values)
-        for index, usable in self._wrapping:
+        for index, width, size in self._wrapping:
             if index < count:
                 value = values[index]
                 if type(value) is Cell:
                     value = value.value
-                if type(value) is str:
-                    lines = max(lines, fitted_lines(value, usable))
-                    if lines >= MOST_LINES:
-                        break
-        return wrapped_height(lines) if lines > 1 else None
+                if type(value) is str and value:
+                    lines = wrapped_lines(value, width, size=size)
+                    if lines > 1:
+                        height = max(height or 0, wrapped_height(lines, size=size))
+        return height
 
     def _cells(self, values: Sequence[Any], row_style: str | None, body: bool) -> None:
         """Write one row's values with the typed methods; the column's format unless the row, the cell or
@@ -245,6 +257,7 @@ class _SheetWriter:
         beyond = len(formats) - 1
         format_of = self.formats.format
         needs_neutralising = NEEDS_NEUTRALISING.search
+        unstyled = self._unstyled
         for col, value in enumerate(values):
             style = None
             if type(value) is Cell:
@@ -271,10 +284,10 @@ class _SheetWriter:
             if kind is str:
                 if value:
                     ws.write_string(r, col, value, cell_format)
-                elif cell_format is not None:
+                elif cell_format is not unstyled:
                     ws.write_blank(r, col, None, cell_format)
             elif value is None:
-                if cell_format is not None:
+                if cell_format is not unstyled:
                     ws.write_blank(r, col, None, cell_format)
             elif kind is int:
                 ws.write_number(r, col, value, cell_format)
@@ -282,7 +295,7 @@ class _SheetWriter:
                 number = _number(value)
                 if number is not None:
                     ws.write_number(r, col, number, cell_format)
-                elif cell_format is not None:
+                elif cell_format is not unstyled:
                     ws.write_blank(r, col, None, cell_format)
             elif kind is bool:
                 ws.write_boolean(r, col, value, cell_format)
@@ -305,7 +318,7 @@ class _SheetWriter:
             cell_format = self.formats.format(*keys, "quote" if quote else None)
             if text:
                 ws.write_string(r, col, text, cell_format)
-            elif cell_format is not None:
+            elif cell_format is not self._unstyled:
                 ws.write_blank(r, col, None, cell_format)
         elif isinstance(value, int | float | Decimal):  # a subclass: an IntEnum, a numpy number
             number = _number(float(value) if isinstance(value, float | Decimal) else int(value))

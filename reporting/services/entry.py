@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.permissions import ensure_reporter_of
-from audit.services import TEXT_LIMIT, Conflict, claim, stamp
+from audit.services import TEXT_LIMIT, Conflict, rows_write, stamp
 from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
 from plans.models import Task, Unit
@@ -118,29 +118,39 @@ def _write_drafts(
     today: datetime.date,
     reason: str | None = None,
 ) -> list:
-    """Write the drafts that change something, in one transaction, each under the optimistic lock. The audit
-    reason is `reason` when given, else what happened to the row (新建草稿, 修改草稿, 按退回意见修改)."""
+    """Write the drafts that change something, in one transaction, under the optimistic lock, in a fixed
+    number of statements per model however many rows the quarter has (`rows_write`). The audit reason is
+    `reason` when given, else what happened to the row (新建草稿, 修改草稿, 按退回意见修改)."""
     changing = [draft for draft in drafts if draft.changes()]
     if any(draft.row is None or draft.row.state == ReviewState.DRAFT for draft in changing):
         _ensure_accepts(period, unit, today)
-    created = []
+    created: dict[type, list] = {}
+    changed: dict[type, list] = {}
+    fields: dict[type, list[str]] = {}
+    for draft in changing:
+        row = draft.row
+        if row is None:
+            row, happened = draft.new(), "新建草稿"
+            created.setdefault(type(row), []).append(row)
+        else:
+            happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
+            changed.setdefault(type(row), []).append((row, draft.version))
+        for name, value in draft.values.items():
+            setattr(row, name, value)
+        fields.setdefault(type(row), list(draft.values))
+        stamp(row, by, reason or happened)
+        draft.row = row
     try:
         with transaction.atomic():
-            for draft in changing:
-                row = draft.row
-                if row is None:
-                    row, happened = draft.new(), "新建草稿"
-                    created.append(row)
-                else:
-                    claim(row, draft.version)
-                    happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
-                for name, value in draft.values.items():
-                    setattr(row, name, value)
-                stamp(row, by, reason or happened)
-                row.save()
-                draft.row = row
+            for model in fields:
+                rows_write(
+                    model,
+                    created=created.get(model, []),
+                    changed=changed.get(model, []),
+                    fields=fields[model],
+                )
     except IntegrityError as error:  # rolled back: the database can be asked what happened
-        conflict = _created_meanwhile(created)
+        conflict = _created_meanwhile([row for rows in created.values() for row in rows])
         if conflict is None:
             raise
         raise conflict from error
@@ -282,18 +292,23 @@ def task_reports_save(
     return _save(TASK_PROGRESS, unit=unit, period=period, inputs=inputs, by=by, today=today)
 
 
-def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[Decimal]:
-    """The unit's earlier submitted or approved figures for the indicator, oldest first (rates for ratios)."""
+def _history_values(unit: Unit, indicators: list[Indicator], before: Period) -> dict[int, list[Decimal]]:
+    """The unit's earlier submitted or approved figures of each indicator, oldest first (rates for ratios), by
+    indicator id: one query for all of them."""
     rows = Submission.objects.filter(
         unit=unit,
-        indicator=indicator,
+        indicator__in=indicators,
         state__in=[ReviewState.SUBMITTED, ReviewState.APPROVED],
         period__year__lte=before.year,
     ).exclude(period__year=before.year, period__quarter__gte=before.quarter)
-    ordered = rows.order_by("period__year", "period__quarter")
-    figures = ordered.values_list("value", "numerator", "denominator")
-    compared = (compared_value(indicator, *figure) for figure in figures)
-    return [value for value in compared if value is not None]
+    ordered = rows.order_by("indicator", "period__year", "period__quarter")
+    by_id = {indicator.pk: indicator for indicator in indicators}
+    history: dict[int, list[Decimal]] = {indicator.pk: [] for indicator in indicators}
+    for indicator_id, *figure in ordered.values_list("indicator_id", "value", "numerator", "denominator"):
+        value = compared_value(by_id[indicator_id], *figure)
+        if value is not None:
+            history[indicator_id].append(value)
+    return history
 
 
 @dataclass(frozen=True)

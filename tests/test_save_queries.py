@@ -1,5 +1,5 @@
-"""What one save of the reporting page costs the database: a fixed number of statements however many rows of
-the quarter it writes (issue 19: every row used to take its own INSERT or claim, UPDATE and history INSERT)."""
+"""What one save of the reporting page costs the database: a fixed number of statements however many rows
+of the quarter it writes (issue 19: each row took its own INSERT, or claim, UPDATE and history INSERT)."""
 
 from __future__ import annotations
 

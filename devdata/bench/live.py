@@ -176,6 +176,7 @@ def serving(folder: Path, *, redis_db: int, workers: int, worker: bool = True) -
     finally:
         for process in servers.processes:
             _stop(process)
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # no message or result of ours is left behind
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

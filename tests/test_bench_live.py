@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from devdata.bench.live import ROLLUP_RUN, LoadResult, _stop, load_measures
-from devdata.bench.load import BASELINE, Sample, Write, stored_once, summary
+from devdata.bench.load import BASELINE, Budget, Sample, Write, stored_once, summary
 
 
 def _result(samples, writes, history, *, stuck=False) -> LoadResult:
@@ -90,3 +90,14 @@ def test_a_process_that_ignores_sigterm_is_killed_with_its_group():
     _stop(process, grace=0.5)
     assert process.poll() is not None and time.monotonic() - started < 5
     _stop(process)  # stopping a stopped process is harmless
+
+
+def test_the_measured_time_starts_once_everyone_has_logged_in():
+    budget = Budget(deadline=time.monotonic() + 300, max_requests=100, people=2, seconds=5)
+    budget.arrived()
+    assert budget.deadline - time.monotonic() > 200  # one still logging in
+    budget.arrived()
+    assert 4 < budget.deadline - time.monotonic() <= 5
+    assert budget.take()
+    budget.deadline = 0  # a stop (Ctrl-C) ends every client's loop
+    assert not budget.take()

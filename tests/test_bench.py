@@ -58,7 +58,7 @@ def bench_database():
 def test_it_measures_everything_at_a_tiny_scale(bench_database, tmp_path):
     out = tmp_path / "bench.json"
     args = ["--scale", "0.001", "--repeat", "2", "--database", bench_database, "--json", str(out), "--drop"]
-    # the live sections (gunicorn, a Celery worker) small: 3 reporters for 20 s, 2 approvals, the test Redis db
+    # the live sections (gunicorn, a Celery worker) small: 3 reporters for 20 s, 2 approvals; test Redis db
     redis_db = settings.TEST_REDIS_URL.rsplit("/", 1)[-1]
     args += ["--load-clients", "3", "--load-seconds", "20", "--approvals", "2", "--web-workers", "2"]
     args += ["--load-redis-db", redis_db, "--approval-redis-db", redis_db]

@@ -69,6 +69,7 @@ def test_no_writes_at_all_is_not_a_pass():
     measures = {m.key: m for m in load_measures(_result([], [], []), clients=60)}
     assert measures["load_save_p95"].error and not measures["load_save_p95"].met
     assert not measures["load_errors"].met  # no requests: nothing was measured
+    assert measures["load_stored_once"].error == "没有被接受的保存：无从核对"
 
 
 def test_it_reads_the_worker_s_roll_up_runs_from_its_log():

@@ -390,9 +390,11 @@ def load_measures(result: LoadResult, clients: int) -> list[Measure]:
             detail=f"应写入 {check.rows_expected} 行，实写入 {check.rows_stored} 行；"
             f"缺失 {len(check.missing)}，重复 {len(check.duplicated)}，"
             f"未被确认却已存储 {len(check.unacknowledged)}",
-            error=f"{len(check.unacknowledged)}次客户端未见成功的保存已被存储"
-            if check.unacknowledged
-            else "",
+            error=(
+                f"{len(check.unacknowledged)}次客户端未见成功的保存已被存储"
+                if check.unacknowledged
+                else ("没有被接受的保存：无从核对" if not check.accepted else "")
+            ),
         )
     )
     return measures

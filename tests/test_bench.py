@@ -42,7 +42,7 @@ def _bench(*args: str, **env: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,
     )
 
 

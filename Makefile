@@ -83,15 +83,19 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # The national benchmark (BENCHMARKS.md): its own database ipcity_bench on the PostgreSQL server of DATABASE_URL
-# (default: the local one), never the app's. BENCH_ARGS="--scale 0.1 --keep" for a smaller or repeated run.
+# (default: the local one), never the app's. BENCH_ARGS="--scale 0.1 --keep" for a smaller or repeated run;
+# its live sections (gunicorn + a Celery worker on 127.0.0.1) use Redis dbs LOAD_REDIS_DB and APPROVAL_REDIS_DB,
+# emptied first; BENCH_ARGS="--load-clients 0 --approvals 0" leaves them out, "--load-seconds 30" shortens them.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
 	mkdir -p var
-	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(MANAGE) bench --json var/bench.json $(BENCH_ARGS)
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(MANAGE) bench --json var/bench.json \
+	  --load-redis-db $(LOAD_REDIS_DB) --approval-redis-db $(APPROVAL_REDIS_DB) $(BENCH_ARGS)
 
 # Issue 17's load test: gunicorn with the production settings on 127.0.0.1, its own database on the bench's
 # PostgreSQL server, Redis db LOAD_REDIS_DB; e.g. make loadtest LOAD_ARGS="--clients 60 --seconds 120".
 LOAD_REDIS_DB ?= 14
+APPROVAL_REDIS_DB ?= 13
 loadtest: $(STAMP)
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(MANAGE) loadtest --redis-db $(LOAD_REDIS_DB) $(LOAD_ARGS)
 

@@ -69,12 +69,24 @@ def rollup_schedule(*, indicator_id: int, year: int, unit_id: int | None = None)
     key stays queued and the next successful incremental run (beat sends one every few minutes) or the nightly
     full run picks it up.
     """
-    RollupPending.objects.create(indicator_id=indicator_id, year=year, unit_id=unit_id)
+    rollup_schedule_all([(indicator_id, year, unit_id)])
+
+
+def rollup_schedule_all(keys: list[tuple[int, int, int | None]]) -> None:
+    """`rollup_schedule` for several (indicator_id, year, unit_id) keys at once: one INSERT, one send."""
+    if not keys:
+        return
+    RollupPending.objects.bulk_create(
+        [
+            RollupPending(indicator_id=indicator_id, year=year, unit_id=unit_id)
+            for indicator_id, year, unit_id in keys
+        ]
+    )
     batch = getattr(_open, "batch", None)
     if batch is None:
         transaction.on_commit(_dispatch)
     else:
-        batch.keys += 1
+        batch.keys += len(keys)
 
 
 def _dispatch() -> bool:

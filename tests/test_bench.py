@@ -26,6 +26,11 @@ MEASURES = {
     "export_time",
     "export_memory",
     "import_time",
+    "approval_to_dashboard",
+    "load_save_p95",
+    "load_submit_p95",
+    "load_errors",
+    "load_stored_once",
 }
 
 
@@ -37,7 +42,7 @@ def _bench(*args: str, **env: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=1200,
     )
 
 
@@ -53,12 +58,17 @@ def bench_database():
 def test_it_measures_everything_at_a_tiny_scale(bench_database, tmp_path):
     out = tmp_path / "bench.json"
     args = ["--scale", "0.001", "--repeat", "2", "--database", bench_database, "--json", str(out), "--drop"]
+    # the live sections (gunicorn, a Celery worker) small: 3 reporters for 20 s, 2 approvals; test Redis db
+    redis_db = settings.TEST_REDIS_URL.rsplit("/", 1)[-1]
+    args += ["--load-clients", "3", "--load-seconds", "20", "--approvals", "2", "--web-workers", "2"]
+    args += ["--load-redis-db", redis_db, "--approval-redis-db", redis_db]
     result = _bench(*args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     figures = json.loads(out.read_text(encoding="utf-8"))
     measures = {measure["key"]: measure for measure in figures["measures"]}
     assert set(measures) == MEASURES
+    assert [row["kind"] for row in measures["load_save_p95"]["by_kind"]][-1] == "基线（改密码页）"
     for key, measure in measures.items():
         for field in ("ours", "baseline", "ratio"):
             assert isinstance(measure[field], int | float), (key, field, measure)

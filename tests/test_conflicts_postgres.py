@@ -138,6 +138,16 @@ def insert_together(monkeypatch, model) -> None:
         return save(row, *args, **kwargs)
 
     monkeypatch.setattr(model, "save", racing_save)
+    # the report page's save creates its rows in one bulk INSERT (audit.services.rows_write)
+    manager = type(model._default_manager)
+    bulk_create = manager.bulk_create
+
+    def racing_bulk_create(self, rows, *args, **kwargs):
+        if self.model is model:
+            barrier.wait()
+        return bulk_create(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(manager, "bulk_create", racing_bulk_create)
 
 
 @pytest.mark.django_db(transaction=True)

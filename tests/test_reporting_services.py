@@ -272,11 +272,17 @@ def test_only_the_office_reviews(submitted, reporter, leader):
             review_approve(row=submitted, by=user)
 
 
+def _key(key: tuple[int, int, int | None]) -> dict:
+    return dict(zip(("indicator_id", "year", "unit_id"), key, strict=True))
+
+
 def test_approval_locks_and_schedules_a_roll_up(
     submitted, reviewer, reporter, unit, period, stock, monkeypatch
 ):
     scheduled = []
-    monkeypatch.setattr(review_services, "rollup_schedule", lambda **key: scheduled.append(key))
+    monkeypatch.setattr(
+        review_services, "rollup_schedule_all", lambda keys: scheduled.extend(map(_key, keys))
+    )
     row = review_approve(row=submitted, by=reviewer)
     assert (row.state, row.reviewed_by) == ("approved", reviewer)
     # The key names the unit too: the roll-up then tallies only that unit's timeliness.
@@ -304,7 +310,9 @@ def test_a_returned_figure_carries_its_reason_and_can_be_resubmitted_even_after_
 
 def test_reopening_needs_a_reason_and_takes_the_figure_out_of_the_roll_up(submitted, reviewer, monkeypatch):
     scheduled = []
-    monkeypatch.setattr(review_services, "rollup_schedule", lambda **key: scheduled.append(key))
+    monkeypatch.setattr(
+        review_services, "rollup_schedule_all", lambda keys: scheduled.extend(map(_key, keys))
+    )
     with pytest.raises(ValidationError, match="不能重新打开"):
         review_reopen(row=submitted, by=reviewer, reason="更正")
     approved = review_approve(row=submitted, by=reviewer)

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
@@ -61,14 +61,25 @@ class Write:
 
 @dataclass
 class Budget:
-    """Shared by all clients: a deadline and a number of requests, whichever comes first."""
+    """Shared by all clients: a deadline and a number of requests, whichever comes first. With `people` and
+    `seconds`, the deadline moves to `seconds` after the last of `people` has logged in (`arrived`): the rush
+    is measured once everyone is in, however long the logins took (never past the first deadline)."""
 
     deadline: float
     max_requests: int
     sent: itertools.count = field(default_factory=itertools.count)
+    people: int = 0
+    seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self) -> bool:
         return time.monotonic() < self.deadline and next(self.sent) < self.max_requests
+
+    def arrived(self) -> None:
+        with self.lock:
+            self.people -= 1
+            if self.people == 0 and self.seconds:
+                self.deadline = min(self.deadline, time.monotonic() + self.seconds)
 
 
 class Browser:
@@ -177,12 +188,14 @@ def reporter(
     run: str,
     writes: list[Write],
     problems: Counter,
-    submit_after: float,
+    submit_after: float | Callable[[], float],
 ) -> None:
     """Log in, then until the budget runs out: open the quarter, save it, open the baseline page; once past
     `submit_after`, save and submit the quarter once, then only read."""
     rng = random.Random(client)  # nosec B311: figures to type, nothing secret
-    if not browser.login(username, password):
+    logged_in = browser.login(username, password)
+    browser.budget.arrived()
+    if not logged_in:
         problems["登录失败"] += 1
         return
     submitted = False
@@ -194,7 +207,7 @@ def reporter(
         form = quarter_form(page, tag, rng) if status == 200 else None
         if form and not submitted and browser.budget.take():
             action, data, rows = form
-            submit = time.monotonic() >= submit_after
+            submit = time.monotonic() >= (submit_after() if callable(submit_after) else submit_after)
             data["action"] = "submit" if submit else "save"
             submitted = submit
             status, _, answer = browser.call("报送" if submit else "保存草稿", action, data)
@@ -210,7 +223,9 @@ def reporter(
 
 def leader(browser: Browser, username: str, password: str, *, pages: list[str], problems: Counter) -> None:
     """Log in, then open the dashboards in turn, with the baseline page between them."""
-    if not browser.login(username, password):
+    logged_in = browser.login(username, password)
+    browser.budget.arrived()
+    if not logged_in:
         problems["登录失败"] += 1
         return
     for path in itertools.cycle(pages):

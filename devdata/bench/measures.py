@@ -43,13 +43,14 @@ class Measure:
 
     key: str
     title: str
-    unit: str  # "s", "queries", "MiB"
+    unit: str  # "s", "queries", "MiB", "count"
     ours: float | None
     baseline: float | None
     goal: str  # "<= 2", "< 0.05", "== 1"
     detail: str = ""
     runs: dict[str, list[float]] = field(default_factory=dict)
     error: str = ""
+    by_kind: list[dict[str, Any]] = field(default_factory=list)  # a load run's figures per kind of request
 
     @property
     def ratio(self) -> float | None:
@@ -92,6 +93,7 @@ class Measure:
             "detail": self.detail,
             "runs": self.runs,
             "error": self.error,
+            **({"by_kind": self.by_kind} if self.by_kind else {}),
         }
 
 

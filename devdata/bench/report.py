@@ -41,7 +41,7 @@ def machine() -> dict[str, Any]:
 def _figure(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
-    if unit == "queries":
+    if unit in ("queries", "count"):
         return f"{value:.0f}"
     if unit == "MiB":
         return f"{value:.1f} MiB"

@@ -15,8 +15,7 @@ from exports import charts
 from exports.documents.common import chinese_number, enumerated, frame, paragraphs, wording
 from exports.gongwen import Attachment, Gongwen, Heading, Image, Paragraph, Table
 from exports.models import OfficialDocument
-from exports.selectors.bulletin import plan_subject
-from exports.selectors.report import INDICATOR_STATUSES, IndicatorEntry, ReportData, TaskEntry
+from exports.selectors.report import INDICATOR_STATUSES, IndicatorEntry, ReportData, TaskEntry, report_title
 from indicators.models import Indicator, Target
 from ipcity.quarters import Quarter
 from progress import coverage
@@ -25,11 +24,6 @@ from progress.selectors import TASK_STATUS_CHOICES
 INDICATOR_TABLE = ["序号", "指标", "计量单位", "年度目标", "实际值", "完成率", "序时进度", "状态"]
 INDICATOR_WIDTHS = [9, 35, 14, 22, 22, 16, 20, 18]
 INDICATOR_ALIGNS = ["center", "left", "center", "center", "right", "right", "right", "center"]
-
-
-def report_title(data: ReportData) -> str:
-    """关于泉州市示范城市建设2026年第三季度工作进展情况的报告."""
-    return f"关于{plan_subject(data.plan)}{data.period_text}工作进展情况的报告"
 
 
 def _collated(data: ReportData, attribute: str) -> list[str]:
@@ -226,5 +220,8 @@ def report_document(
         *paragraphs(words["next_steps"]),
     ]
     return frame(document, today=today).gongwen(
-        title=report_title(data), body=body, status=[], attachments=_attachments(data, at, charts_too=charts)
+        title=report_title(data.plan, data.year, data.quarter),
+        body=body,
+        status=[],
+        attachments=_attachments(data, at, charts_too=charts),
     )

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.permissions import ensure_reporter_of
-from audit.services import TEXT_LIMIT, Conflict, claim, stamp
+from audit.services import TEXT_LIMIT, Conflict, rows_write, stamp
 from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
 from plans.models import Unit
@@ -136,6 +136,31 @@ def _changing(drafts: list[_Draft], *, unit: Unit, period: Period, today: dateti
     return changing
 
 
+def _write_rows(changing: list[_Draft], *, by: User, reason: str | None, created: list) -> None:
+    """Write these drafts under the optimistic lock in a fixed number of statements per model however many
+    rows the quarter has (`rows_write`), audited with `reason` or with what happened to the row (新建草稿,
+    修改草稿, 按退回意见修改). The new rows are appended to `created`. Call it inside a transaction."""
+    new: dict[type, list] = {}
+    changed: dict[type, list] = {}
+    fields: dict[type, list[str]] = {}
+    for draft in changing:
+        row = draft.row
+        if row is None:
+            row, happened = draft.new(), "新建草稿"
+            new.setdefault(type(row), []).append(row)
+            created.append(row)
+        else:
+            happened = "修改草稿" if row.state == ReviewState.DRAFT else "按退回意见修改"
+            changed.setdefault(type(row), []).append((row, draft.version))
+        for name, value in draft.values.items():
+            setattr(row, name, value)
+        fields.setdefault(type(row), list(draft.values))
+        stamp(row, by, reason or happened)
+        draft.row = row
+    for model in fields:
+        rows_write(model, created=new.get(model, []), changed=changed.get(model, []), fields=fields[model])
+
+
 def _write_drafts(
     drafts: list[_Draft],
     *,
@@ -145,13 +170,12 @@ def _write_drafts(
     today: datetime.date,
     reason: str | None = None,
 ) -> list:
-    """Write the drafts that change something, in one transaction, each under the optimistic lock. The audit
-    reason is `reason` when given, else what happened to the row (新建草稿, 修改草稿, 按退回意见修改)."""
+    """Write the drafts that change something, all or nothing, in one transaction (`_write_rows`)."""
     created: list = []
     try:
         with transaction.atomic():
-            for draft in _changing(drafts, unit=unit, period=period, today=today):
-                _write_draft(draft, by=by, reason=reason, created=created)
+            _write_rows(_changing(drafts, unit=unit, period=period, today=today), by=by, reason=reason,
+                        created=created)  # fmt: skip
     except IntegrityError as error:  # rolled back: the database can be asked what happened
         conflict = _created_meanwhile(created)
         if conflict is None:
@@ -166,9 +190,20 @@ def _write_each(
     """Write each draft that changes something on its own (a savepoint each): a row someone else changed or
     created meanwhile is that row's conflict, and the others are still written. Returns the keys written and
     the conflicts' messages by key. Any other database error propagates and the caller's transaction ends."""
+    changing = _changing(drafts, unit=unit, period=period, today=today)
+    before = [(draft.row, draft.row.version if draft.row is not None else None) for draft in changing]
+    try:  # the usual case, nobody else wrote meanwhile: every row in a fixed number of statements
+        with transaction.atomic():
+            _write_rows(changing, by=by, reason=reason, created=[])
+        return [draft.key for draft in changing], {}
+    except (Conflict, IntegrityError):  # rolled back: each row again on its own, to tell which one it was
+        for draft, (row, version) in zip(changing, before, strict=True):
+            draft.row = row
+            if row is not None:
+                row.version = version
     written: list[str] = []
     conflicts: dict[str, str] = {}
-    for draft in _changing(drafts, unit=unit, period=period, today=today):
+    for draft in changing:
         created: list = []
         try:
             with transaction.atomic():
@@ -363,18 +398,24 @@ def task_reports_save(
     return _save(TASK_PROGRESS, unit=unit, period=period, inputs=inputs, by=by, today=today, reason=reason)
 
 
-def _history_values(unit: Unit, indicator: Indicator, before: Period) -> list[Decimal]:
-    """The unit's earlier submitted or approved figures for the indicator, oldest first (rates for ratios)."""
+def _history_values(unit: Unit, indicators: list[Indicator], before: Period) -> dict[int, list[Decimal]]:
+    """The unit's earlier submitted or approved figures of each indicator, oldest first (rates for ratios), by
+    indicator id: one query for all of them."""
     rows = Submission.objects.filter(
         unit=unit,
-        indicator=indicator,
+        indicator__in=indicators,
         state__in=[ReviewState.SUBMITTED, ReviewState.APPROVED],
         period__year__lte=before.year,
     ).exclude(period__year=before.year, period__quarter__gte=before.quarter)
-    ordered = rows.order_by("period__year", "period__quarter")
-    figures = ordered.values_list("value", "numerator", "denominator", "done")
-    compared = (compared_value(indicator, *figure) for figure in figures)
-    return [value for value in compared if value is not None]
+    ordered = rows.order_by("indicator", "period__year", "period__quarter")
+    by_id = {indicator.pk: indicator for indicator in indicators}
+    history: dict[int, list[Decimal]] = {indicator.pk: [] for indicator in indicators}
+    figures = ordered.values_list("indicator_id", "value", "numerator", "denominator", "done")
+    for indicator_id, *figure in figures:
+        value = compared_value(by_id[indicator_id], *figure)
+        if value is not None:
+            history[indicator_id].append(value)
+    return history
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.permissions import ensure_reporter_of, ensure_reviewer
-from audit.services import claim, reason_required, stamp
+from audit.services import claim, reason_required, rows_write, stamp
 from indicators.measures import figure_missing, figure_needs_note
 from indicators.models import Indicator
-from indicators.rollup_queue import RollupBatch, rollup_batch, rollup_schedule
-from plans.models import Unit
+from indicators.rollup_queue import RollupBatch, rollup_batch, rollup_schedule_all
+from plans.models import Task, Unit
 from reporting.models import Period, ReviewState, Submission, TaskReport
 from reporting.selectors import unit_indicators, unit_tasks
 from reporting.services.calendar import today_or
@@ -41,11 +43,16 @@ class SubmitResult:
     late: bool
 
 
-def _figure_problem(row: Submission, indicator: Indicator) -> str | None:
-    """Why a stored figure cannot be submitted yet (missing value, or a note the figure needs), or None."""
+def _figure_problem(
+    row: Submission, indicator: Indicator, history: dict[int, list[Decimal]] | None = None
+) -> str | None:
+    """Why a stored figure cannot be submitted yet (missing value, or a note the figure needs), or None.
+    `history`: the unit's earlier figures by indicator (`_history_values`), read here when not given."""
     figure = _figure_of(row)
+    if history is None:
+        history = _history_values(row.unit, [indicator], row.period)
     return figure_missing(indicator, figure) or figure_needs_note(
-        indicator, figure, _history_values(row.unit, indicator, row.period)
+        indicator, figure, history.get(indicator.pk, [])
     )
 
 
@@ -88,43 +95,54 @@ def _owed_checked(
 def _schedule_rollup(rows: list[Submission | TaskReport]) -> None:
     """Queue the roll-up of what these rows touch. Approving or reopening a figure changes the actuals; every
     submit, return or approval changes the unit's timeliness, which the roll-up of any indicator of the same
-    plan and year recomputes — so a task report queues its plan's first indicator."""
+    plan and year recomputes — so a task report queues its plan's first indicator. Two reads and one write
+    however many rows."""
+    years = dict(Period.objects.filter(pk__in={row.period_id for row in rows}).values_list("pk", "year"))
+    tasks = {row.task_id for row in rows if isinstance(row, TaskReport)}
+    first = Indicator.objects.filter(plan=OuterRef("section__plan")).order_by("position").values("pk")[:1]
+    firsts = dict(
+        Task.objects.filter(pk__in=tasks).annotate(first=Subquery(first)).values_list("pk", "first")
+        if tasks
+        else ()
+    )
     keys = set()
     for row in rows:
-        if isinstance(row, Submission):
-            keys.add((row.indicator_id, row.period.year, row.unit_id))
-        else:
-            first = Indicator.objects.filter(plan__sections__tasks=row.task_id).order_by("position").first()
-            if first is not None:
-                keys.add((first.pk, row.period.year, row.unit_id))
+        indicator_id = row.indicator_id if isinstance(row, Submission) else firsts.get(row.task_id)
+        if indicator_id is not None:
+            keys.add((indicator_id, years[row.period_id], row.unit_id))
     with rollup_batch():
-        for indicator_id, year, unit_id in sorted(keys):
-            rollup_schedule(indicator_id=indicator_id, year=year, unit_id=unit_id)
+        rollup_schedule_all(sorted(keys))
 
 
 def _submit_rows(
     rows: list[Submission | TaskReport], *, unit: Unit, period: Period, by: User, today: datetime.date
 ) -> SubmitResult:
-    """Move checked, editable rows to submitted in one transaction, each under the optimistic lock. Drafts
-    need the period to accept the unit; returned rows may always be resubmitted. Late after the due date."""
+    """Move checked, editable rows to submitted in one transaction, under the optimistic lock, in a fixed
+    number of statements (`rows_write`). Drafts need the period to accept the unit; returned rows may always
+    be resubmitted. Late after the due date."""
     if any(row.state == ReviewState.DRAFT for row in rows):
         _ensure_accepts(period, unit, today)
     now = timezone.now()
     late = today > period.due_on
+    changed: dict[type, list] = {}
+    for row in rows:
+        changed.setdefault(type(row), []).append((row, row.version))
+        resubmitted = row.state == ReviewState.RETURNED
+        row.state, row.submitted_at, row.submitted_by, row.is_late = ReviewState.SUBMITTED, now, by, late
+        row.return_reason = ""
+        stamp(row, by, "重新报送" if resubmitted else ("逾期报送" if late else "报送"))
     with transaction.atomic():
-        for row in rows:
-            claim(row, row.version)
-            resubmitted = row.state == ReviewState.RETURNED
-            row.state, row.submitted_at, row.submitted_by, row.is_late = ReviewState.SUBMITTED, now, by, late
-            row.return_reason = ""
-            stamp(row, by, "重新报送" if resubmitted else ("逾期报送" if late else "报送"))
-            row.save()
+        for model, pairs in changed.items():
+            rows_write(model, changed=pairs, fields=SUBMITTED_FIELDS)
         _schedule_rollup(rows)
     return SubmitResult(
         figures=sum(isinstance(row, Submission) for row in rows),
         tasks=sum(isinstance(row, TaskReport) for row in rows),
         late=late,
     )
+
+
+SUBMITTED_FIELDS = ["state", "submitted_at", "submitted_by", "is_late", "return_reason"]
 
 
 def unit_period_submit(
@@ -148,6 +166,7 @@ def unit_period_submit(
     tasks = unit_tasks(unit, period.year)
     figures = {row.indicator_id: row for row in Submission.objects.filter(unit=unit, period=period)}
     reports = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
+    history = _history_values(unit, indicators, period)
     errors: dict[str, list[str]] = {}
     pending = _owed_checked(
         indicators,
@@ -156,7 +175,7 @@ def unit_period_submit(
         key="indicator",
         named=lambda indicator: indicator.name,
         missing="尚未填写。",
-        problem=_figure_problem,
+        problem=lambda row, indicator: _figure_problem(row, indicator, history),
     ) + _owed_checked(
         tasks,
         reports,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from devdata.bench import database, dataset, measures, report
+from devdata.bench import database, dataset, live, measures, report
 from devdata.bench.dataset import Dataset, Shape
 from ipcity.celery import app as celery_app
 
@@ -54,6 +55,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--budget", type=float, default=600.0, help="每项测量的时间预算（秒）：超过后不再重复（至少一次）"
         )
+        parser.add_argument(
+            "--load-clients", type=int, default=60, help="负载测试的模拟填报人员数（0 不做负载测试，至多200）"
+        )
+        parser.add_argument("--load-seconds", type=float, default=60.0, help="负载测试时长（秒，至多600）")
+        parser.add_argument(
+            "--load-max-requests", type=int, default=20_000, help="负载测试请求总数上限（至多100,000）"
+        )
+        parser.add_argument(
+            "--approvals", type=int, default=20, help="审核到看板的测量次数（0 不测；另有1次预热）"
+        )
+        parser.add_argument(
+            "--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn 进程数"
+        )
+        parser.add_argument(
+            "--load-redis-db", type=int, default=14, help="负载测试使用的 Redis 库号（127.0.0.1，运行前清空）"
+        )
+        parser.add_argument(
+            "--approval-redis-db", type=int, default=13, help="审核到看板使用的 Redis 库号（运行前清空）"
+        )
         parser.add_argument("--json", metavar="FILE", help="把结果另写为 JSON 文件")
         parser.add_argument("--drop", action="store_true", help="测量完成后删除基准测试数据库")
 
@@ -64,6 +84,10 @@ class Command(BaseCommand):
         database.check_name(name)
         if options["scale"] <= 0 or options["repeat"] < 1:
             raise CommandError("--scale 须大于0，--repeat 至少为1。")
+        if options["load_clients"]:
+            live.load_check(options["load_clients"], options["load_seconds"], options["load_max_requests"])
+        if not 0 <= options["approvals"] <= 100:
+            raise CommandError("--approvals 须在0至100之间。")
         full = Shape.scaled(options["scale"], indicators=options["indicators"], years=options["years"])
         try:
             full.check()
@@ -97,6 +121,10 @@ class Command(BaseCommand):
                 ("Excel导出", lambda: measures.export(world, budget, Path(folder), say=say)),
                 ("Excel导入", lambda: measures.excel_import(world, budget, say=say)),
             ]
+            if options["approvals"]:
+                steps.append(("审核到看板", lambda: self._approvals(world, Path(folder), options)))
+            if options["load_clients"]:
+                steps.append(("负载", lambda: self._load(Path(folder), name, current, options)))
             for title, step in steps:
                 self.stdout.write(f"测量：{title}")
                 try:
@@ -137,6 +165,37 @@ class Command(BaseCommand):
         self.stdout.write(f"用时 {output['seconds']} 秒。")
         if any(measure.error for measure in results):
             raise CommandError("有测量未能完成（见上）。")
+
+    def _approvals(self, world: dataset.World, folder: Path, options) -> list[measures.Measure]:
+        return live.approval_to_dashboard(
+            world,
+            folder,
+            redis_db=options["approval_redis_db"],
+            workers=options["web_workers"],
+            count=options["approvals"],
+            say=self.stdout.write,
+        )
+
+    def _load(self, folder: Path, name: str, app: str, options) -> list[measures.Measure]:
+        """The deadline rush in a database of its own (`<name>_load`, dropped after), then back to `name`."""
+        clients = options["load_clients"]
+        try:
+            result = live.load_run(
+                folder,
+                name=f"{name}_load",
+                app=app,
+                clients=clients,
+                leaders=max(1, clients // 10),
+                seconds=options["load_seconds"],
+                max_requests=options["load_max_requests"],
+                workers=options["web_workers"],
+                redis_db=options["load_redis_db"],
+                say=self.stdout.write,
+            )
+        finally:
+            database.use(name)
+        live.load_print(result, self.stdout.write)
+        return live.load_measures(result, clients)
 
     def _dataset(self, name: str, wanted: Dataset, *, keep: bool, app: str) -> dataset.World:
         if keep and database.exists(name):

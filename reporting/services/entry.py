@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.permissions import ensure_reporter_of
-from audit.services import TEXT_LIMIT, Conflict, rows_write, stamp
+from audit.services import TEXT_LIMIT, Conflict, claim, rows_write, stamp
 from indicators.measures import Figure, compared_value, figure_errors
 from indicators.models import Indicator
 from plans.models import Unit

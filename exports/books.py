@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from exports.ranking_sheet import ranking_sheet
 from exports.selectors.bulletin import Bulletin, UnitList, bulletin_for, office_name
+from exports.selectors.official import official_document
 from exports.selectors.report import (
     TIMELINESS_COUNTS,
     UNITS_WIDTH_SHOWN,
@@ -550,7 +551,13 @@ def export_report(
     number of rows written."""
     with snapshot():
         data = report_data(plan, year, quarter)
-        return write_workbook(progress_report_book(data, generated_at=timezone.now()), out, progress=progress)
+        office = official_document(
+            plan, year, quarter, "report"
+        )  # the cover's 联系人 and 电话, as the docx's
+        book = progress_report_book(
+            data, generated_at=timezone.now(), contact=office.contact, phone=office.phone
+        )
+        return write_workbook(book, out, progress=progress)
 
 
 def export_bulletin(
@@ -559,6 +566,7 @@ def export_bulletin(
     """Write the quarter's bulletin (通报) as a workbook to `out`; returns rows written."""
     with snapshot():
         bulletin = bulletin_for(plan, year, quarter, today=timezone.localdate())
+        bulletin.number = official_document(plan, year, quarter, "bulletin").number  # 文号, as the docx's
         return write_workbook(bulletin_book(bulletin), out, progress=progress)
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import READERS, REVIEWERS, is_reviewer, role_required
 from audit.services import Conflict
 from exports.documents import DRAFTS
-from exports.documents.common import WORDING, official_document
+from exports.documents.common import WORDING
 from exports.forms import (
     BulletinReleaseForm,
     ExportForm,
@@ -26,6 +26,7 @@ from exports.forms import (
 from exports.models import ExportJob
 from exports.selectors.bulletin import bulletin_for
 from exports.selectors.jobs import export_job_progress, export_jobs_visible
+from exports.selectors.official import official_document
 from exports.services import bulletin_release, export_job_start, official_document_save
 from ipcity.quarters import period_text
 from plans.models import Plan

@@ -77,6 +77,20 @@ def test_the_cover_names_the_contact_the_office_gives(report_scenario):
     assert texts[texts.index("联系电话：") + 1] == "0595-12345678"
 
 
+def test_the_workbooks_carry_the_contact_and_number_the_office_set_for_its_documents(report_scenario):
+    from exports.models import OfficialDocument
+
+    where = {"plan": report_scenario.plan, "year": report_scenario.year, "quarter": report_scenario.quarter}
+    OfficialDocument.objects.create(**where, kind="report", contact="李四", phone="0595-22220000")
+    OfficialDocument.objects.create(**where, kind="bulletin", number="泉知领办〔2025〕7号")
+    texts = [cell.value for row in _report(report_scenario)["封面"].iter_rows() for cell in row if cell.value]
+    assert texts[texts.index("联系人：") + 1] == "李四"
+    assert texts[texts.index("联系电话：") + 1] == "0595-22220000"
+    bulletin = [printed(cell.value) for row in _bulletin(report_scenario).iter_rows() for cell in row
+                if isinstance(cell.value, str)]  # fmt: skip
+    assert "泉知领办〔2025〕7号" in bulletin
+
+
 # Faces and page setup ------------------------------------------------------------------------------
 
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 from exports import books
 from exports.books import Progressed, snapshot, write_atomically
 from exports.documents.bulletin import bulletin_document, bulletin_drafts
-from exports.documents.common import official_document
 from exports.documents.report import report_document, report_drafts
 from exports.gongwen import Gongwen, render
 from exports.pdf import docx_to_pdf
 from exports.selectors.bulletin import bulletin_for
+from exports.selectors.official import official_document
 from exports.selectors.report import report_data
 from plans.models import Plan
 

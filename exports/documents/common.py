@@ -29,12 +29,6 @@ SETTINGS = (
 )
 
 
-def official_document(plan: Plan, year: int, quarter: int, kind: str) -> OfficialDocument:
-    """The office's settings and edits of the document, or an unsaved empty one (the draft's defaults)."""
-    found = OfficialDocument.objects.filter(plan=plan, year=year, quarter=quarter, kind=kind).first()
-    return found or OfficialDocument(plan=plan, year=year, quarter=quarter, kind=kind)
-
-
 def default_recipients(plan: Plan, kind: str) -> str:
     """主送: the report goes up to the plan's issuer; the 通报 goes to every responsible unit."""
     return plan.issuer if kind == "report" else "各责任单位"

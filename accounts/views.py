@@ -1,20 +1,21 @@
-"""Login with a landing page by role: reporters start at 本季度填报, the office at its review queue."""
+"""Login with a landing page by role: the office starts at its review queue, units at their open 督办事项
+or 本季度填报, leaders at the 督办看板."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import reverse
 
-from accounts.permissions import is_reporter, is_reviewer
+from accounts.permissions import is_reviewer
 
 
 def landing_url(user) -> str:
-    """Where a user starts after logging in (unless the login page was given a `next`)."""
-    if is_reporter(user):
-        return reverse("report")
+    """Where a user starts after logging in (unless the login page was given a `next`): the office at its
+    review queue; everyone else at `start/`, which sends a unit with 督办事项 waiting for its answer to them
+    (else to 本季度填报) and a leader to the 督办看板 (supervision/views.py, `start`)."""
     if is_reviewer(user):
         return reverse("review")
-    return reverse("home")
+    return reverse("start")
 
 
 class LoginView(auth_views.LoginView):

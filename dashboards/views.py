@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from accounts.permissions import READERS, REPORTERS, role_required
 from dashboards import charts
 from dashboards.forms import OverviewForm, QuarterForm
+from dashboards.selectors.board import supervision_board
 from dashboards.selectors.common import PeriodChoice, period_choose, progress_quarters
 from dashboards.selectors.compare import comparison, comparison_quarters
 from dashboards.selectors.indicator import indicator_page
@@ -62,6 +63,15 @@ def plan_page(form_class: type[QuarterForm] = QuarterForm):
         return wrapped
 
     return decorator
+
+
+@role_required(*READERS)
+@require_GET
+def board(request):
+    """督办看板, where a leader lands: what is behind across the plans, most serious first, each row one click
+    from a 批示 or a 督办."""
+    page = supervision_board(list(plan_list()))
+    return render(request, "dashboards/board.html", {"board": page})
 
 
 @role_required(*EVERY_ROLE)

@@ -51,9 +51,13 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "plans",
+    # Messages to people (the bell, email, group robots): below everything that tells someone something.
+    "notifications",
     "indicators",
     "reporting",
     "progress",
+    # 督查督办: 批示 and 督办事项, above the roll-up it acts on, below the leaders' pages that show it.
+    "supervision",
     "dashboards",
     "exports",
     # Reads plan documents into drafts, publishes them through the plans' and indicators' loaders.
@@ -99,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -352,4 +357,10 @@ IPCITY_HEALTHCHECK_URL = env.str("IPCITY_HEALTHCHECK_URL", default="http://127.0
 CELERY_BEAT_SCHEDULE["reporting-reminders"] = {
     "task": "reporting.send_reminders",
     "schedule": crontab(hour=8, minute=30),
+}
+# 督办事项: the lead unit is reminded this many days before the deadline, and every day once it is overdue.
+IPCITY_SUPERVISION_REMIND_DAYS_BEFORE = env.int("IPCITY_SUPERVISION_REMIND_DAYS_BEFORE", default=3)
+CELERY_BEAT_SCHEDULE["supervision-reminders"] = {
+    "task": "supervision.send_reminders",
+    "schedule": crontab(hour=8, minute=40),
 }

@@ -6,16 +6,18 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import reverse
 
-from accounts.permissions import is_reviewer
+from accounts.permissions import is_reporter, is_reviewer
 
 
 def landing_url(user) -> str:
     """Where a user starts after logging in (unless the login page was given a `next`): the office at its
-    review queue; everyone else at `start/`, which sends a unit with 督办事项 waiting for its answer to them
-    (else to 本季度填报) and a leader to the 督办看板 (supervision/views.py, `start`)."""
+    review queue; a leader at the 督办看板; a reporter at `start/`, which sends a unit with 督办事项 waiting
+    for its answer to them, else to 本季度填报 (supervision/views.py, `start`)."""
     if is_reviewer(user):
         return reverse("review")
-    return reverse("start")
+    if is_reporter(user):
+        return reverse("start")
+    return reverse("reports:board")
 
 
 class LoginView(auth_views.LoginView):

@@ -43,7 +43,7 @@ class Subject(models.Model):
     @property
     def about(self) -> str:
         """指标“…” / 任务“…” / 某单位2026年第三季度报送 — the object in the words pages use."""
-        at = f"{self.at.name}" if self.at else ""
+        at = str(self.at) if self.at else ""
         if self.indicator_id:
             return f"指标“{self.indicator.name}”{at}"
         if self.task_id:

@@ -90,7 +90,8 @@ def _add_errors(form, error: ValidationError) -> None:
 @role_required(*ISSUERS)
 @require_http_methods(["GET", "POST"])
 def item_new(request):
-    """下达督办: GET prefilled from `?indicator=…`, `?task=…` or `?unit=…&period=…` (the row clicked)."""
+    """下达督办: GET prefilled from `?indicator=…`, `?task=…` or `?unit=…&period=…` (the row clicked), or
+    blank (an item with no source); a subject that does not exist is a 400."""
     if request.method == "POST":
         form = ItemForm(request.POST)
         if form.is_valid():
@@ -102,6 +103,8 @@ def item_new(request):
                 messages.success(request, f"督办事项“{item.title}”已下达，已通知{item.lead_unit.name}。")
                 return redirect("supervision-item", pk=item.pk)
         return render(request, "supervision/item_new.html", {"form": form}, status=400)
+    if not request.GET:
+        return render(request, "supervision/item_new.html", {"form": ItemForm()})
     subject = AboutForm(request.GET)
     if not subject.is_valid():
         return render(request, "supervision/item_new.html", {"form": ItemForm()}, status=400)
@@ -231,9 +234,12 @@ def instruction_new(request):
         return render(request, "supervision/instruction_new.html", {"form": form}, status=400)
     subject = _subject(request)
     if subject is None:
-        form = InstructionForm()
-        form.add_error(None, "请从指标、任务或单位的季度报送打开批示。")
-        return render(request, "supervision/instruction_new.html", {"form": form}, status=400)
+        return render(
+            request,
+            "supervision/instruction_new.html",
+            {"form": InstructionForm(), "missing": "请从督办看板上的指标、任务或单位打开批示。"},
+            status=400,
+        )
     initial, about = subject
     return render(
         request,

@@ -1,6 +1,6 @@
 """督查督办 (issue 14): 批示 and 督办事项 through their services and pages — who may issue, answer, close and
 return; an item moves one step at a time under its lock; every step is audited and tells the people
-concerned; another unit's item is a 404; overdue is computed; reminders are sent once per item, kind and day."""
+concerned; another unit's item is a 404; overdue is computed; reminders go once per item, kind and day."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from audit.services import Conflict
 from indicators.models import Indicator
 from notifications.models import Notification
 from plans.models import Task
-from supervision.models import Instruction, ItemReminder, SupervisionItem
+from supervision.models import ItemReminder, SupervisionItem
 from supervision.selectors import instructions_visible, items_visible
 from supervision.services import (
     About,
@@ -58,9 +58,14 @@ def item(leader, unit_a, unit_b, trademarks, reporter_a, reporter_b):
     return item_issue(
         by=leader,
         data=ItemInput(
-            title="推进商标注册量", action="制定帮扶措施", criteria="提交措施文件", deadline=TODAY + datetime.timedelta(days=10),
-            lead_unit=unit_a, co_units=[unit_b], about=About(indicator=trademarks),
-        ),  # fmt: skip
+            title="推进商标注册量",
+            action="制定帮扶措施",
+            criteria="提交措施文件",
+            deadline=TODAY + datetime.timedelta(days=10),
+            lead_unit=unit_a,
+            co_units=[unit_b],
+            about=About(indicator=trademarks),
+        ),
         today=TODAY,
     )
 
@@ -76,7 +81,10 @@ def reasons(row) -> list[str]:
 def test_it_issues_an_item_audited_and_tells_lead_and_co_units(item, reporter_a, reporter_b, leader):
     assert item.state == SupervisionItem.State.ISSUED and item.version == 1
     assert reasons(item) == ["下达督办"]
-    assert AuditRecord.objects.get(model="supervision.supervisionitem", object_id=str(item.pk)).history_user == leader
+    assert (
+        AuditRecord.objects.get(model="supervision.supervisionitem", object_id=str(item.pk)).history_user
+        == leader
+    )
     told = Notification.objects.filter(kind=Notification.Kind.ISSUED)
     assert {row.recipient for row in told} == {reporter_a, reporter_b}
     assert all(row.link == f"/supervision/{item.pk}/" for row in told)
@@ -85,8 +93,14 @@ def test_it_issues_an_item_audited_and_tells_lead_and_co_units(item, reporter_a,
 def test_it_walks_the_whole_cycle_answer_return_answer_close(item, reporter_a, reviewer, leader):
     item_respond(item=item, by=reporter_a, text="已制定措施", files=[pdf()], version=1)
     item.refresh_from_db()
-    assert item.state == SupervisionItem.State.ANSWERED and item.responses.get().files.get().name == "落实情况.pdf"
-    assert Notification.objects.filter(kind=Notification.Kind.ANSWERED, recipient__in=[leader, reviewer]).count() == 2
+    assert (
+        item.state == SupervisionItem.State.ANSWERED
+        and item.responses.get().files.get().name == "落实情况.pdf"
+    )
+    assert (
+        Notification.objects.filter(kind=Notification.Kind.ANSWERED, recipient__in=[leader, reviewer]).count()
+        == 2
+    )
     item_return(item=item, by=reviewer, reason="措施不具体", version=item.version)
     item.refresh_from_db()
     assert item.state == SupervisionItem.State.RETURNED and item.return_reason == "措施不具体"
@@ -112,7 +126,9 @@ def test_two_clicks_on_one_step_move_it_once(item, reporter_a, reviewer):
     assert reasons(item).count("办结") == 1
 
 
-def test_only_the_lead_units_reporter_answers_and_only_the_office_checks(item, reporter_b, leader, reporter_a):
+def test_only_the_lead_units_reporter_answers_and_only_the_office_checks(
+    item, reporter_b, leader, reporter_a
+):
     with pytest.raises(PermissionDenied):
         item_respond(item=item, by=reporter_b, text="配合单位不能反馈")
     with pytest.raises(PermissionDenied):
@@ -135,7 +151,9 @@ def test_a_refused_file_leaves_no_answer_and_no_file(item, reporter_a, settings)
     assert not (settings.MEDIA_ROOT / "supervision").exists()
 
 
-def test_issuing_needs_texts_a_future_deadline_and_one_subject(leader, reporter_a, unit_a, trademarks, quanzhou):
+def test_issuing_needs_texts_a_future_deadline_and_one_subject(
+    leader, reporter_a, unit_a, trademarks, quanzhou
+):
     with pytest.raises(PermissionDenied):
         item_issue(by=reporter_a, data=ItemInput("x", "y", "z", TODAY, unit_a), today=TODAY)
     with pytest.raises(ValidationError) as refused:
@@ -145,13 +163,13 @@ def test_issuing_needs_texts_a_future_deadline_and_one_subject(leader, reporter_
         )  # fmt: skip
     errors = refused.value.message_dict
     assert errors["title"] == ["请填写督办事项。"] and errors["action"] == ["请填写工作要求。"]
-    assert errors["deadline"] == ["办理时限不能早于今天。"] and errors["co_units"] == ["牵头单位不必再列为配合单位。"]
+    assert errors["deadline"] == ["办理时限不能早于今天。"] and errors["co_units"] == [
+        "牵头单位不必再列为配合单位。"
+    ]
     task = Task.objects.filter(section__plan=quanzhou).first()
     with pytest.raises(ValidationError, match="请选择一个"):
-        item_issue(
-            by=leader, data=ItemInput("x", "y", "z", TODAY, unit_a, about=About(indicator=trademarks, task=task)),
-            today=TODAY,
-        )  # fmt: skip
+        both = About(indicator=trademarks, task=task)
+        item_issue(by=leader, data=ItemInput("x", "y", "z", TODAY, unit_a, about=both), today=TODAY)
     assert not SupervisionItem.objects.exists()
 
 
@@ -179,7 +197,9 @@ def test_reminders_go_before_and_after_the_deadline_once_per_item_kind_and_day(i
     assert items_remind(today=late + datetime.timedelta(days=1)) == 0  # answered: no more reminders
 
 
-def test_a_reporter_sees_only_items_and_instructions_of_its_own_unit(item, reporter_a, reporter_b, leader, quanzhou):
+def test_a_reporter_sees_only_items_and_instructions_of_its_own_unit(
+    item, reporter_a, reporter_b, leader, quanzhou
+):
     other = factories.UnitFactory(name="其他单位")
     outsider = factories.UserFactory(role="reporter", unit=other, username="outsider")
     assert list(items_visible(reporter_a)) == [item] and list(items_visible(reporter_b)) == [item]  # co unit
@@ -272,14 +292,26 @@ def test_a_leader_issues_prefilled_from_an_indicator(client, leader, trademarks,
     factories.AssignmentFactory(indicator=trademarks, unit=unit_a, is_lead=True)
     factories.AssignmentFactory(indicator=trademarks, unit=unit_b)
     client.force_login(leader)
-    form = seen(client.get(f"/supervision/new/?indicator={trademarks.pk}")).find("form", id="issue-form").fields()
+    form = (
+        seen(client.get(f"/supervision/new/?indicator={trademarks.pk}"))
+        .find("form", id="issue-form")
+        .fields()
+    )
     assert form["lead_unit"] == str(unit_a.pk) and form["indicator"] == str(trademarks.pk)
     assert "商标有效注册量" in form["title"]
-    bad = client.post("/supervision/new/", {**form, "deadline": "2026-01-01", "action": "做", "criteria": "完成"})
+    bad = client.post(
+        "/supervision/new/", {**form, "deadline": "2026-01-01", "action": "做", "criteria": "完成"}
+    )
     assert bad.status_code == 400 and "办理时限不能早于今天" in bad.content.decode()
     response = client.post(
         "/supervision/new/",
-        {**form, "deadline": "2026-12-31", "action": "制定措施", "criteria": "提交文件", "co_units": [unit_b.pk]},
+        {
+            **form,
+            "deadline": "2026-12-31",
+            "action": "制定措施",
+            "criteria": "提交文件",
+            "co_units": [unit_b.pk],
+        },
     )
     item = SupervisionItem.objects.get()
     assert response["Location"] == f"/supervision/{item.pk}/"
@@ -291,7 +323,9 @@ def test_a_leader_writes_an_instruction_on_a_late_unit(client, leader, unit_a, r
     page = seen(client.get(f"/instructions/new/?unit={unit_a.pk}&period=2026-3"))
     assert "市知识产权局2026年第三季度报送情况" in page.text
     assert client.get("/instructions/new/").status_code == 400
-    response = client.post("/instructions/new/", {"unit": unit_a.pk, "period": "2026-3", "text": "请尽快补报"})
+    response = client.post(
+        "/instructions/new/", {"unit": unit_a.pk, "period": "2026-3", "text": "请尽快补报"}
+    )
     assert response.status_code == 302
     client.force_login(reporter_a)
     assert "请尽快补报" in seen(client.get("/instructions/")).text

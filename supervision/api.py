@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -21,6 +20,7 @@ from audit.services import TEXT_LIMIT, Conflict
 from indicators.models import Indicator
 from ipcity.api import KnownQueryParams, LiteralNumberJSONParser, StrictPageNumberPagination
 from plans.models import Task, Unit
+from reporting.api import ConflictError, ErrorOutput, Refused
 from supervision.models import SupervisionItem
 from supervision.selectors import items_listed, items_visible
 from supervision.services import (
@@ -101,12 +101,17 @@ class ItemCreateInput(serializers.Serializer):
     quarter = serializers.IntegerField(min_value=1, max_value=4, required=False, allow_null=True)
 
 
-class RespondInput(serializers.Serializer):
+class RespondFields(serializers.Serializer):
     text = serializers.CharField(max_length=TEXT_LIMIT)
-    files = serializers.ListField(
-        child=serializers.FileField(), required=False, help_text="佐证材料（multipart）"
-    )
     version = serializers.IntegerField(required=False, min_value=0)
+
+
+class RespondInput(RespondFields):
+    """The request as documented; the files are read from the upload itself (each checked by the service)."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="佐证材料（multipart/form-data，可多个）"
+    )
 
 
 class VersionInput(serializers.Serializer):
@@ -115,20 +120,6 @@ class VersionInput(serializers.Serializer):
 
 class ReturnInput(VersionInput):
     reason = serializers.CharField(max_length=TEXT_LIMIT)
-
-
-class ErrorOutput(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class ConflictError(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "督办事项已被他人处理，请刷新后重试。"
-
-
-class Refused(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "请求无效。"
 
 
 ERRORS = {409: OpenApiResponse(ErrorOutput, description="已被他人处理（版本不符）")}
@@ -227,14 +218,11 @@ class ItemRespondApi(ItemApiBase, APIView):
     )
     def post(self, request, pk: int):
         item = self.visible(pk)
-        data = _valid(RespondInput, request.data)
-        item_respond(
-            item=item,
-            by=request.user,
-            text=data["text"],
-            files=data.get("files", []),
-            version=data.get("version"),
-        )
+        data = _valid(RespondFields, request.data)
+        files = request.FILES.getlist("files")
+        if "files" in request.data and not files:
+            raise serializers.ValidationError({"files": ["佐证材料须以 multipart/form-data 文件上传。"]})
+        item_respond(item=item, by=request.user, text=data["text"], files=files, version=data.get("version"))
         return self.answer(item)
 
 

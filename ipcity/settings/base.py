@@ -225,6 +225,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `state`: the submissions' keeps the name it always had, the 督办事项' gets its own.
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "reporting.api.STATES",
+        "SupervisionStateEnum": "supervision.api.STATES",
+    },
 }
 
 

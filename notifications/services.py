@@ -68,9 +68,9 @@ def notify(
     )
     ids = [row.pk for row in rows]
     if email and ids:
-        transaction.on_commit(lambda: _dispatch("notifications.send_email", ids))
+        transaction.on_commit(lambda: _dispatch("send_email", ids))
     if Webhook.objects.filter(enabled=True).exclude(url="").exists():
-        transaction.on_commit(lambda: _dispatch("notifications.send_webhooks", f"【{_label(kind)}】{text}"))
+        transaction.on_commit(lambda: _dispatch("send_webhooks", f"【{_label(kind)}】{text}"))
     return rows
 
 
@@ -79,10 +79,10 @@ def _label(kind: str) -> str:
 
 
 def _dispatch(task: str, argument) -> None:
-    from celery import current_app
+    from notifications import tasks
 
     try:
-        current_app.tasks[task].apply_async(args=[argument], ignore_result=True)
+        getattr(tasks, task).apply_async(args=[argument], ignore_result=True)
     except Exception:  # a broker down, or an eager run failing, must never reach the person who acted
         logger.warning("通知任务 %s 未能派发或执行失败", task, exc_info=True)
 

@@ -227,10 +227,16 @@ def test_an_instruction_is_audited_and_tells_the_units_concerned(leader, reporte
         instruction_write(by=leader, text="x", about=About(unit=reporter_a.unit))
 
 
-def test_the_emails_go_out_after_commit_to_the_units_address(item, unit_a):
-    addresses = {address for message in mail.outbox for address in message.to}
-    assert unit_a.email == "" or unit_a.email in addresses
-    assert all("督办下达" in message.subject for message in mail.outbox)
+def test_the_emails_go_out_after_commit_to_the_units_address(
+    leader, unit_a, reporter_a, trademarks, django_capture_on_commit_callbacks
+):
+    unit_a.email = "zscqj@example.cn"
+    unit_a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        data = ItemInput("补报", "补报数据", "报送", TODAY, unit_a, about=About(indicator=trademarks))
+        item_issue(by=leader, data=data, today=TODAY)
+    assert [message.to for message in mail.outbox] == [["zscqj@example.cn"]]
+    assert "督办下达" in mail.outbox[0].subject and "补报" in mail.outbox[0].body
 
 
 # Pages -----------------------------------------------------------------------------------------------------

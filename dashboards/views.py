@@ -25,6 +25,9 @@ from dashboards.selectors.tasks import task_board
 from dashboards.selectors.units import units_page
 from indicators.selectors import indicators_with_targets
 from plans.selectors import plan_get, plan_list, plans_with_tasks
+from supervision.selectors import instructions_listed
+
+INSTRUCTIONS_SHOWN = 20
 
 
 @login_required
@@ -104,9 +107,10 @@ def overview(request, plan, form, period):
 def indicator(request, plan, form, period, code: str):
     page = indicator_page(plan, code, period, request.user)
     chart = charts.figure_data(charts.indicator_chart(page))
-    return render(
-        request, "dashboards/indicator.html", {"plan": plan, "period": period, "page": page, "chart": chart}
-    )
+    # 批示 on the indicator, to the office, leaders and the units that report it (the page is theirs only).
+    notes = instructions_listed(request.user, indicator_id=page.indicator.pk)[:INSTRUCTIONS_SHOWN]
+    context = {"plan": plan, "period": period, "page": page, "chart": chart, "instructions": list(notes)}
+    return render(request, "dashboards/indicator.html", context)
 
 
 @role_required(*EVERY_ROLE)

@@ -47,8 +47,9 @@ def test_it_guards_every_history_table(db):
     guarded = guarded_tables(connection)
     tables = [model._meta.db_table for model in history_models()]
     # every model carrying figures, targets, assignments, calendars, evidence, plan-document drafts, bulletin
-    # releases; regions, units, plans, sections, tasks, users; login unlocks
-    assert len(tables) == 20
+    # releases; regions, units, plans, sections, tasks, users; login unlocks; 批示, 督办事项, their answers and
+    # evidence; the group-robot settings
+    assert len(tables) == 25
     for table in tables:
         assert guarded.get(table) == expected, table
 

@@ -345,3 +345,16 @@ def test_who_may_not_open_the_office_and_issuer_pages(client, role, unit_a):
         assert client.get("/supervision/new/").status_code == 403
         assert client.get("/instructions/new/?unit=1&period=2026-3").status_code == 403
     assert client.post("/supervision/1/close/", {"version": 1}).status_code == 403
+
+
+def test_an_instruction_shows_on_its_indicators_page_to_the_units_that_report_it(
+    client, leader, reporter_a, trademarks, unit_a
+):
+    factories.AssignmentFactory(indicator=trademarks, unit=unit_a, is_lead=True)
+    instruction_write(by=leader, text="请加快商标品牌培育", about=About(indicator=trademarks))
+    url = f"/plans/quanzhou-2024-2026/indicators/{trademarks.code}/"
+    client.force_login(reporter_a)
+    shown = seen(client.get(url)).find("section", id="instructions")
+    assert "请加快商标品牌培育" in shown.text and "写批示" not in shown.text
+    client.force_login(leader)
+    assert "写批示" in seen(client.get(url)).find("section", id="instructions").text

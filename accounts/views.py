@@ -1,4 +1,5 @@
-"""Login with a landing page by role: reporters start at 本季度填报, the office at its review queue."""
+"""Login with a landing page by role: the office starts at its review queue, units at their open 督办事项
+or 本季度填报, leaders at the 督办看板."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from accounts.permissions import is_reporter, is_reviewer
 
 
 def landing_url(user) -> str:
-    """Where a user starts after logging in (unless the login page was given a `next`)."""
-    if is_reporter(user):
-        return reverse("report")
+    """Where a user starts after logging in (unless the login page was given a `next`): the office at its
+    review queue; a leader at the 督办看板; a reporter at `start/`, which sends a unit with 督办事项 waiting
+    for its answer to them, else to 本季度填报 (supervision/views.py, `start`)."""
     if is_reviewer(user):
         return reverse("review")
-    return reverse("home")
+    if is_reporter(user):
+        return reverse("start")
+    return reverse("reports:board")
 
 
 class LoginView(auth_views.LoginView):

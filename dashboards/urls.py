@@ -16,6 +16,7 @@ plan_pages = [
 
 urlpatterns = [
     path("plans/", views.index, name="index"),
+    path("board/", views.board, name="board"),
     path("plans/<slug:slug>/", include(plan_pages)),
     path("compare/", views.compare, name="compare"),
 ]

@@ -17,6 +17,7 @@ from accounts.permissions import READERS, REPORTERS, role_required
 from assessment.selectors import part_rows, ranking, weight_list
 from dashboards import charts
 from dashboards.forms import OverviewForm, QuarterForm, RankingForm
+from dashboards.selectors.board import supervision_board
 from dashboards.selectors.common import PeriodChoice, period_choose, progress_quarters, ranking_default
 from dashboards.selectors.compare import comparison, comparison_quarters
 from dashboards.selectors.indicator import indicator_page
@@ -26,6 +27,9 @@ from dashboards.selectors.units import units_page
 from indicators.selectors import indicators_with_targets
 from ipcity.quarters import Quarter, quarter_name
 from plans.selectors import plan_get, plan_list, plans_with_tasks
+from supervision.selectors import instructions_listed
+
+INSTRUCTIONS_SHOWN = 20
 
 
 @login_required
@@ -66,6 +70,15 @@ def plan_page(form_class: type[QuarterForm] = QuarterForm):
     return decorator
 
 
+@role_required(*READERS)
+@require_GET
+def board(request):
+    """督办看板, where a leader lands: what is behind across the plans, most serious first, each row one click
+    from a 批示 or a 督办."""
+    page = supervision_board(list(plan_list()))
+    return render(request, "dashboards/board.html", {"board": page})
+
+
 @role_required(*EVERY_ROLE)
 @require_GET
 def index(request):
@@ -96,9 +109,10 @@ def overview(request, plan, form, period):
 def indicator(request, plan, form, period, code: str):
     page = indicator_page(plan, code, period, request.user)
     chart = charts.figure_data(charts.indicator_chart(page))
-    return render(
-        request, "dashboards/indicator.html", {"plan": plan, "period": period, "page": page, "chart": chart}
-    )
+    # 批示 on the indicator, to the office, leaders and the units that report it (the page is theirs only).
+    notes = instructions_listed(request.user, indicator_id=page.indicator.pk)[:INSTRUCTIONS_SHOWN]
+    context = {"plan": plan, "period": period, "page": page, "chart": chart, "instructions": list(notes)}
+    return render(request, "dashboards/indicator.html", context)
 
 
 @role_required(*EVERY_ROLE)

@@ -220,6 +220,7 @@ def demo_load() -> DemoReport:
     accounts = _accounts(units)
     _populations()
     assignments = _assignments(plans, units)
+    _supervision(plans[QUANZHOU], units)
     if Submission.objects.filter(is_demo=True).exists():
         return DemoReport(accounts, 0, 0, created=False)
     reporters = {user.unit_id: user for user in User.objects.filter(role=User.Role.REPORTER)}
@@ -230,6 +231,51 @@ def demo_load() -> DemoReport:
     bulk_create_with_history(submissions, Submission, batch_size=500, default_change_reason=REASON)
     bulk_create_with_history(reports, TaskReport, batch_size=500, default_change_reason=REASON)
     return DemoReport(accounts, len(submissions), len(reports), created=True)
+
+
+def _supervision(plan: Plan, units: dict[str, Unit]) -> None:
+    """Two 督办事项 and two 批示 of the leader's, found again by their natural keys (title and lead unit; the
+    text and its author), so a second run adds nothing: one item waits for 市知识产权局's answer, one from
+    the unit that missed 2026 Q3 has been answered and waits for the office's check."""
+    from supervision.models import Instruction, Response, SupervisionItem
+
+    leader = User.objects.get(username="leader")
+    trademarks = Indicator.objects.get(plan=plan, code="trademarks")
+    late = units[MISSING_UNIT]
+    items = [
+        dict(
+            title="推进“商标有效注册量”指标进度", lead_unit=units["市知识产权局"], indicator=trademarks,
+            action="分析商标有效注册量低于序时进度的原因，制定商标品牌培育帮扶措施。",
+            criteria="提交帮扶措施文件，第四季度数据回到序时进度。", deadline=datetime.date(2027, 1, 15),
+        ),
+        dict(
+            title=f"{late.name}2026年第三季度数据补报", lead_unit=late, unit=late, year=2026, quarter=3,
+            action="说明未按时报送的原因，补报2026年第三季度数据。", criteria="补报数据经办公室审核通过。",
+            deadline=datetime.date(2026, 12, 20),
+        ),
+    ]  # fmt: skip
+    for fields in items:
+        item, created = SupervisionItem.objects.get_or_create(
+            title=fields.pop("title"),
+            lead_unit=fields.pop("lead_unit"),
+            defaults={**fields, "issued_by": leader},
+        )
+        if created and item.unit_id:
+            reporter = User.objects.filter(unit=late, role=User.Role.REPORTER).first()
+            if reporter is not None:
+                Response.objects.create(
+                    item=item, text="因系统账号交接延误未按时报送，已于12月补报。", answered_by=reporter
+                )
+                item.state = SupervisionItem.State.ANSWERED
+                item.save(update_fields=["state"])
+    for text, about in (
+        (
+            "商标注册量连续两个季度低于序时进度，请市知识产权局牵头分析原因、拿出措施。",
+            {"indicator": trademarks},
+        ),
+        (f"{late.name}第三季度未报送，请办公室督促补报。", {"unit": late, "year": 2026, "quarter": 3}),
+    ):
+        Instruction.objects.get_or_create(author=leader, text=text, defaults=about)
 
 
 def _regions(plans: dict[str, Plan]) -> list[Region]:

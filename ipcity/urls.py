@@ -25,11 +25,13 @@ urlpatterns = [
     path("", include("dashboards.home_urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
+    path("", include("notifications.urls")),
     # Before reporting's: /office/plans/import/ and /office/plans/drafts/… would otherwise be read as a plan's
     # slug by the plan editor's /office/plans/<slug>/ (planimport refuses those two words as a slug).
     path("", include("planimport.urls")),
     path("", include("reporting.urls")),
     path("", include("assessment.urls")),
+    path("", include("supervision.urls")),
     # The leaders' pages and the exports share the `reports` namespace their URL names have always had.
     path("", include(([path("", include("dashboards.urls")), path("", include("exports.urls"))], "reports"))),
     path("api/", include("plans.api_urls")),
@@ -37,6 +39,7 @@ urlpatterns = [
     path("api/", include("progress.api_urls")),
     path("api/", include("assessment.api_urls")),
     path("api/", include("reporting.api_urls")),
+    path("api/", include("supervision.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # A person opening the docs page without a session is sent to log in, like on every other page.
     path(

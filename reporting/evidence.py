@@ -181,3 +181,17 @@ def evidence_problem(name: str, size: int, file: IO[bytes]) -> str | None:
     if ext in OFFICE and has_macros(file):
         return f"“{shown}”含有宏（VBA代码），出于安全考虑不能上传。请另存为不含宏的文件（如PDF）后再上传。"
     return None
+
+
+def attachment(field, name: str):
+    """A stored file as a download, always an attachment (a browser never renders it in our origin); a file
+    missing from storage is a 404. Every evidence download (figures, tasks, 督办 answers) goes through it."""
+    from django.http import FileResponse, Http404
+
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("文件不存在。") from missing
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

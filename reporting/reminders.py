@@ -20,10 +20,13 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import ensure_reviewer
 from audit.services import stamp
+from notifications.models import Notification
+from notifications.services import notify
 from plans.models import Unit
 from reporting.models import WITH_OFFICE, Period, Reminder, Submission, TaskReport
 from reporting.selectors import owed_figures, owed_tasks
@@ -129,6 +132,14 @@ def _message(owed: Owed, period: Period, kind: str, today: datetime.date) -> Ema
     )
 
 
+def _told_in_app(unit: Unit, period: Period, kind: str, owed: int) -> None:
+    """The same 催报 in the unit's reporters' bell (the email has gone out already)."""
+    subject = SUBJECTS[kind].format(period=period, due=_day(period.due_on))
+    link = f"{reverse('report')}?period={period.year}-{period.quarter}"
+    notify(units=[unit], kind=Notification.Kind.REMINDER, text=f"{subject}（尚有{owed}项未报送）", link=link,
+           email=False)  # fmt: skip
+
+
 def reminders_send(*, today: datetime.date) -> int:
     """Email every unit that owes items for an open period the reminder it is due today; log each one so it
     is never sent twice. Units with everything submitted, group units and units without an email get none.
@@ -162,6 +173,7 @@ def reminders_send(*, today: datetime.date) -> int:
                         owed=owed.count,
                     )
                     message.send()
+                    _told_in_app(owed.unit, period, kind, owed.count)
             except IntegrityError:
                 continue  # another run sent it a moment ago
             count += 1
@@ -174,7 +186,7 @@ def urge_unit(*, unit: Unit, period: Period, by: User, today: datetime.date | No
     who sent it). At most once per unit, period and day: a second one raises ValidationError saying when the
     first went out. Refused too when the period is not yet due, nothing is owed, or the unit has no email.
 
-    The one place an office's 催报 goes out: an in-application notification belongs here too."""
+    The one place an office's 催报 goes out: the unit's reporters also find it in their bell."""
     ensure_reviewer(by)
     today = today or timezone.localdate()
     if today <= period.due_on:
@@ -197,6 +209,7 @@ def urge_unit(*, unit: Unit, period: Period, by: User, today: datetime.date | No
             stamp(row, by, f"办公室催报：{period}尚有{owed[0].count}项未报送")
             row.save()  # first: its unique key stops a second click racing this one
             message.send()
+            _told_in_app(unit, period, Reminder.Kind.URGE, owed[0].count)
     except IntegrityError:
         raise ValidationError(_urged_today(unit, period, today_urge.get())) from None
     return row

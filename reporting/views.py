@@ -10,7 +10,7 @@ from dataclasses import replace
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from indicators.models import Assignment, Indicator
 from indicators.services import assignments_set
 from plans.models import Plan, Task, TaskUnit, Unit
 from plans.services import task_units_set
-from reporting.evidence import max_bytes, size_text
+from reporting.evidence import attachment, max_bytes, size_text
 from reporting.forms import ExceptionForm, PeriodDatesForm, QuarterForm
 from reporting.models import Period, PeriodException, Submission
 from reporting.queue import row_history
@@ -292,13 +292,7 @@ def evidence_download(request, pk: int):
     """An evidence file, to those who may see its figure or task report only (404 to anyone else), always as
     an attachment so a browser never renders it in our origin."""
     item = get_object_or_404(evidence_visible(request.user), pk=pk)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404("文件不存在。") from missing
-    response = FileResponse(handle, as_attachment=True, filename=item.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(item.file, item.name)
 
 
 # The office: calendar and assignments ----------------------------------------------------------------------

@@ -58,6 +58,9 @@ class World:
     )  # a Quanzhou indicator only that unit reports
     zj_task: Task | None = None
     plan_draft: int = 0  # a plan document's draft waiting for the office's review (planimport)
+    # 督查督办 by unit letter: an item waiting for the unit's answer, one answered (a file) for the office
+    supervision: dict[str, SimpleNamespace] = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)  # a notification per role; "someone" another's
     submission_type: int = 0  # the content type id, for the admin's "view on site"
 
     def letter(self, role: str, side: str) -> str:
@@ -158,8 +161,37 @@ def build(desk, users: dict[str, object]) -> World:
     world.zj_task = Task.objects.get(section__plan__slug="zhenjiang-edz-2024-2026", number=1)
     world.plan_draft = _plan_draft()
     world.submission_type = ContentType.objects.get_for_model(Submission).pk
+    _supervision(world, someone)
     _admin_rows(world)
     return world
+
+
+def _supervision(world: World, someone) -> None:
+    """Per unit: an issued item it leads and an answered one with an evidence file; a 批示 on its quarter; a
+    notification for each role and one for someone else."""
+    from notifications.models import Notification
+    from supervision.models import Instruction, Response, ResponseFile, SupervisionItem
+
+    leader, deadline = world.users["leader"], datetime.date(2026, 12, 31)
+    for letter, unit in world.units.items():
+        issued = SupervisionItem.objects.create(
+            title=f"督办{letter}", action="落实", criteria="提交材料", deadline=deadline, lead_unit=unit,
+            issued_by=leader, indicator=world.desk.count,
+        )  # fmt: skip
+        answered = SupervisionItem.objects.create(
+            title=f"已反馈{letter}", action="落实", criteria="提交材料", deadline=deadline, lead_unit=unit,
+            issued_by=leader, state=SupervisionItem.State.ANSWERED,
+        )  # fmt: skip
+        response = Response.objects.create(item=answered, text="已落实", answered_by=leader)
+        kept = ResponseFile.objects.create(
+            response=response, name="落实.pdf", size=9, uploaded_by=leader,
+            file=ContentFile(b"%PDF-1.4\n", name="s.pdf"),
+        )  # fmt: skip
+        Instruction.objects.create(author=leader, text="抓紧", unit=unit, year=2026, quarter=3)
+        world.supervision[letter] = SimpleNamespace(issued=issued, answered=answered, file=kept)
+    for role, user in [*world.users.items(), ("someone", someone)]:
+        if user is not None:
+            world.notes[role] = Notification.objects.create(recipient=user, kind="reminder", text="请报送")
 
 
 def _plan_draft() -> int:

@@ -145,7 +145,8 @@ def test_its_query_count_is_pinned_and_does_not_grow_with_units_or_submissions(
 ):
     before = _queries(leader_client, "trademarks")
     dashboard_world.grow(units=6)
-    with django_assert_max_num_queries(14):  # 11, and each owing unit's state (period, units, figures)
+    # 11, each owing unit's state (period, units, figures), the bell's unread count and the 批示 on it
+    with django_assert_max_num_queries(16):
         assert _get(leader_client, "trademarks").status_code == 200
     assert _queries(leader_client, "trademarks") == before
 

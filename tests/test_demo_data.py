@@ -95,3 +95,19 @@ def test_its_task_texts_read_like_a_unit_wrote_them(demo):
     assert not any("推进推进" in progress for _, progress, _ in texts)
     done = [next_steps for status, _, next_steps in texts if status == TaskReport.Status.DONE]
     assert done and not any("加快" in next_steps for next_steps in done)
+
+
+def test_it_shows_supervision_items_and_instructions_once(demo):
+    """One 督办 waiting for 市知识产权局, one answered by the bank that missed 2026 Q3, two 批示; a second
+    run finds them by their natural keys and adds none."""
+    from supervision.models import Instruction, SupervisionItem
+
+    items = {item.lead_unit.name: item for item in SupervisionItem.objects.select_related("lead_unit")}
+    assert items["市知识产权局"].state == "issued" and items["市知识产权局"].indicator.code == "trademarks"
+    assert (
+        items["中国人民银行泉州市分行"].state == "answered"
+        and items["中国人民银行泉州市分行"].responses.count() == 1
+    )
+    assert Instruction.objects.count() == 2
+    demo_load()
+    assert (SupervisionItem.objects.count(), Instruction.objects.count()) == (2, 2)

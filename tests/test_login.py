@@ -16,14 +16,30 @@ PASSWORD = "test-pass-123"  # the factories' password
 
 @pytest.mark.parametrize(
     ("role", "unit", "landing"),
-    [("reporter", True, "/report/"), ("reviewer", False, "/review/"), ("admin", False, "/review/"),
-     ("leader", False, "/")],
+    [("reporter", True, "/start/"), ("reviewer", False, "/review/"), ("admin", False, "/review/"),
+     ("leader", False, "/board/")],
 )  # fmt: skip
 def test_each_role_lands_on_its_own_page(client, unit_a, role, unit, landing):
     factories.UserFactory(username="someone", role=role, unit=unit_a if unit else None)
     response = client.post("/login/", {"username": "someone", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == landing
     assert client.get("/login/")["Location"] == landing  # already logged in
+
+
+def test_a_reporter_starts_at_its_open_supervision_items_else_at_the_quarter(client, reporter_a, leader):
+    """A unit with a 督办事项 waiting for its answer sees it first; without one, 本季度填报."""
+    from supervision.models import SupervisionItem
+
+    client.force_login(reporter_a)
+    assert client.get("/start/")["Location"] == "/report/"
+    item = SupervisionItem.objects.create(
+        title="补报数据", action="补报", criteria="报送", deadline=datetime.date(2030, 1, 1),
+        lead_unit=reporter_a.unit, issued_by=leader,
+    )  # fmt: skip
+    assert client.get("/start/")["Location"] == "/supervision/?state=open"
+    item.state = SupervisionItem.State.ANSWERED
+    item.save()
+    assert client.get("/start/")["Location"] == "/report/"
 
 
 def test_a_next_page_wins_over_the_landing_page(client, reporter_a):
@@ -73,7 +89,7 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(client
 
     with time_machine.travel(datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=31)):
         response = client.post("/login/", {"username": "reporter_a", "password": PASSWORD})
-        assert response.status_code == 302 and response["Location"] == "/report/"
+        assert response.status_code == 302 and response["Location"] == "/start/"
 
 
 def test_the_lock_is_per_account(client, reporter_a, reporter_b):

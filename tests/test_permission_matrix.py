@@ -99,6 +99,17 @@ def pk_of(attribute: str):
     return sided(lambda w, role, side: {"pk": getattr(w.row(role, side), attribute).pk})
 
 
+def item_of(attribute: str):
+    return sided(lambda w, role, side: {"pk": getattr(w.supervision[w.letter(role, side)], attribute).pk})
+
+
+@sided
+def note_of(w, role, side):
+    """The caller's own notification, or someone else's."""
+    note = w.notes.get(role) if side == "own" else None
+    return {"pk": (note or w.notes["someone"]).pk}
+
+
 def job_of():
     return sided(lambda w, role, side: {"pk": w.job(role, side).pk})
 
@@ -143,6 +154,7 @@ OFFICE_POST = row(LOGIN, DENIED, MOVED, DENIED, MOVED)
 READER_PAGE = row(LOGIN, DENIED, OK, OK, OK)
 READER_POST = row(LOGIN, DENIED, MOVED, MOVED, MOVED)
 UNIT_ITEM = row(LOGIN, Side(OK, MISSING), OK, OK, OK)
+ISSUER_PAGE = row(LOGIN, DENIED, OK, OK, OK)
 OWN_JOB = row(LOGIN, DENIED, OK, Side(OK, MISSING), OK)
 API_READ = row(UNAUTHENTICATED, OK, OK, OK, OK)
 API_ITEM = row(UNAUTHENTICATED, Side(OK, MISSING), OK, OK, OK)
@@ -157,6 +169,13 @@ def create_body(w, role, side):
     """A figure of an indicator the caller's unit reports (own), or one only the other unit reports."""
     code = {"a": "demonstration-city", "b": "patent-pledge-financing"}[w.letter(role, side)]
     return {"plan": QZ, "indicator": code, "year": 2026, "quarter": 4, "value": "5", "done": True}
+
+
+def item_body(w, role, side):
+    return {
+        "title": "推进地理标志", "action": "制定措施", "criteria": "提交文件", "deadline": "2026-12-31",
+        "lead_unit": w.units["a"].pk, "co_units": [w.units["b"].pk], "indicator": w.desk.count.pk,
+    }  # fmt: skip
 
 
 def indicator_units_body(w, role, side):
@@ -331,6 +350,48 @@ URLS: dict[str, Url] = {
     "api-submission-reopen": Url(
         {"POST": API_REVIEW}, fill=pk_of("approved"), api=True, bodies={"POST": {"reason": "更正"}}
     ),
+    # 督查督办 (supervision/): a unit's items and files are a 404 to another unit; leaders and office issue
+    "start": Url({"GET": row(LOGIN, MOVED, MOVED, MOVED, MOVED)}),
+    "supervision-items": Url({"GET": PAGE_ALL}),
+    "supervision-new": Url({"GET": ISSUER_PAGE, "POST": row(LOGIN, DENIED, BAD, BAD, BAD)}),
+    "supervision-item": Url({"GET": UNIT_ITEM}, fill=item_of("issued")),
+    "supervision-respond": Url(
+        {"POST": REPORTER_POST}, fill=item_of("issued"), bodies={"POST": {"text": "已办"}}
+    ),
+    "supervision-close": Url({"POST": OFFICE_POST}, fill=item_of("answered")),
+    "supervision-return": Url({"POST": OFFICE_POST}, fill=item_of("answered")),
+    "supervision-file": Url(
+        {"GET": UNIT_ITEM},
+        fill=sided(lambda w, role, side: {"pk": w.supervision[w.letter(role, side)].file.pk}),
+    ),
+    "instructions": Url({"GET": PAGE_ALL}),
+    # Without a subject the 批示 form is a 400 naming what is missing; an empty POST the same
+    "instruction-new": Url(
+        {"GET": row(LOGIN, DENIED, BAD, BAD, BAD), "POST": row(LOGIN, DENIED, BAD, BAD, BAD)}
+    ),
+    "reports:board": Url({"GET": READER_PAGE}),
+    # The bell (notifications/): each person's own; another's is a 404
+    "notifications": Url({"GET": PAGE_ALL}),
+    "notifications-read-all": Url({"POST": row(LOGIN, MOVED, MOVED, MOVED, MOVED)}),
+    "notification-read": Url({"POST": row(LOGIN, *[Side(MOVED, MISSING)] * 4)}, fill=note_of),
+    # An empty form for a platform is the page again with what is missing
+    "office-webhooks": Url(
+        {"GET": OFFICE_PAGE, "POST": row(LOGIN, DENIED, OK, DENIED, OK)},
+        bodies={"POST": {"platform": "wecom"}},
+    ),
+    "api-supervision-list": Url(
+        {"GET": API_READ, "POST": row(UNAUTHENTICATED, DENIED, CREATED, CREATED, CREATED)},
+        api=True,
+        bodies={"POST": item_body},
+    ),
+    "api-supervision-detail": Url({"GET": API_ITEM}, fill=item_of("issued"), api=True),
+    "api-supervision-respond": Url(
+        {"POST": API_FILL}, fill=item_of("issued"), api=True, bodies={"POST": {"text": "已办"}}
+    ),
+    "api-supervision-close": Url({"POST": API_REVIEW}, fill=item_of("answered"), api=True),
+    "api-supervision-return": Url(
+        {"POST": API_REVIEW}, fill=item_of("answered"), api=True, bodies={"POST": {"reason": "不具体"}}
+    ),
     # The schema needs a token or a session; the docs page sends a person without a session to log in.
     "schema": Url({"GET": API_READ}, api=True),
     "api-docs": Url({"GET": PAGE_ALL}),
@@ -422,6 +483,9 @@ ADMIN_MODELS: dict[str, Can] = {
     "plans.taskunit": AUDITED,
     "plans.unit": AUDITED,
     "exports.exportjob": LOG,
+    "notifications.notification": LOG,
+    "supervision.supervisionitem": LOG,  # issued, answered, closed through the 督办 pages and API
+    "supervision.instruction": LOG,  # written on the 批示 page, never edited
 }
 
 

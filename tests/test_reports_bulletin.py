@@ -150,4 +150,3 @@ def test_the_page_uses_a_fixed_number_of_queries(
     # 15, and the items awaiting review (count, list), the release, the units not judged on unreviewed data.
     with django_assert_max_num_queries(19):
         assert leader_client.get(URL, {"year": 2025, "quarter": 3}).status_code == 200
-

@@ -138,7 +138,7 @@ def test_the_reporter_confirms_the_count_before_submitting(desk, reporter_a_clie
     )
 
 
-def test_urge_emails_a_late_unit_once_a_day_and_is_audited(sent, reviewer_client, reviewer, desk):
+def test_urge_emails_a_late_unit_once_a_day_and_is_audited(sent, reviewer_client, reviewer, desk, reporter_a):
     desk.unit_a.email = "zscqj@example.cn"
     desk.unit_a.save()
     queue = seen(reviewer_client.get(QUEUE, {"period": "2026-3"}))
@@ -150,6 +150,10 @@ def test_urge_emails_a_late_unit_once_a_day_and_is_audited(sent, reviewer_client
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["zscqj@example.cn"]
     assert mail.outbox[0].subject == "【催报】办公室提醒：2026年第三季度知识产权工作数据请尽快报送"
     assert "领导小组办公室现专门提醒" in mail.outbox[0].body
+    from notifications.models import Notification  # the unit's reporter also finds it in the bell
+
+    bell = Notification.objects.get(recipient=reporter_a)
+    assert bell.kind == "reminder" and bell.link == "/report/?period=2026-3" and "【催报】" in bell.text
     reminder = Reminder.objects.get(unit=desk.unit_a, kind="urge")
     record = AuditRecord.objects.filter(model="reporting.reminder", object_id=str(reminder.pk)).get()
     assert record.history_user == reviewer and record.history_change_reason.startswith(

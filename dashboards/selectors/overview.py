@@ -100,7 +100,7 @@ def _source_ids(indicators: list[Indicator]) -> set[int]:
     return {indicator.computed_from_id or indicator.pk for indicator in indicators}
 
 
-def _indicator_units(indicators: list[Indicator]) -> dict[int, tuple[list[Unit], bool]]:
+def indicator_units(indicators: list[Indicator]) -> dict[int, tuple[list[Unit], bool]]:
     """For each indicator (via its source when it reads another's figures) the units a card names and whether
     more report it: every unit, lead first, then by name, when at most CARD_UNITS do; else only the lead.
     Two queries, each reading at most CARD_UNITS + 1 assignments per indicator."""
@@ -170,7 +170,7 @@ def plan_overview(
     than CARD_UNITS + 1 assignments per indicator, whatever the number of units."""
     indicators = list(indicators_with_targets(plan))
     progress = {row.indicator_id: row for row in progress_for(plan, *_at(period))} if period.at else {}
-    units = _indicator_units(indicators)
+    units = indicator_units(indicators)
     listed = not any(crowded for _, crowded in units.values())
     if unit_name.strip() and unit_id is None:
         unit_id = _unit_named(indicators, unit_name)

@@ -51,11 +51,15 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "plans",
+    # Messages to people (the bell, email, group robots): below everything that tells someone something.
+    "notifications",
     "indicators",
     "reporting",
     "progress",
     # 目标考核: ranks units from the roll-up; dashboards and exports show it.
     "assessment",
+    # 督查督办: 批示 and 督办事项, above the roll-up it acts on, below the leaders' pages that show it.
+    "supervision",
     "dashboards",
     "exports",
     # Reads plan documents into drafts, publishes them through the plans' and indicators' loaders.
@@ -101,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -228,6 +233,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `state`: the submissions' keeps the name it always had, the 督办事项' gets its own.
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "reporting.api.STATES",
+        "SupervisionStateEnum": "supervision.api.STATES",
+    },
 }
 
 
@@ -361,4 +371,10 @@ IPCITY_HEALTHCHECK_URL = env.str("IPCITY_HEALTHCHECK_URL", default="http://127.0
 CELERY_BEAT_SCHEDULE["reporting-reminders"] = {
     "task": "reporting.send_reminders",
     "schedule": crontab(hour=8, minute=30),
+}
+# 督办事项: the lead unit is reminded this many days before the deadline, and every day once it is overdue.
+IPCITY_SUPERVISION_REMIND_DAYS_BEFORE = env.int("IPCITY_SUPERVISION_REMIND_DAYS_BEFORE", default=3)
+CELERY_BEAT_SCHEDULE["supervision-reminders"] = {
+    "task": "supervision.send_reminders",
+    "schedule": crontab(hour=8, minute=40),
 }

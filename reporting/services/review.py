@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import ensure_reporter_of, ensure_reviewer
@@ -21,6 +22,8 @@ from audit.services import claim, reason_required, rows_write, stamp
 from indicators.measures import figure_missing, figure_needs_note
 from indicators.models import Indicator
 from indicators.rollup_queue import RollupBatch, rollup_batch, rollup_schedule_all
+from notifications.models import Notification
+from notifications.services import notify
 from plans.models import Task, Unit
 from reporting.models import Period, ReviewState, Submission, TaskReport
 from reporting.selectors import unit_indicators, unit_tasks
@@ -254,7 +257,21 @@ def review(
         stamp(row, by, f"{step.audit}：{reason}" if reason else step.audit)
         row.save()
         _schedule_rollup([row])
+        if step.to == ReviewState.RETURNED:
+            _tell_unit(row, step, reason)
     return row
+
+
+def _tell_unit(row: Submission | TaskReport, step: Transition, reason: str) -> None:
+    """The unit's reporters hear of a return or a reopening at once (bell, email), with the reason."""
+    what = row.indicator.name if isinstance(row, Submission) else f"任务“{row.task.title}”"
+    kind = Notification.Kind.REOPENED if step is REOPEN else Notification.Kind.RETURNED
+    notify(
+        units=[row.unit],
+        kind=kind,
+        text=f"{row.period}{what}已被办公室{step.audit}：{reason}。请修改后重新报送。",
+        link=f"{reverse('report')}?period={row.period.at.param}",
+    )
 
 
 def review_approve(*, row: Submission | TaskReport, by: User, version: int | None = None):

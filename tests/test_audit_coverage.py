@@ -101,7 +101,7 @@ def test_a_reporter_moved_and_made_superuser_is_in_the_trail(admin_client_, admi
     record = newest_record(reporter_a)
     assert record.history_user == admin_user and REASON in record.history_change_reason
     changes = shown_changes(record)
-    assert changes["所属单位"] == (str(reporter_a.unit_id), str(unit_b.pk))  # the page shows keys, as before
+    assert changes["所属单位"] == (reporter_a.unit.name, unit_b.name)  # by name, as the units were named then
     assert changes["超级用户状态"] == ("否", "是") and changes["工作人员状态"] == ("否", "是")
     history = User.history.model
     assert "password" not in {field.name for field in history._meta.fields}  # hashes stay out of the trail

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 def test_it_writes_the_report(report_scenario, tmp_path, capsys):
     out = tmp_path / "report.xlsx"
     call_command("export_report", "quanzhou-2024-2026", "--year", "2025", "--quarter", "3", "-o", str(out))
-    assert load_workbook(out).sheetnames == ["封面", "汇总", "指标进度", "任务进展", "报送情况"]
+    assert load_workbook(out).sheetnames == ["封面", "汇总", "指标进度", "任务进展", "报送情况", "目标考核"]
     assert "已导出泉州市示范城市工作方案2025年第三季度进展情况报告" in capsys.readouterr().out
     assert [p.name for p in tmp_path.iterdir()] == ["report.xlsx"]
 

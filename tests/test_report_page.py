@@ -316,9 +316,11 @@ def test_it_opens_the_current_quarter_when_nothing_needs_action(reporter_a_clien
     assert seen(reporter_a_client.get(URL)).find("h2").text == "2026年第四季度"
 
 
-@pytest.mark.parametrize("period", ["2026", "abc", "2026-9", "2099-1"])
-def test_an_unknown_period_is_a_404(reporter_a_client, desk, period):
-    assert reporter_a_client.get(f"{URL}?period={period}").status_code == 404
+@pytest.mark.parametrize(
+    ("period", "status"), [("2026", 400), ("abc", 400), ("2026-9", 400), ("2099-1", 404)]
+)
+def test_a_malformed_period_is_a_400_and_an_unknown_one_a_404(reporter_a_client, desk, period, status):
+    assert reporter_a_client.get(f"{URL}?period={period}").status_code == status
 
 
 def test_only_reporters_fill_a_quarter(client, desk, reviewer, leader, admin_user):

@@ -79,7 +79,7 @@ def test_it_generates_and_downloads_the_report(browser, live_server):
     download = download_info.value
     assert download.suggested_filename == "泉州市示范城市工作方案2025年第三季度进展情况报告.xlsx"
     workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    assert workbook.sheetnames == ["封面", "汇总", "指标进度", "任务进展", "报送情况"]
+    assert workbook.sheetnames == ["封面", "汇总", "指标进度", "任务进展", "报送情况", "目标考核"]
     assert errors == []
 
 

@@ -79,7 +79,7 @@ def test_it_generates_the_report_and_the_page_links_the_download(
     assert "attachment" in download["Content-Disposition"]
     assert "filename*=utf-8''" in download["Content-Disposition"]  # 泉州市示范城市工作方案2025年第三季度…
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
-    assert workbook.sheetnames == ["封面", "汇总", "指标进度", "任务进展", "报送情况"]
+    assert workbook.sheetnames == ["封面", "汇总", "指标进度", "任务进展", "报送情况", "目标考核"]
 
 
 def test_it_generates_the_bulletin_as_excel(

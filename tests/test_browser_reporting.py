@@ -105,6 +105,7 @@ def test_a_reporter_fills_and_submits_the_quarter_and_the_office_reviews_it(live
     indicators = world["indicators"]
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # 报送本季度 asks to confirm the count it submits
     base = live_server.url
 
     page.goto(f"{base}/login/")

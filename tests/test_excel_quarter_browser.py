@@ -3,7 +3,8 @@ the template, fills its 8 figures and 17 tasks offline (openpyxl stands in for E
 preview, confirms, lands on the quarter's reporting page and submits. Screenshots go to tests/artifacts/.
 
 What it takes, counted from this test: the cells typed in Excel (`entries`) and the clicks in the browser
-(`clicks`), against the web form's 61 field entries and 2 clicks (tests/test_browser_reporting.py)."""
+(`clicks`, the confirmation of 报送本季度 included), against the web form's 61 field entries and 2
+clicks (tests/test_browser_reporting.py)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def test_a_reporter_fills_and_submits_the_whole_quarter_through_the_template(
     )
     page = context.new_page()
     base, clicks = live_server.url, []
+    # 报送本季度 asks to confirm the count it submits: accepting it is one more click
+    page.on("dialog", lambda dialog: (clicks.append("确定"), dialog.accept()))
 
     def click(selector: str) -> None:
         clicks.append(selector)
@@ -129,5 +132,5 @@ def test_a_reporter_fills_and_submits_the_whole_quarter_through_the_template(
     assert lagging.problems == "配套资金尚未到位，已协调财政部门加快拨付。"
     # 8 figures + 2 notes + 17 × (status, progress, next steps) + 1 problem; download, choose, upload,
     # confirm, submit.
-    assert (len(entries), len(clicks)) == (62, 5)
+    assert (len(entries), len(clicks)) == (62, 6)
     print(f"\nExcel route: {len(entries)} cells typed, {len(clicks)} clicks")

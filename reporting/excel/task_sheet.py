@@ -8,7 +8,7 @@ as the reporting page offers them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name
@@ -16,7 +16,7 @@ from xlsxwriter.utility import xl_col_to_name
 from ipcity.workbook import Cell, Column, SheetSpec, Validation, fit_width
 from plans.models import Task, TaskUnit
 from reporting.models import Period, TaskReport
-from reporting.selectors import unit_tasks
+from reporting.selectors import previous_task_reports, unit_tasks
 from reporting.services.entry import EDITABLE
 
 if TYPE_CHECKING:
@@ -53,18 +53,22 @@ def task_number(task: Task) -> str:
 
 @dataclass(frozen=True)
 class TaskSheetData:
-    """The unit's tasks for a quarter with its role on each and its stored report, in three queries."""
+    """The unit's tasks for a quarter with its role on each and its stored report, and, for a task with none
+    yet, its latest report of the quarters before (what 沿用上季度 copies), in four queries."""
 
     tasks: list[Task]
     roles: dict[int, str]
     current: dict[int, TaskReport]  # task id → the quarter's stored report
+    carried: dict[int, TaskReport] = field(default_factory=dict)  # task id → an earlier quarter's report
 
     @classmethod
     def load(cls, unit: Unit, period: Period) -> TaskSheetData:
         tasks = unit_tasks(unit, period.year)
         roles = dict(TaskUnit.objects.filter(unit=unit, task__in=tasks).values_list("task_id", "role"))
         current = {row.task_id: row for row in TaskReport.objects.filter(unit=unit, period=period)}
-        return cls(tasks=tasks, roles=roles, current=current)
+        unreported = [task for task in tasks if task.pk not in current]
+        carried = previous_task_reports(unit, period, unreported) if unreported else {}
+        return cls(tasks=tasks, roles=roles, current=current, carried=carried)
 
     def seen(self) -> list[tuple[str, str]]:
         """(key, version of the stored report when the template was made; 0: none yet), in sheet order."""
@@ -80,18 +84,23 @@ def task_rows(data: TaskSheetData) -> Iterator[list[Any]]:
     for task in data.tasks:
         row = data.current.get(task.pk)
         editable = row is None or row.state in EDITABLE
-        status = row.get_status_display() if row and row.status else None
+        # 沿用上季度: a task with nothing this quarter shows its last report's words, to edit
+        shown = row or data.carried.get(task.pk)
+        status = shown.get_status_display() if shown and shown.status else None
         inputs = [Cell(status, "input" if editable else "na")]
         inputs += [
-            Cell(getattr(row, name) if row else None, "input" if editable else "na")
+            Cell(getattr(shown, name) if shown else None, "input" if editable else "na")
             for name, _ in TASK_TEXTS.values()
         ]
+        state = row.get_state_display() if row else "未填写"
+        if row is None and shown is not None:
+            state = f"未填写（已填入{shown.period}内容）"
         yield [
             task_key(task),
             task_number(task),
             task.title,
             TaskUnit.Role(data.roles.get(task.pk, TaskUnit.Role.CO)).label,
-            row.get_state_display() if row else "未填写",
+            state,
             *inputs,
         ]
 
@@ -124,7 +133,8 @@ def task_sheet(data: TaskSheetData, *, unit: Unit, period: Period, protect: str)
         title_rows=[
             f"{unit.name} {period} 重点任务进展填报模板",
             "请只在浅黄色单元格中填写：推进状态从下拉列表中选择；进展情况、存在问题、下步计划可直接修改"
-            "（已填入本季度已保存的内容）。整行留空的任务不会导入。导入后保存为草稿，请在本季度填报页面核对后报送。",
+            "（已填入本季度已保存的内容；本季度尚未填写的任务已填入最近一个季度的内容，即“沿用上季度”，请逐项核对修改）。"
+            "整行留空的任务不会导入。导入后保存为草稿，请在本季度填报页面核对后报送。",
         ],
         columns=[
             Column(

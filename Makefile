@@ -58,7 +58,7 @@ test: $(STAMP)
 
 # bandit over our code (findings fixed, or `# nosec` with the reason in README's 安全 / Security section).
 security: $(STAMP)
-	$(BIN)/bandit -q -c pyproject.toml -r accounts audit plans notifications indicators reporting progress supervision dashboards exports planimport ipcity devdata
+	$(BIN)/bandit -q -c pyproject.toml -r accounts audit plans notifications indicators reporting progress assessment supervision dashboards exports planimport ipcity devdata
 
 # Django's deploy checklist with the production settings and throwaway values: a weakened setting fails here.
 check-deploy: $(STAMP)

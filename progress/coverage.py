@@ -113,7 +113,7 @@ def awaiting_text(at: Quarter, count: int) -> str:
 
 def pending_text(today: datetime.date, count: int) -> str:
     """数据截至2026年10月20日，尚有3项待审核: the first line of a document made while items await review."""
-    date = f"{today.year}年{today.month:02d}月{today.day:02d}日"
+    date = f"{today.year}年{today.month}月{today.day}日"  # 2026年12月7日, as 公文 write dates
     if not count:
         return f"数据截至{date}，本季度报送事项均已审核"
     return f"数据截至{date}，尚有{count}项待审核"

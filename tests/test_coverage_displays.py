@@ -80,8 +80,7 @@ def test_it_says_what_a_forecast_and_a_document_stand_on():
     assert coverage.forecast_basis(_row()) == ""  # the roll-up has not recorded a basis
     assert coverage.pending_text(datetime.date(2026, 10, 20), 3) == "数据截至2026年10月20日，尚有3项待审核"
     assert (
-        coverage.pending_text(datetime.date(2026, 1, 5), 0)
-        == "数据截至2026年01月05日，本季度报送事项均已审核"
+        coverage.pending_text(datetime.date(2026, 1, 5), 0) == "数据截至2026年1月5日，本季度报送事项均已审核"
     )
     assert [
         coverage.unit_state_label(state) for state in ("approved", "submitted", "returned", "missing")

@@ -22,6 +22,10 @@ PACKAGES = [
     "progress",
     "dashboards",
     "exports",
+    "planimport",
+    "assessment",
+    "notifications",
+    "supervision",
     "ipcity",
     "devdata",
 ]

@@ -367,7 +367,7 @@ outcome AS (
         if write == Write.NEW
         else f"""
     ON CONFLICT (indicator_id, region_id, year, quarter) DO UPDATE SET plan_id = EXCLUDED.plan_id,
-        {", ".join(f"{name} = EXCLUDED.{name}" for name in FIELDS)}, computed_at = EXCLUDED.computed_at"""
+        {", ".join(f"{name} = EXCLUDED.{name}" for name in FIELDS)}, computed_at = EXCLUDED.computed_at"""  # nosec B608
     )
     statement.add(
         f"""written AS (

@@ -366,7 +366,8 @@ def _read_progress(row: TaskPreviewRow, values: tuple, version: str) -> list[str
         choices = "、".join(f"“{choice}”" for choice in STATUS_BY_LABEL)
         return [f"推进状态只能从下拉列表中选择{choices}，不能填写“{row.typed_status}”。"]
     task = row.task
-    assert task is not None
+    if task is None:  # a row of no owed task was refused before its values are read
+        return ["该行不是本单位本年度的重点任务，不能导入。"]
     row.progress = ProgressInput(
         task_id=task.pk, status=status, version=int(version) if version.isdigit() else -1, **texts
     )
@@ -376,7 +377,8 @@ def _read_progress(row: TaskPreviewRow, values: tuple, version: str) -> list[str
 def _progress_not_writable(row: TaskPreviewRow) -> list[str]:
     """A changed report must still be editable and unchanged in the system since the template was made."""
     stored, progress = row.stored, row.progress
-    assert progress is not None
+    if progress is None:  # its values could not be read: their problems are listed already
+        return []
     if stored is not None and stored.state not in EDITABLE:
         return [f"{stored.get_state_display()}，不能修改。如需更正请联系办公室。"]
     if (stored.version if stored else 0) != progress.version:

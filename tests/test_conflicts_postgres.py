@@ -130,11 +130,17 @@ def test_two_page_saves_of_one_version_one_wins_one_sees_the_conflict(race):
 def insert_together(monkeypatch, model) -> None:
     """Both saves have read "no row yet"; they wait for each other right before their INSERT: a real race."""
     barrier = threading.Barrier(2, timeout=10)
+    met = threading.local()  # each save meets the other once: a loser's retry row by row goes on alone
     save = model.save
+
+    def meet() -> None:
+        if not getattr(met, "done", False):
+            met.done = True
+            barrier.wait()
 
     def racing_save(row, *args, **kwargs):
         if row.pk is None:
-            barrier.wait()
+            meet()
         return save(row, *args, **kwargs)
 
     monkeypatch.setattr(model, "save", racing_save)
@@ -144,7 +150,7 @@ def insert_together(monkeypatch, model) -> None:
 
     def racing_bulk_create(self, rows, *args, **kwargs):
         if self.model is model:
-            barrier.wait()
+            meet()
         return bulk_create(self, rows, *args, **kwargs)
 
     monkeypatch.setattr(manager, "bulk_create", racing_bulk_create)

@@ -84,7 +84,7 @@ def test_it_lists_each_region_of_the_plan_by_year_with_a_constant_number_of_quer
 ):
     factories.PopulationFactory(region=quanzhou.region, year=2024, value=Decimal("887.9"), is_demo=True)
     url = f"{PLANS}{QZ}/population/"
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # the top bar's bell (unread notifications) is one
         page = seen(reviewer_client.get(url))
     regions = [row.attrs["data-region"] for row in page.find_all("tr", data_region=True)]
     assert regions == ["quanzhou", "quanzhou-fengze", "quanzhou-jinjiang"]  # the plan's own region first
@@ -101,7 +101,7 @@ def test_it_lists_each_region_of_the_plan_by_year_with_a_constant_number_of_quer
                                        parent=quanzhou.region)  # fmt: skip
         for year in range(2021, 2027):
             factories.PopulationFactory(region=region, year=year)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # the top bar's bell (unread notifications) is one
         page = seen(reviewer_client.get(url))
     assert len(page.find_all("tr", data_region=True)) == 8
 
@@ -181,7 +181,7 @@ def test_it_shows_every_indicators_targets_by_year_with_their_origin(
     reviewer_client, plans, django_assert_max_num_queries
 ):
     url = f"{PLANS}{QZ}/milestones/"
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # the top bar's bell (unread notifications) is one
         page = seen(reviewer_client.get(url))
     trademarks = page.find("tr", data_indicator="trademarks")
     derived, document = (trademarks.find("td", data_year=str(year)) for year in (2024, 2026))
@@ -198,7 +198,7 @@ def test_it_shows_every_indicators_targets_by_year_with_their_origin(
         for year in quanzhou.years:
             factories.TargetFactory(indicator=indicator, year=year)
         factories.BaselineFactory(indicator=indicator, year=2023)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # the top bar's bell (unread notifications) is one
         page = seen(reviewer_client.get(url))
     assert "新增指标4" in page.text
 

@@ -104,7 +104,7 @@ def test_a_submit_costs_the_same_queries_for_two_rows_or_the_whole_quarter(
             unit=desk.unit_a, period=desk.period, figures=figures, tasks=tasks, by=user,
             submit=True, today=desk.today,
         )  # fmt: skip
-    assert (result.figures, result.tasks) == (4, 17)
+    assert (result.submitted.figures, result.submitted.tasks) == (4, 17)
     assert set(Submission.objects.filter(unit=desk.unit_a).values_list("state", flat=True)) == {
         ReviewState.SUBMITTED
     }
@@ -112,12 +112,27 @@ def test_a_submit_costs_the_same_queries_for_two_rows_or_the_whole_quarter(
 
 
 def test_a_stale_version_in_a_bulk_save_is_a_conflict_and_writes_nothing(desk, user):
+    """The all-or-nothing save (the API, the Excel import): one stale row refuses the whole batch."""
     from audit.services import Conflict
+    from reporting.services.entry import figures_save
 
     _save(desk, user, _figures(desk), _tasks(desk))
     stale = _figures(desk, value="95")
     Submission.objects.filter(unit=desk.unit_a, indicator=desk.stock).update(version=7)
     with pytest.raises(Conflict, match="已被他人"):
-        _save(desk, user, stale, _tasks(desk, text="不应写入"))
+        figures_save(unit=desk.unit_a, period=desk.period, inputs=stale, by=user, today=desk.today)
     assert Submission.objects.get(unit=desk.unit_a, indicator=desk.stock).value == D("88.12")
-    assert not TaskReport.objects.filter(progress="不应写入").exists()
+
+
+def test_a_stale_row_on_the_page_is_its_own_conflict_and_the_rest_is_written(desk, user):
+    """The reporting page: the batch meets the stale row, rolls back, and writes each row on its own."""
+    _save(desk, user, _figures(desk), _tasks(desk))
+    stale = _figures(desk, value="95")
+    Submission.objects.filter(unit=desk.unit_a, indicator=desk.stock).update(version=7)
+    saved = quarter_save(
+        unit=desk.unit_a, period=desk.period, figures=stale, tasks=_tasks(desk, text="仍然写入"), by=user,
+        today=desk.today,
+    )  # fmt: skip
+    assert list(saved.conflicts) == [f"indicator-{desk.stock.pk}"]
+    assert Submission.objects.get(unit=desk.unit_a, indicator=desk.stock).value == D("88.12")
+    assert TaskReport.objects.filter(unit=desk.unit_a, progress="仍然写入").count() == len(_tasks(desk))

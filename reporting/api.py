@@ -137,10 +137,11 @@ class Refused(APIException):
     default_detail = "请求无效。"
 
 
-class SubmissionApiBase(KnownQueryParams):
-    """What every submissions endpoint shares: the reporting services' errors as HTTP answers (a refused
-    figure → 400 with the Chinese messages, a stale version → 409), and the role each method needs."""
-
+# What every endpoint that writes through a service shares (submissions, 督办事项): the services' errors as
+# HTTP answers (a ValidationError → 400 with its Chinese messages, a stale version → 409), and the role
+# `write_roles` that every method but a read needs. No docstring: the schema shows a view's own, else
+# KnownQueryParams', as before.
+class ServiceApi(KnownQueryParams):
     write_roles: tuple[str, ...] = REPORTERS
     parser_classes = [LiteralNumberJSONParser, FormParser, MultiPartParser]
 
@@ -155,6 +156,11 @@ class SubmissionApiBase(KnownQueryParams):
         elif isinstance(exc, Conflict):
             exc = ConflictError(str(exc))
         return super().handle_exception(exc)
+
+
+class SubmissionApiBase(ServiceApi):
+    """What every submissions endpoint shares: the reporting services' errors as HTTP answers (a refused
+    figure → 400 with the Chinese messages, a stale version → 409), and the role each method needs."""
 
     def visible(self, pk: int) -> Submission:
         return get_object_or_404(submissions_visible(self.request.user), pk=pk)

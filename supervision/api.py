@@ -5,22 +5,20 @@ issue; the office closes or returns. Token or session auth."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import REPORTERS, REVIEWERS, HasRole
-from audit.services import TEXT_LIMIT, Conflict
+from accounts.permissions import REPORTERS, REVIEWERS
+from audit.services import TEXT_LIMIT
 from indicators.models import Indicator
-from ipcity.api import KnownQueryParams, LiteralNumberJSONParser, StrictPageNumberPagination
+from ipcity.api import StrictPageNumberPagination
 from plans.models import Task, Unit
-from reporting.api import ConflictError, ErrorOutput, Refused
+from reporting.api import ErrorOutput, ServiceApi
 from supervision.models import SupervisionItem
 from supervision.selectors import items_listed, items_visible
 from supervision.services import (
@@ -130,24 +128,16 @@ class ItemPage(StrictPageNumberPagination):
     max_page_size = 1000
 
 
-class ItemApiBase(KnownQueryParams):
+class ItemApiBase(ServiceApi):
     write_roles: tuple[str, ...] = ISSUERS
-    parser_classes = [LiteralNumberJSONParser, FormParser, MultiPartParser]
 
     def get_permissions(self):
         # Reads need a login only; so does anything sent to a view that writes nothing (405 to anyone logged
         # in). A view that writes answers its write gate first, whatever the method.
         read_only = not any(hasattr(self, method) for method in ("post", "put", "patch", "delete"))
-        if self.request.method in ("GET", "HEAD", "OPTIONS") or read_only:
-            return super().get_permissions()
-        return [HasRole.of(*self.write_roles)()]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = Refused(" ".join(exc.messages))
-        elif isinstance(exc, Conflict):
-            exc = ConflictError(str(exc))
-        return super().handle_exception(exc)
+        if read_only:
+            return [permission() for permission in self.permission_classes]
+        return super().get_permissions()
 
     def visible(self, pk: int) -> SupervisionItem:
         return get_object_or_404(items_visible(self.request.user), pk=pk)

@@ -13,32 +13,20 @@ from accounts.permissions import READERS, HasRole
 from assessment.selectors import part_rows, ranking
 from ipcity.api import FIGURE, KnownQueryParams
 from plans.selectors import plan_get
+from progress.api import ProgressInput
 
 QUARTER_ERROR = "季度（quarter）须为 1—4 的整数；不填即为全年。"
 
 
-class RankingInput(serializers.Serializer):
-    year = serializers.IntegerField(
-        error_messages={
-            "required": "请提供年度（year），例如 year=2025。",
-            "invalid": "年度（year）须为整数，例如 2025。",
-            "null": "请提供年度（year），例如 year=2025。",
-        }
-    )
+class RankingInput(ProgressInput):
+    """The progress API's year and plan-period check; the quarter may be left out (the whole year)."""
+
     quarter = serializers.IntegerField(
         required=False,
         min_value=1,
         max_value=4,
         error_messages={"invalid": QUARTER_ERROR, "min_value": QUARTER_ERROR, "max_value": QUARTER_ERROR},
     )
-
-    def validate_year(self, year: int) -> int:
-        plan = self.context["plan"]
-        if not plan.start_year <= year <= plan.end_year:
-            raise serializers.ValidationError(
-                f"年度（year）须在方案实施期 {plan.start_year}—{plan.end_year} 年之内。"
-            )
-        return year
 
 
 class PartOutput(serializers.Serializer):

@@ -81,6 +81,16 @@ def test_it_measures_everything_at_a_tiny_scale(bench_database, tmp_path):
     assert Path(out).stat().st_size > 0
 
 
+def test_only_measures_the_parts_asked_for(bench_database, tmp_path):
+    out = tmp_path / "bench.json"
+    args = ["--scale", "0.001", "--repeat", "1", "--database", bench_database, "--json", str(out), "--drop"]
+    result = _bench(*args, "--only", "rollup", "--only", "import", "--load-clients", "0", "--approvals", "0")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    keys = {measure["key"] for measure in json.loads(out.read_text(encoding="utf-8"))["measures"]}
+    assert keys == {"rollup_full", "rollup_full_first", "rollup_incremental", "import_time"}
+    assert "测量：Excel导出" not in result.stdout and "测量：汇总" in result.stdout
+
+
 def test_it_refuses_the_app_and_test_databases(bench_database):
     server = settings.DATABASES["default"]
     login = server["USER"] + (f":{server['PASSWORD']}" if server.get("PASSWORD") else "")

@@ -25,6 +25,8 @@ from devdata.bench import database, dataset, live, measures, report
 from devdata.bench.dataset import Dataset, Shape
 from ipcity.celery import app as celery_app
 
+# The parts of a run, in the order they run; `--only` picks some (the live ones also need their own options).
+SECTIONS = ("rollup", "pages", "export", "import", "approvals", "load")
 TABLES = ["indicators_submission", "indicators_progress", "indicators_timeliness", "indicators_assignment"]
 
 
@@ -74,6 +76,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--approval-redis-db", type=int, default=13, help="审核到看板使用的 Redis 库号（运行前清空）"
         )
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=SECTIONS,
+            help="只测量这些部分（可重复；默认全部）：" + "、".join(SECTIONS),
+        )
         parser.add_argument("--json", metavar="FILE", help="把结果另写为 JSON 文件")
         parser.add_argument("--drop", action="store_true", help="测量完成后删除基准测试数据库")
 
@@ -113,19 +121,25 @@ class Command(BaseCommand):
         results: list[measures.Measure] = []
         with tempfile.TemporaryDirectory(prefix="ipcity-bench-") as folder:
             steps = [
-                ("汇总", lambda: measures.rollups(world, budget, say=say)),
+                ("rollup", "汇总", lambda: measures.rollups(world, budget, say=say)),
                 (
+                    "pages",
                     "看板与接口",
                     lambda: measures.pages(world, budget, repeat=max(options["repeat"], 5), say=say),
                 ),
-                ("Excel导出", lambda: measures.export(world, budget, Path(folder), say=say)),
-                ("Excel导入", lambda: measures.excel_import(world, budget, say=say)),
+                ("export", "Excel导出", lambda: measures.export(world, budget, Path(folder), say=say)),
+                ("import", "Excel导入", lambda: measures.excel_import(world, budget, say=say)),
             ]
             if options["approvals"]:
-                steps.append(("审核到看板", lambda: self._approvals(world, Path(folder), options)))
+                steps.append(
+                    ("approvals", "审核到看板", lambda: self._approvals(world, Path(folder), options))
+                )
             if options["load_clients"]:
-                steps.append(("负载", lambda: self._load(Path(folder), name, current, options)))
-            for title, step in steps:
+                steps.append(("load", "负载", lambda: self._load(Path(folder), name, current, options)))
+            only = set(options["only"] or SECTIONS)
+            for key, title, step in steps:
+                if key not in only:
+                    continue
                 self.stdout.write(f"测量：{title}")
                 try:
                     results.extend(step())

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 
 def ranking_weights_set(
-    *, plan: Plan, weights: dict[str, int], by: User, reason: str, seen_version: int | None
+    *, plan: Plan, weights: dict[str, int], by: User, reason: str, seen: int | None
 ) -> RankingWeights:
     """Store the plan's four weights (each 0—100, not all 0) with the reason, in the audit trail. The first
-    save creates the row; later ones must come from the version the person saw (`seen_version`), else
+    save creates the row; later ones must come from the version the person saw (`seen`), else
     Conflict. Nothing is written on a ValidationError (keyed by part)."""
     ensure_reviewer(by)
     reason = reason_required(reason, "修改原因")
@@ -39,7 +39,7 @@ def ranking_weights_set(
         if row is None:
             row = RankingWeights(plan=plan)
         else:
-            claim(row, seen_version)
+            claim(row, seen)
         for part in PARTS:
             setattr(row, part, weights[part])
         stamp(row, by, f"设定考核权重：{reason}")

@@ -11,7 +11,7 @@ from assessment.forms import RankingWeightsForm
 from assessment.selectors import ranking_weights, weight_list
 from assessment.services import ranking_weights_set
 from plans.selectors import plan_get
-from reporting.views import office_save
+from reporting.views import office_save, posted
 
 
 @role_required(*REVIEWERS)
@@ -19,22 +19,15 @@ from reporting.views import office_save
 def office_ranking_weights(request, slug: str):
     plan = plan_get(slug)
     current = ranking_weights(plan)
-    form = RankingWeightsForm(request.POST if request.method == "POST" else None, weights=current)
-    if request.method == "POST" and form.is_valid():
-        saved = office_save(
-            request,
-            form,
-            lambda: ranking_weights_set(
-                plan=plan,
-                weights=form.weights(),
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                seen_version=form.cleaned_data.get("seen"),
-            ),
-            done="考核权重已保存；目标考核排名即按新权重计算。",
-            back=reverse("reports:ranking", args=[plan.slug]),
-        )
-        if saved:
-            return saved
+    form = RankingWeightsForm(posted(request), weights=current)
+    saved = office_save(
+        request,
+        form,
+        lambda **audit: ranking_weights_set(plan=plan, weights=form.weights(), **audit),
+        done="考核权重已保存；目标考核排名即按新权重计算。",
+        back=reverse("reports:ranking", args=[plan.slug]),
+    )
+    if saved:
+        return saved
     context = {"plan": plan, "current": current, "form": form, "parts": weight_list(current)}
     return render(request, "assessment/office_ranking_weights.html", context)

@@ -13,7 +13,7 @@ from indicators.selectors import indicators_by_definition
 from indicators.services import definition_change
 from plans.models import Plan
 from reporting.forms import DefinitionForm
-from reporting.views import office_save
+from reporting.views import office_save, posted
 
 
 @role_required(*REVIEWERS)
@@ -34,21 +34,14 @@ def office_definitions(request):
 @require_http_methods(["GET", "POST"])
 def office_definition(request, pk: int):
     indicator = get_object_or_404(Indicator.objects.select_related("plan"), pk=pk)
-    form = DefinitionForm(request.POST if request.method == "POST" else None, indicator=indicator)
-    if request.method == "POST" and form.is_valid():
-        saved = office_save(
-            request,
-            form,
-            lambda: definition_change(
-                indicator=indicator,
-                data=form.definition_input(),
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                seen=form.cleaned_data.get("seen"),
-            ),
-            done=f"“{indicator.name}”的口径已保存；涉及统计方式、基期值或口径的修改已安排重新汇总。",
-            back=f"{reverse('office-definitions')}#indicator-{indicator.pk}",
-        )
-        if saved:
-            return saved
+    form = DefinitionForm(posted(request), indicator=indicator)
+    saved = office_save(
+        request,
+        form,
+        lambda **audit: definition_change(indicator=indicator, data=form.definition_input(), **audit),
+        done=f"“{indicator.name}”的口径已保存；涉及统计方式、基期值或口径的修改已安排重新汇总。",
+        back=f"{reverse('office-definitions')}#indicator-{indicator.pk}",
+    )
+    if saved:
+        return saved
     return render(request, "reporting/office_definition.html", {"indicator": indicator, "form": form})

@@ -18,7 +18,7 @@ from indicators.models import Indicator, Population, Target
 from indicators.selectors import indicators_with_milestones, population_grid
 from plans.selectors import plan_get, plan_list, plan_regions
 from reporting.forms import MilestoneForm, PopulationForm
-from reporting.views import _to_form, office_save
+from reporting.views import _to_form, office_save, posted
 
 
 @role_required(*REVIEWERS)
@@ -50,25 +50,16 @@ def office_population_edit(request, slug: str, region_id: int, year: int):
     if region is None or year not in population_years(plan):
         raise Http404("该地区或年度不在本方案的人口数据范围内。")
     current = Population.objects.filter(region=region, year=year).first()
-    posted = request.POST if request.method == "POST" else None
-    form = PopulationForm(posted, region=region, year=year, population=current)
-    if request.method == "POST" and form.is_valid():
-        saved = office_save(
-            request,
-            form,
-            lambda: population_set(
-                region=region,
-                year=year,
-                data=form.population_input(),
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                seen=form.cleaned_data.get("seen"),
-            ),
-            done=f"{region.name}{year}年常住人口已保存；涉及的每万人口指标已安排重新汇总。",
-            back=f"{reverse('office-population', args=[plan.slug])}#region-{region.pk}",
-        )
-        if saved:
-            return saved
+    form = PopulationForm(posted(request), region=region, year=year, population=current)
+    saved = office_save(
+        request,
+        form,
+        lambda **audit: population_set(region=region, year=year, data=form.population_input(), **audit),
+        done=f"{region.name}{year}年常住人口已保存；涉及的每万人口指标已安排重新汇总。",
+        back=f"{reverse('office-population', args=[plan.slug])}#region-{region.pk}",
+    )
+    if saved:
+        return saved
     context = {"plan": plan, "region": region, "year": year, "current": current, "form": form}
     return render(request, "reporting/office_population_edit.html", context)
 
@@ -89,15 +80,15 @@ def office_milestone(request, slug: str, pk: int, year: int):
     if year not in plan.years:
         raise Http404("该年度不在方案实施期内。")
     current = Target.objects.filter(indicator=indicator, year=year).select_related("indicator").first()
-    posted = request.POST if request.method == "POST" else None
-    restore = posted is not None and posted.get("action") == "restore"
-    form = MilestoneForm(None if restore else posted, indicator=indicator, year=year, target=current)
+    post = posted(request)
+    restore = post is not None and post.get("action") == "restore"
+    form = MilestoneForm(None if restore else post, indicator=indicator, year=year, target=current)
     restore_errors: list[str] = []
-    if posted is not None and (restore or form.is_valid()):
+    if post is not None and (restore or form.is_valid()):
         try:
             if restore:
-                seen = posted.get("seen", "")
-                reason = posted.get("reason", "")
+                seen = post.get("seen", "")
+                reason = post.get("reason", "")
                 milestone_restore(indicator=indicator, year=year, by=request.user, reason=reason,
                                   seen=int(seen) if seen.isdigit() else None)  # fmt: skip
             else:
@@ -118,6 +109,6 @@ def office_milestone(request, slug: str, pk: int, year: int):
             return redirect(f"{reverse('office-milestones', args=[plan.slug])}#indicator-{indicator.pk}")
     context = {
         "plan": plan, "indicator": indicator, "year": year, "current": current, "form": form,
-        "restore_errors": restore_errors, "restore_reason": posted.get("reason", "") if restore else "",
+        "restore_errors": restore_errors, "restore_reason": post.get("reason", "") if restore else "",
     }  # fmt: skip
     return render(request, "reporting/office_milestone.html", context)

@@ -351,14 +351,22 @@ def _write(form, write) -> bool:
     return True
 
 
+def posted(request):
+    """What an office page's form is bound to: the POST data, or None on a GET (an unbound form)."""
+    return request.POST if request.method == "POST" else None
+
+
 def office_save(
-    request, form, write: Callable[[], object], *, done: str, back: str
+    request, form, write: Callable[..., object], *, done: str, back: str
 ) -> HttpResponseRedirect | None:
-    """An office page's audited write from a valid form: a refusal lands on the form (by field), a conflict
-    (someone saved the row meanwhile) at its top; on success `done` is said and the page goes back to `back`.
-    None when the form is to be shown again."""
+    """An office page's audited write from its form, when one was posted and is valid: `write` is called
+    with who writes, the form's reason and the version the person saw (`by`, `reason`, `seen`). A refusal
+    lands on the form (by field), a conflict (someone saved the row meanwhile) at its top; on success `done`
+    is said and the page goes back to `back`. None when the page is to be shown (a GET, or the form again)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
     try:
-        write()
+        write(by=request.user, reason=form.cleaned_data["reason"], seen=form.cleaned_data.get("seen"))
     except ValidationError as error:
         _to_form(form, error)
     except Conflict as conflict:

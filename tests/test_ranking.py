@@ -121,7 +121,7 @@ def test_it_ranks_the_small_world_as_computed_by_hand(world):
 @time_machine.travel(TODAY, tick=False)
 def test_weights_the_office_sets_change_the_ranking_and_are_audited(world, reviewer):
     weights = {"results": 70, "tasks": 10, "timeliness": 10, "quality": 10}
-    ranking_weights_set(plan=world.plan, weights=weights, by=reviewer, reason="突出成效", seen_version=None)
+    ranking_weights_set(plan=world.plan, weights=weights, by=reviewer, reason="突出成效", seen=None)
     # 甲 (70·50 + 10·100·3) / 100 = 65.0; 乙 (7000 + 0 + 750 + 500) / 100 = 82.5
     # 丙 (10·50 + 1000 + 1000) / 30 = 83.3; 丁 (0 + 1000 + 250 + 1000) / 100 = 22.5
     assert table(ranking(world.plan, 2024, 1))[:4] == [
@@ -137,7 +137,7 @@ def test_equal_scores_share_a_rank(world):
     Progress.objects.filter(indicator__name="牵头指标").update(status="on_track")
     ranking_weights_set(
         plan=world.plan, weights={"results": 100, "tasks": 0, "timeliness": 0, "quality": 0},
-        by=factories.UserFactory(role="reviewer"), reason="只看成效", seen_version=None,
+        by=factories.UserFactory(role="reviewer"), reason="只看成效", seen=None,
     )  # fmt: skip
     # 甲 and 乙 both 100 on results; 丙 has no weighted part; 丁 0.
     assert table(ranking(world.plan, 2024, 1)) == [
@@ -174,19 +174,19 @@ def test_the_weights_service_refuses_bad_weights_and_a_stale_version(world, revi
 
     zero = {"results": 0, "tasks": 0, "timeliness": 0, "quality": 0}
     with pytest.raises(ValidationError, match="不能全部为0"):
-        ranking_weights_set(plan=world.plan, weights=zero, by=reviewer, reason="试", seen_version=None)
+        ranking_weights_set(plan=world.plan, weights=zero, by=reviewer, reason="试", seen=None)
     with pytest.raises(ValidationError) as error:
         ranking_weights_set(plan=world.plan, weights=zero | {"results": 101}, by=reviewer, reason="试",
-                            seen_version=None)  # fmt: skip
+                            seen=None)  # fmt: skip
     assert error.value.message_dict["results"] == ["指标成效权重须为0—100的整数。"]
     with pytest.raises(ValidationError, match="请填写修改原因"):
         ranking_weights_set(plan=world.plan, weights=zero | {"results": 1}, by=reviewer, reason=" ",
-                            seen_version=None)  # fmt: skip
+                            seen=None)  # fmt: skip
     one = zero | {"results": 1}
-    ranking_weights_set(plan=world.plan, weights=one, by=reviewer, reason="一", seen_version=None)
+    ranking_weights_set(plan=world.plan, weights=one, by=reviewer, reason="一", seen=None)
     with pytest.raises(Conflict):
         ranking_weights_set(plan=world.plan, weights=zero | {"results": 2}, by=reviewer, reason="二",
-                            seen_version=0)  # fmt: skip
+                            seen=0)  # fmt: skip
     assert RankingWeights.objects.get(plan=world.plan).results == 1
 
 

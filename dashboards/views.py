@@ -53,8 +53,8 @@ def _period(plan, form: QuarterForm) -> PeriodChoice:
 
 
 def plan_page(form_class: type[QuarterForm] = QuarterForm):
-    """A dashboard page of one plan at one quarter: the view gets the plan, its valid query form and the
-    quarter to show; a bad query string is a 400 page naming what is wrong."""
+    """A dashboard page of one plan at one quarter, for every role, read with GET: the view gets the plan,
+    its valid query form and the quarter to show; a bad query string is a 400 page naming what is wrong."""
 
     def decorator(view):
         @wraps(view)
@@ -65,7 +65,7 @@ def plan_page(form_class: type[QuarterForm] = QuarterForm):
                 return _bad_request(request, form)
             return view(request, plan, form, _period(plan, form), **kwargs)
 
-        return wrapped
+        return role_required(*EVERY_ROLE)(require_GET(wrapped))
 
     return decorator
 
@@ -86,8 +86,6 @@ def index(request):
     return render(request, "dashboards/index.html", {"glances": glances})
 
 
-@role_required(*EVERY_ROLE)
-@require_GET
 @plan_page(OverviewForm)
 def overview(request, plan, form, period):
     page = plan_overview(
@@ -103,8 +101,6 @@ def overview(request, plan, form, period):
     return render(request, "dashboards/overview.html", context)
 
 
-@role_required(*EVERY_ROLE)
-@require_GET
 @plan_page()
 def indicator(request, plan, form, period, code: str):
     page = indicator_page(plan, code, period, request.user)
@@ -115,8 +111,6 @@ def indicator(request, plan, form, period, code: str):
     return render(request, "dashboards/indicator.html", context)
 
 
-@role_required(*EVERY_ROLE)
-@require_GET
 @plan_page()
 def units(request, plan, form, period):
     page = units_page(plan, period, request.user)
@@ -125,8 +119,6 @@ def units(request, plan, form, period):
     return render(request, "dashboards/units.html", context)
 
 
-@role_required(*EVERY_ROLE)
-@require_GET
 @plan_page()
 def tasks(request, plan, form, period):
     board = task_board(plan, period, request.user)

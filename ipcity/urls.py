@@ -19,27 +19,29 @@ handler403 = "ipcity.errors.permission_denied"
 handler404 = "ipcity.errors.page_not_found"
 handler500 = "ipcity.errors.server_error"
 
+# The apps' pages, at the root. Planimport's come before reporting's: /office/plans/import/ and
+# /office/plans/drafts/… would otherwise be read as a plan's slug by the plan editor's /office/plans/<slug>/
+# (planimport refuses those two words as a slug).
+PAGES = (
+    "dashboards.home_urls",
+    "accounts.urls",
+    "audit.urls",
+    "notifications.urls",
+    "planimport.urls",
+    "reporting.urls",
+    "assessment.urls",
+    "supervision.urls",
+)
+# The apps whose API views live under /api/.
+APIS = ("plans", "indicators", "progress", "assessment", "reporting", "supervision")
+
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
-    path("", include("dashboards.home_urls")),
-    path("", include("accounts.urls")),
-    path("", include("audit.urls")),
-    path("", include("notifications.urls")),
-    # Before reporting's: /office/plans/import/ and /office/plans/drafts/… would otherwise be read as a plan's
-    # slug by the plan editor's /office/plans/<slug>/ (planimport refuses those two words as a slug).
-    path("", include("planimport.urls")),
-    path("", include("reporting.urls")),
-    path("", include("assessment.urls")),
-    path("", include("supervision.urls")),
+    *(path("", include(module)) for module in PAGES),
     # The leaders' pages and the exports share the `reports` namespace their URL names have always had.
     path("", include(([path("", include("dashboards.urls")), path("", include("exports.urls"))], "reports"))),
-    path("api/", include("plans.api_urls")),
-    path("api/", include("indicators.api_urls")),
-    path("api/", include("progress.api_urls")),
-    path("api/", include("assessment.api_urls")),
-    path("api/", include("reporting.api_urls")),
-    path("api/", include("supervision.api_urls")),
+    *(path("api/", include(f"{app}.api_urls")) for app in APIS),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # A person opening the docs page without a session is sent to log in, like on every other page.
     path(

@@ -8,6 +8,14 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
+def done_by(verbose_name: str) -> models.ForeignKey:
+    """Who a row says did it (发布人, 上传人 …): a user kept as long as the row is, with no way back from
+    the user to the rows."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=verbose_name, on_delete=models.PROTECT, related_name="+"
+    )
+
+
 class AuditRecord(models.Model):
     """One history record of any audited model: who, when, which object, what kind of change, why.
 

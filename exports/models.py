@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from audit.models import done_by
 from ipcity.quarters import period_text
 
 
@@ -29,9 +29,7 @@ class ExportJob(models.Model):
     plan = models.ForeignKey("plans.Plan", verbose_name="方案", on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="+"
-    )
+    requested_by = done_by("申请人")
 
     class Format(models.TextChoices):
         XLSX = "xlsx", "Excel 工作簿"
@@ -80,9 +78,7 @@ class BulletinRelease(models.Model):
     quarter = models.PositiveSmallIntegerField("季度")
     pending = models.PositiveIntegerField("发布时待审核项数", default=0)
     reason = models.TextField("发布说明", blank=True)
-    released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="发布人", on_delete=models.PROTECT, related_name="+"
-    )
+    released_by = done_by("发布人")
     released_at = models.DateTimeField("发布时间", auto_now_add=True)
 
     history = HistoricalRecords(verbose_name="通报发布记录")

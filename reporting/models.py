@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from audit.models import done_by
 from indicators.models import FIGURE, Indicator
 from ipcity.quarters import Quarter
 
@@ -54,9 +55,7 @@ class PeriodException(models.Model):
     unit = models.ForeignKey("plans.Unit", verbose_name="单位", on_delete=models.CASCADE, related_name="+")
     until = models.DateField("开放至")
     reason = models.TextField("理由")
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, related_name="+"
-    )
+    granted_by = done_by("批准人")
     granted_at = models.DateTimeField("批准时间", auto_now_add=True)
 
     history = HistoricalRecords(
@@ -224,9 +223,7 @@ class Evidence(models.Model):
     file = models.FileField("文件", upload_to="evidence/%Y/%m/")
     name = models.CharField("文件名", max_length=200)
     size = models.PositiveIntegerField("大小（字节）")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
-    )
+    uploaded_by = done_by("上传人")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     # Adding and removing evidence is part of a submission's audit trail.

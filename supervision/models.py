@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from audit.models import done_by
 from ipcity.quarters import Quarter
 
 
@@ -76,9 +76,7 @@ def _one_subject(prefix: str, *, required: bool) -> list[models.BaseConstraint]:
 class Instruction(Subject):
     """批示: what a leader (or the office) wrote on an indicator, a task or a unit's quarter. Never edited."""
 
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="批示人", on_delete=models.PROTECT, related_name="+"
-    )
+    author = done_by("批示人")
     text = models.TextField("批示内容")
     created_at = models.DateTimeField("批示时间", default=timezone.now)
 
@@ -115,9 +113,7 @@ class SupervisionItem(Subject):
         "plans.Unit", verbose_name="配合单位", blank=True, related_name="supervision_items_co"
     )
     state = models.CharField("状态", max_length=16, choices=State.choices, default=State.ISSUED)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="督办人", on_delete=models.PROTECT, related_name="+"
-    )
+    issued_by = done_by("督办人")
     issued_at = models.DateTimeField("下达时间", default=timezone.now)
     return_reason = models.TextField("退回理由", blank=True)
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
@@ -151,9 +147,7 @@ class Response(models.Model):
         SupervisionItem, verbose_name="督办事项", on_delete=models.CASCADE, related_name="responses"
     )
     text = models.TextField("办理情况")
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="反馈人", on_delete=models.PROTECT, related_name="+"
-    )
+    answered_by = done_by("反馈人")
     answered_at = models.DateTimeField("反馈时间", default=timezone.now)
 
     history = HistoricalRecords(verbose_name="督办反馈记录")
@@ -175,9 +169,7 @@ class ResponseFile(models.Model):
     file = models.FileField("文件", upload_to="supervision/%Y/%m/")
     name = models.CharField("文件名", max_length=200)
     size = models.PositiveIntegerField("大小（字节）")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
-    )
+    uploaded_by = done_by("上传人")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     history = HistoricalRecords(verbose_name="督办佐证材料变更记录")

@@ -150,6 +150,12 @@ class ServiceApi(KnownQueryParams):
             return super().get_permissions()
         return [HasRole.of(*self.write_roles)()]
 
+    def valid(self, serializer_class) -> dict:
+        """The request's body as `serializer_class` reads it; a bad one is answered 400."""
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def handle_exception(self, exc):
         if isinstance(exc, DjangoValidationError):
             exc = Refused(" ".join(exc.messages))
@@ -217,7 +223,7 @@ class SubmissionListApi(SubmissionApiBase, ListAPIView):
         responses={201: SubmissionOutput, 200: SubmissionOutput, **ERRORS},
     )
     def post(self, request):
-        data = _valid(SubmissionCreateInput, request.data)
+        data = self.valid(SubmissionCreateInput)
         unit = request.user.unit
         indicator = Indicator.objects.filter(plan__slug=data["plan"], code=data["indicator"]).first()
         if indicator is None:
@@ -239,12 +245,6 @@ class SubmissionListApi(SubmissionApiBase, ListAPIView):
         return self.answer(rows[0], status.HTTP_200_OK if stored else status.HTTP_201_CREATED)
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 @extend_schema(tags=["submissions"])
 class SubmissionDetailApi(SubmissionApiBase, APIView):
     @extend_schema(summary="一条指标填报", responses=SubmissionOutput)
@@ -258,7 +258,7 @@ class SubmissionDetailApi(SubmissionApiBase, APIView):
     )
     def patch(self, request, pk: int):
         row = self.visible(pk)
-        data = _valid(SubmissionPatchInput, request.data)
+        data = self.valid(SubmissionPatchInput)
         _save_figure(
             indicator=row.indicator, unit=row.unit, period=row.period, fields=data, stored=row,
             version=data["version"], by=request.user,
@@ -275,7 +275,7 @@ class SubmissionSubmitApi(SubmissionApiBase, APIView):
     )
     def post(self, request, pk: int):
         row = self.visible(pk)
-        data = _valid(SubmitInput, request.data)
+        data = self.valid(SubmitInput)
         submission_submit(submission=row, by=request.user, version=data.get("version"))
         return self.answer(row)
 
@@ -289,7 +289,7 @@ class SubmissionApproveApi(SubmissionReviewApiBase):
     @extend_schema(summary="审核通过", request=SubmitInput, responses={200: SubmissionOutput, **ERRORS})
     def post(self, request, pk: int):
         row = self.visible(pk)
-        data = _valid(SubmitInput, request.data)
+        data = self.valid(SubmitInput)
         review_approve(row=row, by=request.user, version=data.get("version"))
         return self.answer(row)
 
@@ -301,7 +301,7 @@ class SubmissionReturnApi(SubmissionReviewApiBase):
     )
     def post(self, request, pk: int):
         row = self.visible(pk)
-        data = _valid(ReasonInput, request.data)
+        data = self.valid(ReasonInput)
         review_return(row=row, by=request.user, reason=data["reason"], version=data.get("version"))
         return self.answer(row)
 
@@ -315,7 +315,7 @@ class SubmissionReopenApi(SubmissionReviewApiBase):
     )
     def post(self, request, pk: int):
         row = self.visible(pk)
-        data = _valid(ReasonInput, request.data)
+        data = self.valid(ReasonInput)
         review_reopen(row=row, by=request.user, reason=data["reason"], version=data.get("version"))
         return self.answer(row)
 

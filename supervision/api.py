@@ -147,12 +147,6 @@ class ItemApiBase(ServiceApi):
         return Response(ItemOutput(fresh.get(pk=item.pk)).data, status=code)
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 @extend_schema(tags=["supervision"])
 class ItemListApi(ItemApiBase, ListAPIView):
     """GET: the items the caller may see, open first, then by deadline. POST (leaders, the office): issue
@@ -170,7 +164,7 @@ class ItemListApi(ItemApiBase, ListAPIView):
 
     @extend_schema(summary="下达督办事项", request=ItemCreateInput, responses={201: ItemOutput})
     def post(self, request):
-        data = _valid(ItemCreateInput, request.data)
+        data = self.valid(ItemCreateInput)
         about = About(
             indicator=data.get("indicator"), task=data.get("task"), unit=data.get("unit"),
             year=data.get("year"), quarter=data.get("quarter"),
@@ -208,7 +202,7 @@ class ItemRespondApi(ItemApiBase, APIView):
     )
     def post(self, request, pk: int):
         item = self.visible(pk)
-        data = _valid(RespondFields, request.data)
+        data = self.valid(RespondFields)
         files = request.FILES.getlist("files")
         if "files" in request.data and not files:
             raise serializers.ValidationError({"files": ["佐证材料须以 multipart/form-data 文件上传。"]})
@@ -223,7 +217,7 @@ class ItemCloseApi(ItemApiBase, APIView):
     @extend_schema(summary="办公室核实办结", request=VersionInput, responses={200: ItemOutput, **ERRORS})
     def post(self, request, pk: int):
         item = self.visible(pk)
-        data = _valid(VersionInput, request.data)
+        data = self.valid(VersionInput)
         item_close(item=item, by=request.user, version=data.get("version"))
         return self.answer(item)
 
@@ -237,6 +231,6 @@ class ItemReturnApi(ItemApiBase, APIView):
     )
     def post(self, request, pk: int):
         item = self.visible(pk)
-        data = _valid(ReturnInput, request.data)
+        data = self.valid(ReturnInput)
         item_return(item=item, by=request.user, reason=data["reason"], version=data.get("version"))
         return self.answer(item)

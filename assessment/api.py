@@ -13,7 +13,7 @@ from accounts.permissions import READERS, HasRole
 from assessment.selectors import part_rows, ranking
 from ipcity.api import FIGURE, KnownQueryParams
 from plans.selectors import plan_get
-from progress.api import ProgressInput
+from progress.api import PLAN_YEAR, ProgressInput
 
 QUARTER_ERROR = "季度（quarter）须为 1—4 的整数；不填即为全年。"
 
@@ -59,7 +59,7 @@ class RankingOutput(serializers.Serializer):
     summary="目标考核：各责任单位某季度或全年的综合得分、名次及各分项",
     tags=["plans"],
     parameters=[
-        OpenApiParameter("year", int, required=True, description="年度，须在方案实施期内"),
+        PLAN_YEAR,
         OpenApiParameter("quarter", int, required=False, description="季度，1—4；不填为全年"),
     ],
     responses=RankingOutput(many=True),

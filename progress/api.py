@@ -15,6 +15,9 @@ from plans.selectors import plan_get
 from progress.models import Progress
 from progress.selectors import progress_for
 
+# The year a plan's figures are asked for, as the APIs that take ProgressInput document it.
+PLAN_YEAR = OpenApiParameter("year", int, required=True, description="年度，须在方案实施期内")
+
 
 class ProgressInput(serializers.Serializer):
     year = serializers.IntegerField(
@@ -93,7 +96,7 @@ class ProgressOutput(serializers.Serializer):
     summary="方案进度：各指标某季度的实际值、目标、完成率、序时进度、状态与预计",
     tags=["plans"],
     parameters=[
-        OpenApiParameter("year", int, required=True, description="年度，须在方案实施期内"),
+        PLAN_YEAR,
         OpenApiParameter("quarter", int, required=True, description="季度，1—4"),
     ],
     responses=ProgressOutput(many=True),

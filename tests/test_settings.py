@@ -170,7 +170,8 @@ def test_production_reads_secrets_from_files_without_their_trailing_newline(tmp_
 
 
 # A request through production's whole middleware stack (/healthz/ needs no template; it checks that the
-# static files were collected, so a one-file collection stands in), and the cookies Django's session and CSRF
+# static files were collected, so a two-file collection stands in: the error page a stranger host gets
+# links the stylesheet and the favicon), and the cookies Django's session and CSRF
 # middleware issue under production's settings.
 THROUGH_THE_STACK = """
 import json
@@ -180,9 +181,11 @@ import django
 django.setup()
 from django.conf import settings
 root = pathlib.Path(tempfile.mkdtemp())
-(root / "css").mkdir()
-(root / "css" / "ipcity.css").write_text("")
-manifest = {"version": "1.1", "hash": "", "paths": {"css/ipcity.css": "css/ipcity.css"}}
+paths = {"css/ipcity.css": "css/ipcity.css", "img/favicon.svg": "img/favicon.svg"}  # what error pages use
+for name in paths:
+    (root / name).parent.mkdir(exist_ok=True)
+    (root / name).write_text("")
+manifest = {"version": "1.1", "hash": "", "paths": paths}
 (root / "staticfiles.json").write_text(json.dumps(manifest))
 settings.STATIC_ROOT = str(root)
 from django.core import signing

@@ -173,6 +173,16 @@ def test_it_counts_the_lines_of_chinese_text_as_a_cjk_layout_breaks_them():
     assert wrapped_height(1) < wrapped_height(2) < wrapped_height(2, size=16)
 
 
+def test_it_measures_each_character_as_text_width_does_when_counting_lines():
+    """A character below U+0800 (one or two UTF-8 bytes: é, ·) takes one unit, any other two (CJK, emoji);
+    a run of Latin letters and digits one unit a character and is not broken inside."""
+    assert wrapped_lines("é" * 30, 12) == 3  # ten units a line
+    assert wrapped_lines("·" * 25, 12) == 3
+    assert wrapped_lines("😀" * 10, 12) == 2
+    assert wrapped_lines("é知" * 12, 12) == 4
+    assert wrapped_lines("ab-cd,1.5%" * 4 + "知识产权", 12) == 5
+
+
 def test_every_wrapped_row_is_as_tall_as_its_tallest_cell(report_scenario):
     wb = _report(report_scenario)
     for title in ("指标进度", "任务进展"):

@@ -62,8 +62,8 @@ def wrapped_lines(text: str, width: float, *, size: float = TABLE_SIZE, most: in
     Counted no further than `most` lines, by default the lines that fill the tallest row Excel allows."""
     usable = max(1.0, (width - CELL_PADDING) * TABLE_SIZE / size)
     most = most or math.ceil(MAX_ROW_HEIGHT / (size * LEADING))
-    if len(text) * 2 <= usable and "\n" not in text:
-        return 1  # even all-Chinese it fits
+    if "\n" not in text and (len(text) * 2 <= usable or text_width(text) <= usable):
+        return 1  # even all-Chinese it fits, or it is measured to
     if len(text) >= usable * most:  # every character takes at least one unit: no need to measure
         return most
     lines = 0
@@ -79,7 +79,9 @@ def _line_count(line: str, usable: float) -> int:
         return 1
     lines, used, previous = 1, 0.0, 0
     for token in _TOKENS.findall(line):
-        width = text_width(token)
+        # `text_width` of the token without encoding it: a run of several characters is ASCII (a unit
+        # each); one character takes a unit below U+0800 (one or two UTF-8 bytes), two from there on.
+        width = len(token) if len(token) > 1 else 1 if ord(token) < 0x800 else 2
         if used + width > usable and used:
             lines += 1
             # A mark that cannot start a line pulls the character before it down with it.

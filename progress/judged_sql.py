@@ -25,6 +25,7 @@ from progress.rollup_sql import (
     COVERAGE,
     LEVELS,
     OWED,
+    QUARTERS,
     RATES,
     RESTARTING,
     RUNNING,
@@ -208,25 +209,39 @@ def _stood(q: int) -> str:
     )
 
 
-def _quarter_row(q: int) -> str:
-    """Quarter q's Progress row: its own figures, the forecast and still needed standing on complete quarters
-    (with their basis when there is either), and its coverage."""
-    coverage = ", ".join([OWED, *(f"{name}_{q}" for name in COVERAGE[1:])])
-    return (
-        f"({q}, actual_{q}, goal_min, goal_max, completion_{q}, expected_{q}, status_{q}, stood_forecast_{q},"
-        f" stood_needed_{q},\n         CASE WHEN stood_forecast_{q} IS NOT NULL"
-        f" OR stood_needed_{q} IS NOT NULL THEN basis_{q} END, {coverage}, complete_year_{q},"
-        f" complete_quarter_{q})"
-    )
+def _quarter_fields(q: int) -> list[str]:
+    """Quarter q's Progress row, in the order of FIELDS: its own figures, the forecast and still needed
+    standing on complete quarters (with their basis when there is either), and its coverage."""
+    return [
+        f"actual_{q}", "goal_min", "goal_max", f"completion_{q}", f"expected_{q}", f"status_{q}",
+        f"stood_forecast_{q}", f"stood_needed_{q}",
+        f"CASE WHEN stood_forecast_{q} IS NOT NULL OR stood_needed_{q} IS NOT NULL THEN basis_{q} END",
+        OWED, *(f"{name}_{q}" for name in COVERAGE[1:]), f"complete_year_{q}", f"complete_quarter_{q}",
+    ]  # fmt: skip
 
 
-# A Progress row's figures, in the order `_quarter_row` lists them: pace's judgement, then the coverage.
+def _quarterly(name: str, by_quarter: list[str]) -> str:
+    """A field of the quarter's row, picked from the year's row by the quarter: a CASE rather than a VALUES
+    list per year, whose expressions PostgreSQL would set up anew for every year's row."""
+    if len(set(by_quarter)) == 1:
+        return f"{by_quarter[0]} AS {name}"
+    cases = " ".join(f"WHEN {q} THEN {term}" for q, term in zip(QUARTERS[:-1], by_quarter, strict=False))
+    return f"CASE quarters.quarter {cases} ELSE {by_quarter[-1]} END AS {name}"
+
+
+# A Progress row's figures, in the order `_quarter_fields` lists them: pace's judgement, then the coverage.
 FIELDS = [
     *(field.name for field in dataclasses.fields(pace.Judgement)),
     *COVERAGE,
     "complete_year",
     "complete_quarter",
 ]
+
+
+def _outcome() -> str:
+    """The fields of a quarter's Progress row (FIELDS), each picked from its year's row."""
+    rows = [_quarter_fields(q) for q in QUARTERS]
+    return ",\n        ".join(_quarterly(name, [row[n] for row in rows]) for n, name in enumerate(FIELDS))
 
 
 class Write(enum.Enum):
@@ -343,10 +358,10 @@ standing_years AS (
     OFFSET 0
 ),
 outcome AS (
-    SELECT indicator_id, region_id, year, quarterly.*
-    FROM standing_years CROSS JOIN LATERAL (VALUES
-        {by_quarter(_quarter_row)}
-    ) AS quarterly (quarter, {", ".join(FIELDS)})
+    SELECT indicator_id, region_id, year, quarters.quarter,
+        {_outcome()}
+    FROM standing_years CROSS JOIN (VALUES (1), (2), (3), (4)) AS quarters (quarter)
+    OFFSET 0
 ),
 """,  # nosec B608
         [root, at_risk_from, behind_from, end_position],

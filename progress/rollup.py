@@ -299,6 +299,7 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
         series=series,
         years=[(year, 4 * (year - plan.start_year)) for year in plan.years],
         vendor=connection.vendor,
+        depth=_depth(plan) if connection.vendor == "postgresql" else None,
     )
     if connection.vendor != "postgresql":
         return _progress_in_python(plan, indicators, gathered, first_years, now)
@@ -324,6 +325,16 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
         cursor.execute(statement.text, statement.params)
         (regions,) = cursor.fetchone()
     return regions * sum(4 * max(plan.end_year - year + 1, 0) for year in first_years.values())
+
+
+def _depth(plan: Plan) -> int:
+    """How many levels the plan's regions have: the statement sums the regions' figures by these levels
+    (`rollup_sql.gathered`)."""
+    statement = rollup_sql.depth(root=plan.region_id)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+        (levels,) = cursor.fetchone()
+    return levels
 
 
 def _write(indicators: list[Indicator], since: dict[int, int] | None) -> judged_sql.Write:

@@ -67,12 +67,16 @@ FACTS = [
 ]
 
 
-def rounded(n: str, d: str, *, d_positive: bool = True) -> str:
+def rounded(n: str, d: str, *, d_positive: bool = True, n_nonnegative: bool = False) -> str:
     """n/d rounded half away from zero (Python's ROUND_HALF_UP) to 4 places, exactly: DIV truncates the exact
     quotient, where a decimal quotient would first be rounded to some precision. Pass `d_positive=False`
-    where a target or a baseline below zero could make d negative."""
+    where a target or a baseline below zero could make d negative, and `n_nonnegative=True` where n cannot be
+    below zero (a GREATEST(…, 0)): then n is written once, its sign being no question (n = 0 gives 0 either
+    way)."""
     if not d_positive:
         return f"(SIGN({n}) * SIGN({d}) * DIV(ABS({n}) * 20000 + ABS({d}), 2 * ABS({d})) * 0.0001)"
+    if n_nonnegative:
+        return f"(DIV({n} * 20000 + {d}, 2 * {d}) * 0.0001)"
     return f"(SIGN({n}) * DIV(ABS({n}) * 20000 + {d}, 2 * {d}) * 0.0001)"
 
 
@@ -144,9 +148,9 @@ def _judged(q: int) -> str:
     of_target = rounded(f"{an} * 100", f"{ad} * goal_min", d_positive=False)
     on_pace = rounded(expected, "e_den")
     annualised = rounded(f"{an} * 4", f"{ad} * {q}")
-    extended = rounded(trend_n, f"{ad} * {trend}")
+    extended = rounded(trend_n, f"{ad} * {trend}", n_nonnegative=True)
     reduction = rounded(f"LEAST({gap}, 0)", f"need_vd * {ad} * {remaining}")
-    still = rounded(f"GREATEST({gap}, 0)", f"need_vd * {ad} * {remaining}")
+    still = rounded(f"GREATEST({gap}, 0)", f"need_vd * {ad} * {remaining}", n_nonnegative=True)
     return f"""CASE WHEN {an} IS NULL THEN NULL WHEN {ad} = 1 THEN {an} ELSE {actual} END AS actual_{q},
         CASE WHEN {an} IS NULL OR goal_cmp IS NULL THEN NULL
              WHEN goal_cmp = 'lte' THEN CASE WHEN {an} <= goal_max * {ad} THEN 100 ELSE {above_ceiling} END

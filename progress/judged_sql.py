@@ -25,6 +25,7 @@ from progress.rollup_sql import (
     COVERAGE,
     LEVELS,
     OWED,
+    QUARTERS,
     RATES,
     RESTARTING,
     RUNNING,
@@ -66,12 +67,16 @@ FACTS = [
 ]
 
 
-def rounded(n: str, d: str, *, d_positive: bool = True) -> str:
+def rounded(n: str, d: str, *, d_positive: bool = True, n_nonnegative: bool = False) -> str:
     """n/d rounded half away from zero (Python's ROUND_HALF_UP) to 4 places, exactly: DIV truncates the exact
     quotient, where a decimal quotient would first be rounded to some precision. Pass `d_positive=False`
-    where a target or a baseline below zero could make d negative."""
+    where a target or a baseline below zero could make d negative, and `n_nonnegative=True` where n cannot be
+    below zero (a GREATEST(…, 0)): then n is written once, its sign being no question (n = 0 gives 0 either
+    way)."""
     if not d_positive:
         return f"(SIGN({n}) * SIGN({d}) * DIV(ABS({n}) * 20000 + ABS({d}), 2 * ABS({d})) * 0.0001)"
+    if n_nonnegative:
+        return f"(DIV({n} * 20000 + {d}, 2 * {d}) * 0.0001)"
     return f"(SIGN({n}) * DIV(ABS({n}) * 20000 + {d}, 2 * {d}) * 0.0001)"
 
 
@@ -143,9 +148,9 @@ def _judged(q: int) -> str:
     of_target = rounded(f"{an} * 100", f"{ad} * goal_min", d_positive=False)
     on_pace = rounded(expected, "e_den")
     annualised = rounded(f"{an} * 4", f"{ad} * {q}")
-    extended = rounded(trend_n, f"{ad} * {trend}")
+    extended = rounded(trend_n, f"{ad} * {trend}", n_nonnegative=True)
     reduction = rounded(f"LEAST({gap}, 0)", f"need_vd * {ad} * {remaining}")
-    still = rounded(f"GREATEST({gap}, 0)", f"need_vd * {ad} * {remaining}")
+    still = rounded(f"GREATEST({gap}, 0)", f"need_vd * {ad} * {remaining}", n_nonnegative=True)
     return f"""CASE WHEN {an} IS NULL THEN NULL WHEN {ad} = 1 THEN {an} ELSE {actual} END AS actual_{q},
         CASE WHEN {an} IS NULL OR goal_cmp IS NULL THEN NULL
              WHEN goal_cmp = 'lte' THEN CASE WHEN {an} <= goal_max * {ad} THEN 100 ELSE {above_ceiling} END
@@ -208,25 +213,39 @@ def _stood(q: int) -> str:
     )
 
 
-def _quarter_row(q: int) -> str:
-    """Quarter q's Progress row: its own figures, the forecast and still needed standing on complete quarters
-    (with their basis when there is either), and its coverage."""
-    coverage = ", ".join([OWED, *(f"{name}_{q}" for name in COVERAGE[1:])])
-    return (
-        f"({q}, actual_{q}, goal_min, goal_max, completion_{q}, expected_{q}, status_{q}, stood_forecast_{q},"
-        f" stood_needed_{q},\n         CASE WHEN stood_forecast_{q} IS NOT NULL"
-        f" OR stood_needed_{q} IS NOT NULL THEN basis_{q} END, {coverage}, complete_year_{q},"
-        f" complete_quarter_{q})"
-    )
+def _quarter_fields(q: int) -> list[str]:
+    """Quarter q's Progress row, in the order of FIELDS: its own figures, the forecast and still needed
+    standing on complete quarters (with their basis when there is either), and its coverage."""
+    return [
+        f"actual_{q}", "goal_min", "goal_max", f"completion_{q}", f"expected_{q}", f"status_{q}",
+        f"stood_forecast_{q}", f"stood_needed_{q}",
+        f"CASE WHEN stood_forecast_{q} IS NOT NULL OR stood_needed_{q} IS NOT NULL THEN basis_{q} END",
+        OWED, *(f"{name}_{q}" for name in COVERAGE[1:]), f"complete_year_{q}", f"complete_quarter_{q}",
+    ]  # fmt: skip
 
 
-# A Progress row's figures, in the order `_quarter_row` lists them: pace's judgement, then the coverage.
+def _quarterly(name: str, by_quarter: list[str]) -> str:
+    """A field of the quarter's row, picked from the year's row by the quarter: a CASE rather than a VALUES
+    list per year, whose expressions PostgreSQL would set up anew for every year's row."""
+    if len(set(by_quarter)) == 1:
+        return f"{by_quarter[0]} AS {name}"
+    cases = " ".join(f"WHEN {q} THEN {term}" for q, term in zip(QUARTERS[:-1], by_quarter, strict=False))
+    return f"CASE quarters.quarter {cases} ELSE {by_quarter[-1]} END AS {name}"
+
+
+# A Progress row's figures, in the order `_quarter_fields` lists them: pace's judgement, then the coverage.
 FIELDS = [
     *(field.name for field in dataclasses.fields(pace.Judgement)),
     *COVERAGE,
     "complete_year",
     "complete_quarter",
 ]
+
+
+def _outcome() -> str:
+    """The fields of a quarter's Progress row (FIELDS), each picked from its year's row."""
+    rows = [_quarter_fields(q) for q in QUARTERS]
+    return ",\n        ".join(_quarterly(name, [row[n] for row in rows]) for n, name in enumerate(FIELDS))
 
 
 class Write(enum.Enum):
@@ -343,10 +362,10 @@ standing_years AS (
     OFFSET 0
 ),
 outcome AS (
-    SELECT indicator_id, region_id, year, quarterly.*
-    FROM standing_years CROSS JOIN LATERAL (VALUES
-        {by_quarter(_quarter_row)}
-    ) AS quarterly (quarter, {", ".join(FIELDS)})
+    SELECT indicator_id, region_id, year, quarters.quarter,
+        {_outcome()}
+    FROM standing_years CROSS JOIN (VALUES (1), (2), (3), (4)) AS quarters (quarter)
+    OFFSET 0
 ),
 """,  # nosec B608
         [root, at_risk_from, behind_from, end_position],

@@ -299,6 +299,7 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
         series=series,
         years=[(year, 4 * (year - plan.start_year)) for year in plan.years],
         vendor=connection.vendor,
+        depth=_depth(plan) if connection.vendor == "postgresql" else None,
     )
     if connection.vendor != "postgresql":
         return _progress_in_python(plan, indicators, gathered, first_years, now)
@@ -317,13 +318,29 @@ def _progress(plan: Plan, indicators: list[Indicator], *, since: dict[int, int] 
     # statement is planned once rather than compiled (JIT costs seconds on a statement this size). The planner
     # cannot tell how large the grid built from constants is: without hash joins a full run would compare its
     # 1.5 million rows with the stored ones one index probe at a time, and an incremental run would join its
-    # judged rows to their coverage by scanning the whole coverage once per row (3× slower, measured).
-    settings = f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off; SET LOCAL enable_nestloop = off"
+    # judged rows to their coverage by scanning the whole coverage once per row (3× slower, measured). Nor
+    # can it tell how few groups the regions' sums make: merge joins would sort them (and the grid, and the
+    # submissions) once more for the join, where hashing the smaller side is cheaper (6% of a national
+    # full run, measured).
+    settings = (
+        f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off; SET LOCAL enable_nestloop = off;"
+        " SET LOCAL enable_mergejoin = off"
+    )
     with connection.cursor() as cursor:
         cursor.execute(settings)
         cursor.execute(statement.text, statement.params)
         (regions,) = cursor.fetchone()
     return regions * sum(4 * max(plan.end_year - year + 1, 0) for year in first_years.values())
+
+
+def _depth(plan: Plan) -> int:
+    """How many levels the plan's regions have: the statement sums the regions' figures by these levels
+    (`rollup_sql.gathered`)."""
+    statement = rollup_sql.depth(root=plan.region_id)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+        (levels,) = cursor.fetchone()
+    return levels
 
 
 def _write(indicators: list[Indicator], since: dict[int, int] | None) -> judged_sql.Write:

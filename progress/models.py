@@ -15,11 +15,11 @@ class Progress(models.Model):
     Derived rows only the roll-up writes, from the indicators, regions and plans it reads in the same
     statement: the database checks no foreign keys here (a national roll-up writes 1.5 million rows, and
     checking three keys on each took longer than computing them), no signs (the counts are plain integer
-    columns: ten CHECKs cost 7% of writing a row) and keeps one index besides the primary key, the unique key
-    (indicator, region, year, quarter): each index cost a third of the time a first roll-up spends writing
-    its rows. Reads name the plan's indicators (`indicator__plan`) with the region and the quarter, so that
-    they probe that key once per indicator. Deleting an indicator, region or plan still removes its rows
-    (Django's on_delete), and a full roll-up removes rows that no longer belong.
+    columns: ten CHECKs cost 7% of writing a row) and keeps one index besides the primary key, the unique
+    key (indicator, region, year, quarter): each index cost about a third of the time a first roll-up spends
+    writing its rows. Reads name the plan's indicators (`indicator__plan`) with the region and the quarter,
+    so that they probe that key once per indicator. Deleting an indicator, region or plan still removes its
+    rows (Django's on_delete), and a full roll-up removes rows that no longer belong.
     """
 
     class Status(models.TextChoices):

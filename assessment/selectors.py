@@ -258,7 +258,7 @@ def _results(units: dict[int, UnitScore], figures: list[tuple], plan: Plan, at: 
     }
     statuses = dict(
         Progress.objects.filter(
-            plan=plan, region_id=plan.region_id, year=at.year, quarter=at.quarter
+            plan=plan, indicator__plan=plan, region_id=plan.region_id, year=at.year, quarter=at.quarter
         ).values_list("indicator_id", "status")
     )
     owing = Counter(indicator_id for _, _, indicator_id, _, _ in figures)

@@ -21,6 +21,7 @@ def progress_for(plan: Plan, year: int, quarter: int, region_id: int | None = No
     return (
         Progress.objects.filter(
             plan=plan,
+            indicator__plan=plan,  # the way in: the unique key, indicator first (`Progress`)
             year=year,
             quarter=quarter,
             region_id=region_id if region_id is not None else plan.region_id,

@@ -172,7 +172,8 @@ def _queries_of_a_full_rollup(plan) -> tuple[int, int]:
 # One run: its log row, the lock (in a savepoint), the queued keys, indicators with targets and baselines,
 # on PostgreSQL the depth of the plan's regions (the statement sums the regions' figures by its levels),
 # the progress statement (gathered, judged and upserted at once on PostgreSQL), removing rows that no longer
-# belong, periods, what units owe, what they sent, the timeliness upsert and cleanup, closing the log: 18.
+# belong, periods, what units owe, what they sent, the timeliness upsert (after its planner setting on
+# PostgreSQL) and cleanup, closing the log.
 # SQLite reads the gathered figures, judges them in Python and upserts in batches of at most 999 parameters:
 # 5 more statements for the 216 progress rows here (with their coverage columns), 3 more for the 360
 # timeliness rows.

@@ -36,7 +36,7 @@ def row_at(rows: list[Progress], at: Quarter | None) -> Progress | None:
 def progress_quarters(plan: Plan) -> list[Quarter]:
     """The quarters that have roll-up rows for the plan's own region, oldest first."""
     rows = (
-        Progress.objects.filter(plan=plan, region_id=plan.region_id)
+        Progress.objects.filter(plan=plan, indicator__plan=plan, region_id=plan.region_id)
         .values_list("year", "quarter")
         .distinct()
         .order_by("year", "quarter")

@@ -135,7 +135,12 @@ class Comparison:
 def comparison_quarters(plans: list[Plan]) -> list[Quarter]:
     """Quarters with roll-up rows for every compared plan's own region."""
     rows = (
-        Progress.objects.filter(plan__in=plans, region_id=F("plan__region_id"))
+        Progress.objects.filter(
+            plan__in=plans,
+            indicator__plan__in=plans,
+            indicator__plan=F("plan"),
+            region_id=F("plan__region_id"),
+        )
         .values_list("plan_id", "year", "quarter")
         .distinct()
     )

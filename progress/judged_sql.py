@@ -291,14 +291,16 @@ actual_years AS (
     FROM running
 ),
 -- Last year's actuals; and for a level's trend the latest actual of the years before last, [position, n, d].
+-- One window: LAG reads the rows before whatever its frame (the frame is the years before last).
 lagged_years AS (
     SELECT actual_years.*,
         {by_quarter(lambda q: f"LAG(an_{q}) OVER by_year AS last_n_{q}")},
         {by_quarter(lambda q: f"LAG(ad_{q}) OVER by_year AS last_d_{q}")},
         MAX(CASE WHEN is_level THEN {latest} END)
-            OVER (by_year ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING) AS before_actual
+            OVER by_year AS before_actual
     FROM actual_years
-    WINDOW by_year AS (PARTITION BY indicator_id, region_id ORDER BY year)
+    WINDOW by_year AS (PARTITION BY indicator_id, region_id ORDER BY year
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING)
 ),
 -- previous (pn/pd): the bar growth must clear; start (sn/sd): where the year's pace starts; end (end_n/
 -- end_d): the point at the end of last year a level's trend may start from (an actual, a baseline, the plan's

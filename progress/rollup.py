@@ -420,10 +420,10 @@ def _progress_in_python(
         grid = [dict(zip(rollup_sql.RUNNING, row, strict=True)) for row in cursor.fetchall()]
     actuals: dict[tuple[int, int], dict[pace.Quarter, Fraction | None]] = defaultdict(dict)
     coverage: dict[tuple[int, int], dict[pace.Quarter, dict[str, int]]] = defaultdict(dict)
-    first_gap: dict[tuple[int, int], int | None] = {}
+    first_gap: dict[tuple[int, int, int], int | None] = {}  # up to the year (`rollup_sql.RUNNING`)
     for year_row in grid:
         key = (year_row["indicator_id"], year_row["region_id"])
-        first_gap[key] = year_row["first_gap"]
+        first_gap[(*key, year_row["year"])] = year_row["first_gap"]
         for quarter in pace.QUARTERS:
             actuals[key][(year_row["year"], quarter)] = _actual(year_row, quarter)
             coverage[key][(year_row["year"], quarter)] = {
@@ -435,7 +435,7 @@ def _progress_in_python(
     for key, series_actuals in actuals.items():
         indicator_id, region_id = key
         series = _series(plan, by_id[indicator_id], at_root=region_id == plan.region_id)
-        complete = {at: pace.complete_through(series, first_gap[key], *at) for at in series_actuals}
+        complete = {at: pace.complete_through(series, first_gap[(*key, at[0])], *at) for at in series_actuals}
         for (year, quarter), judgement in pace.judge(series, series_actuals, complete).items():
             if year >= first_years[indicator_id]:
                 through = complete[(year, quarter)]

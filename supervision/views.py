@@ -106,11 +106,15 @@ def item_new(request):
     if not request.GET:
         return render(request, "supervision/item_new.html", {"form": ItemForm()})
     subject = AboutForm(request.GET)
-    if not subject.is_valid():
+    try:
+        if not subject.is_valid():
+            raise ValidationError("链接中的督办对象不正确，请从督办看板上的指标、任务或单位打开。")
+        about = subject.about()
+        about.check(required=False)  # a unit's reporting is always of one quarter
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return render(request, "supervision/item_new.html", {"form": ItemForm()}, status=400)
-    return render(
-        request, "supervision/item_new.html", {"form": ItemForm(initial=item_initial(subject.about()))}
-    )
+    return render(request, "supervision/item_new.html", {"form": ItemForm(initial=item_initial(about))})
 
 
 @role_required(*EVERYONE)

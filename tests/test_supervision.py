@@ -294,6 +294,18 @@ def test_the_office_closes_or_returns_from_the_items_page(client, item, reporter
     assert item.state == SupervisionItem.State.CLOSED
 
 
+def test_a_hand_edited_issue_link_gets_a_message_not_a_server_error(client, leader, unit_a, trademarks):
+    client.force_login(leader)
+    for query, message in (
+        (f"unit={unit_a.pk}", "单位的季度报送须注明年度和季度。"),  # the quarter lost from the link
+        (f"unit={unit_a.pk}&period=2026-9", "链接中的督办对象不正确"),
+        (f"unit={unit_a.pk}&indicator={trademarks.pk}&period=2026-3", "请选择一个"),
+    ):
+        response = client.get(f"/supervision/new/?{query}")
+        assert response.status_code == 400 and message in response.content.decode(), query
+        assert seen(response).find("form", id="issue-form")  # an empty form to start again
+
+
 def test_a_leader_issues_prefilled_from_an_indicator(client, leader, trademarks, unit_a, unit_b, reporter_a):
     factories.AssignmentFactory(indicator=trademarks, unit=unit_a, is_lead=True)
     factories.AssignmentFactory(indicator=trademarks, unit=unit_b)

@@ -112,9 +112,6 @@ def _bulletin_page(request, plan, form: PeriodForm, release_form: BulletinReleas
         "form": form,
         "bulletin": bulletin,
         "release_form": release_form,
-        "export_form": ExportForm(
-            initial={"plan": plan.slug, "year": year, "quarter": quarter, "kind": "bulletin"}
-        ),
     }
     status = 400 if release_form is not None and release_form.errors else 200
     return render(request, "exports/bulletin.html", context, status=status)
